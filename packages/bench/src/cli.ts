@@ -1,0 +1,1 @@
+console.log('chainz: not yet implemented');

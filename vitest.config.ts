@@ -1,0 +1,35 @@
+import { defineConfig } from 'vitest/config';
+import { readdirSync, existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+const root = path.dirname(fileURLToPath(import.meta.url));
+
+// Tests run against the TypeScript sources of every workspace package (no build
+// step needed): `@chainz/<pkg>` and `@chainz/<pkg>/<sub>` resolve to `src/`.
+const alias = readdirSync(path.join(root, 'packages'))
+  .filter((d) => existsSync(path.join(root, 'packages', d, 'src', 'index.ts')))
+  .flatMap((d) => [
+    { find: new RegExp(`^@chainz/${d}$`), replacement: path.join(root, 'packages', d, 'src', 'index.ts') },
+    { find: new RegExp(`^@chainz/${d}/(.+)$`), replacement: path.join(root, 'packages', d, 'src', '$1') },
+  ]);
+
+export default defineConfig({
+  resolve: { alias },
+  test: {
+    projects: [
+      {
+        resolve: { alias },
+        test: {
+          name: 'unit',
+          include: ['packages/*/src/**/*.test.ts'],
+          exclude: ['**/*.webgpu.test.ts', '**/*.browser.test.ts', '**/node_modules/**'],
+          setupFiles: [path.join(root, 'scripts/vitest.setup.ts')],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+          pool: 'forks',
+        },
+      },
+    ],
+  },
+});
