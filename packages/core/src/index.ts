@@ -1,2 +1,4 @@
 export * from './errors';
 export * from './rng';
+export * from './backend';
+export * from './tfjs-check';
