@@ -30,6 +30,20 @@ export default defineConfig({
           pool: 'forks',
         },
       },
+      {
+        // WebGPU in Node (Dawn on Mesa llvmpipe, ~0.8 GFLOP/s): keep shapes small.
+        // CHAINZ_SKIP_WEBGPU=1 skips these suites outside CI (see scripts/vitest.webgpu.setup.ts).
+        resolve: { alias },
+        test: {
+          name: 'webgpu',
+          include: ['packages/*/src/**/*.webgpu.test.ts'],
+          exclude: ['**/node_modules/**'],
+          setupFiles: [path.join(root, 'scripts/vitest.webgpu.setup.ts')],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          pool: 'forks',
+        },
+      },
     ],
   },
 });
