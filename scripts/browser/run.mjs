@@ -6,7 +6,8 @@
 //
 //   node scripts/browser/run.mjs [--report <file.json>] [--timeout <seconds>]
 //
-// Environment: CHROMIUM_PATH (default /usr/bin/chromium).
+// Environment: CHROMIUM_PATH (default /usr/bin/chromium), CHAINZ_BROWSER_REPORT
+// (same as --report).
 import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
 import { createServer } from 'node:http';
@@ -22,7 +23,7 @@ const opt = (name, dflt) => {
   const i = args.indexOf(name);
   return i >= 0 && i + 1 < args.length ? args[i + 1] : dflt;
 };
-const reportFile = opt('--report', undefined);
+const reportFile = opt('--report', process.env.CHAINZ_BROWSER_REPORT || undefined);
 const timeoutMs = Number(opt('--timeout', '240')) * 1000;
 const chromiumPath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
