@@ -74,7 +74,8 @@ async function main(): Promise<PageReport> {
   const info: Record<string, unknown> = { model: MODEL_NAME, steps: STEPS, batch: BATCH, userAgent: navigator.userAgent };
   const check = (name: string, ok: boolean, detail: string) => results.push({ name, ok, detail });
 
-  const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<{ info?: Record<string, string> } | null> } }).gpu;
+  type AdapterLike = { info?: Record<string, string> } | null;
+  const gpu = (navigator as unknown as { gpu?: { requestAdapter(): Promise<AdapterLike> } }).gpu;
   const adapter = gpu ? await gpu.requestAdapter() : null;
   info.adapter = adapter?.info ? { vendor: adapter.info.vendor, architecture: adapter.info.architecture, description: adapter.info.description } : null;
   check('navigator.gpu gives an adapter', adapter != null, adapter ? JSON.stringify(info.adapter) : 'navigator.gpu missing or requestAdapter() returned null');

@@ -95,6 +95,22 @@ describe('resolveBackend', () => {
     expect(tf.findBackendFactory('tensorflow')).toBeNull();
   });
 
+  it('tfjs-node installed without its native binding: says why and how to fix', async () => {
+    const res = await resolveBackend('auto', loaders({
+      '@tensorflow/tfjs-node': async () => {
+        throw new Error('The Node.js native addon module (tfjs_binding.node) can not be found at path: /app/node_modules/@tensorflow/tfjs-node/lib/napi-v8/tfjs_binding.node.\nPlease run command ...');
+      },
+    }));
+    expect(res.name).toBe('cpu');
+    expect(res.skipped[1]).toEqual({
+      name: 'tensorflow',
+      package: '@tensorflow/tfjs-node',
+      reason:
+        'failed to load: The Node.js native addon module (tfjs_binding.node) can not be found at path: /app/node_modules/@tensorflow/tfjs-node/lib/napi-v8/tfjs_binding.node. ' +
+        "(the package's install script, which downloads libtensorflow, did not run or failed: allow it — pnpm: onlyBuiltDependencies — and reinstall @tensorflow/tfjs-node)",
+    });
+  });
+
   it('captures the reason of an asynchronous initialisation failure', async () => {
     const res = await resolveBackend('auto', loaders({
       '@tensorflow/tfjs-node-gpu': async () => {

@@ -97,8 +97,10 @@ export interface ResolveBackendOptions {
  * @throws ConfigError for an unknown preference (from the argument or `CHAINZ_BACKEND`).
  * @throws BackendError when no allowed backend initialises: lists each
  *   failure, the backends that are available here, and how to install the rest.
+ *   (To find what is available, the other backends' packages are imported —
+ *   and in Node, WebGPU is set up — but not initialised.)
  */
-export async function resolveBackend(preference?: BackendPreference | string, options: ResolveBackendOptions = {}): Promise<BackendResolution> {
+export async function resolveBackend(preference?: BackendPreference | (string & {}), options: ResolveBackendOptions = {}): Promise<BackendResolution> {
   const env = options.env ?? processEnv();
   let pref: BackendPreference;
   let source: BackendResolution['source'];
@@ -222,7 +224,11 @@ class Attempts {
       return { ok: true };
     } catch (e) {
       if (isModuleNotFound(e, pkg)) return { ok: false, reason: 'not installed' };
-      return { ok: false, reason: `failed to load: ${firstLine(errorMessage(e))}` };
+      let reason = `failed to load: ${firstLine(errorMessage(e))}`;
+      if (pkg.startsWith('@tensorflow/tfjs-node') && /tfjs_binding\.node/.test(errorMessage(e))) {
+        reason += ` (the package's install script, which downloads libtensorflow, did not run or failed: allow it — pnpm: onlyBuiltDependencies — and reinstall ${pkg})`;
+      }
+      return { ok: false, reason };
     }
   }
 
