@@ -161,12 +161,15 @@ describeBackends(['webgpu'], () => {
     expect(relErr(gpu.a, cpu.a)).toBeLessThan(1e-5);
   });
 
-  it("resolveBackend('auto') picks webgpu here and says why tensorflow was skipped", async () => {
+  it("resolveBackend('auto') skips the software (llvmpipe) adapter for wasm; 'webgpu' by name uses it", async () => {
     const res = await resolveBackend('auto', { env: {} });
-    expect(res).toMatchObject({ name: 'webgpu', package: '@tensorflow/tfjs-backend-webgpu', device: 'webgpu', source: 'argument' });
+    expect(res).toMatchObject({ name: 'wasm', source: 'argument' });
     expect(res.skipped.slice(0, 2)).toEqual([
       { name: 'tensorflow', package: '@tensorflow/tfjs-node-gpu', reason: 'not installed' },
       { name: 'tensorflow', package: '@tensorflow/tfjs-node', reason: 'not installed' },
     ]);
+    expect(res.skipped.find((s) => s.name === 'webgpu')?.reason).toMatch(/software WebGPU adapter \(.*llvmpipe.*\).*--backend webgpu/i);
+    const forced = await resolveBackend('webgpu', { env: {} });
+    expect(forced).toMatchObject({ name: 'webgpu', package: '@tensorflow/tfjs-backend-webgpu', device: 'webgpu' });
   });
 });

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BackendError, ConfigError } from '../errors';
 import { BACKEND_ORDER, parseBackendPreference, planFor } from './catalog';
 import { isModuleNotFound } from './node-webgpu';
-import { resolveBackend, type ResolveBackendOptions } from './resolve';
+import { describeSoftwareAdapter, resolveBackend, type ResolveBackendOptions } from './resolve';
 
 /** An error shaped like Node's for `import('<pkg>')` of a package that is not installed. */
 function notInstalled(pkg: string): Error {
@@ -176,5 +176,15 @@ describe('resolveBackend', () => {
   it('imports the real packages by default (cpu)', async () => {
     const res = await resolveBackend('cpu', { env: {} });
     expect(res).toMatchObject({ name: 'cpu', package: '@tensorflow/tfjs-backend-cpu' });
+  });
+});
+
+describe('describeSoftwareAdapter', () => {
+  it('recognises software rasterisers and fallback adapters, not hardware GPUs', () => {
+    expect(describeSoftwareAdapter({ info: { vendor: 'mesa', architecture: '', description: 'llvmpipe (LLVM 15.0.6, 256 bits)' } })).toMatch(/llvmpipe/);
+    expect(describeSoftwareAdapter({ info: { vendor: 'google', description: 'SwiftShader Device (Subzero)' } })).toMatch(/SwiftShader/);
+    expect(describeSoftwareAdapter({ info: {}, isFallbackAdapter: true })).toBe('fallback adapter');
+    expect(describeSoftwareAdapter({ info: { vendor: 'nvidia', architecture: 'hopper', description: 'NVIDIA H200' } })).toBeUndefined();
+    expect(describeSoftwareAdapter(null)).toBeUndefined();
   });
 });

@@ -116,7 +116,7 @@ export async function resolveBackend(preference?: BackendPreference | (string & 
   }
 
   const tf = options.tf ?? ((await import('@tensorflow/tfjs-core')) as TfModule);
-  const ctx = new Attempts(tf, options);
+  const ctx = new Attempts(tf, options, pref);
   const plan = planFor(pref);
   const skipped: SkippedBackend[] = [];
 
@@ -160,6 +160,7 @@ class Attempts {
   constructor(
     private readonly tf: TfModule,
     private readonly options: ResolveBackendOptions,
+    private readonly pref: BackendPreference = 'auto',
   ) {}
 
   /** Tries each source of a backend in order; activates the first that initialises. */
@@ -202,19 +203,40 @@ class Attempts {
 
   /** Pre-conditions before importing a backend's package; returns a reason to skip, or undefined. */
   private async prepare(name: BackendName): Promise<string | undefined> {
-    if (name !== 'webgpu' || this.tf.findBackendFactory('webgpu') != null) return undefined;
+    if (name !== 'webgpu') return undefined;
+    const software = () => this.softwareAdapterReason();
+    if (this.tf.findBackendFactory('webgpu') != null) return software();
     const rt = runtimeInfo();
-    if (rt.webgpu) return undefined;
+    if (rt.webgpu) return software();
     if (!rt.isNode) return 'this runtime has no navigator.gpu (WebGPU unsupported or disabled)';
     try {
       const install =
         this.options.installWebGPU ?? (() => installNodeWebGPU({ importDawn: this.options.importers?.webgpu }));
       await install();
-      return undefined;
     } catch (e) {
       const hint = (e as { hint?: string }).hint;
       return `Node has no WebGPU: ${errorMessage(e)}${hint ? ` (${hint})` : ''}`;
     }
+    return software();
+  }
+
+  /**
+   * When WebGPU was reached by fallback (`auto` / `gpu`), a software adapter
+   * (Mesa llvmpipe/lavapipe, SwiftShader, a fallback adapter) is skipped: it is
+   * a correctness path, far slower than wasm. Asking for `webgpu` by name uses it.
+   */
+  private async softwareAdapterReason(): Promise<string | undefined> {
+    if (this.pref !== 'auto' && this.pref !== 'gpu') return undefined;
+    const gpu = (globalThis as { navigator?: { gpu?: { requestAdapter(o?: unknown): Promise<unknown> } } }).navigator?.gpu;
+    if (!gpu) return undefined;
+    let adapter: { info?: Record<string, string | undefined>; isFallbackAdapter?: boolean } | null = null;
+    try {
+      adapter = (await gpu.requestAdapter()) as typeof adapter;
+    } catch {
+      return undefined;
+    }
+    const desc = describeSoftwareAdapter(adapter);
+    return desc ? `software WebGPU adapter (${desc}): much slower than wasm here; pass --backend webgpu (CHAINZ_BACKEND=webgpu) to use it anyway` : undefined;
   }
 
   private async load(pkg: BackendPackage): Promise<{ ok: true } | { ok: false; reason: string }> {
@@ -292,4 +314,18 @@ async function importPackage(pkg: string): Promise<unknown> {
 function firstLine(s: string): string {
   const line = s.split('\n').find((l) => l.trim() !== '') ?? s;
   return line.trim();
+}
+
+/**
+ * A short description if `adapter` is a software rasteriser (Mesa llvmpipe /
+ * lavapipe / softpipe, SwiftShader, or flagged as a fallback adapter), else
+ * undefined.
+ */
+export function describeSoftwareAdapter(adapter: { info?: Record<string, string | undefined>; isFallbackAdapter?: boolean } | null): string | undefined {
+  if (!adapter) return undefined;
+  const i = adapter.info ?? {};
+  const text = [i.vendor, i.architecture, i.device, i.description].filter(Boolean).join(' ');
+  if (/llvmpipe|lavapipe|softpipe|swiftshader|software/i.test(text)) return text;
+  if (adapter.isFallbackAdapter || (i as { isFallbackAdapter?: unknown }).isFallbackAdapter === true) return text || 'fallback adapter';
+  return undefined;
 }
