@@ -94,7 +94,7 @@ describe('inputGradientNorms', () => {
     const ref = new Float64Array(N);
     for (let i = 0; i < N; i++) {
       const g = tf.tidy(() =>
-        tf.grad((xi: tf.Tensor2D) => tf.sum(mlp(xi, null, Y.subarray(i, i + 1)).perSampleLoss))(tf.slice(X, [i, 0], [1, D])),
+        tf.grad((xi: tf.Tensor) => tf.sum(mlp(xi as tf.Tensor2D, null, Y.subarray(i, i + 1)).perSampleLoss))(tf.slice(X, [i, 0], [1, D])),
       );
       ref[i] = Math.hypot(...g.dataSync());
       g.dispose();

@@ -72,8 +72,8 @@ export function inputGradientNorms<T extends tf.Tensor2D | tf.Tensor3D | tf.Tens
       const size = x.shape.map((s, i) => (i === 0 ? rows : s));
       const xb = tf.slice(x, begin, size) as T;
       let lossShape: number[] | undefined;
-      const g = tf.grad((xi: T) => {
-        const loss = perSampleLoss(xi);
+      const g = tf.grad((xi: tf.Tensor) => {
+        const loss = perSampleLoss(xi as T);
         lossShape = loss.shape;
         return tf.sum(loss);
       })(xb);
