@@ -10,9 +10,10 @@ export interface TailRatioOptions {
 /**
  * Gradient tail ratio τ = quantile_q(g) / mean(g) (DESIGN §4).
  *
- * τ ≥ 1 whenever the q-quantile lies above the mean; τ = 1 for constant
- * magnitudes and τ is invariant to scaling g by any c > 0. A heavy upper tail
- * (a few samples with much larger gradients than the rest) gives τ ≫ 1.
+ * τ = 1 for constant magnitudes and τ is invariant to scaling g by any
+ * c > 0. A heavy upper tail (a few samples with much larger gradients than
+ * the rest) gives τ ≫ 1; for q = 0.99, τ is how many times the mean the
+ * 99th-percentile magnitude is.
  *
  * The quantile is the sample quantile with linear interpolation between order
  * statistics — Hyndman & Fan type 7, numpy's default `np.quantile(g, q)` —
