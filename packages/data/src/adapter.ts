@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
+import { ConfigError } from '@chainz/core';
 
 /**
  * Dataset adapter specification (version 1).
@@ -24,6 +25,8 @@ export interface Provenance {
   citation?: string;
   /** Free-form notes, e.g. "reduced-scale sample", "regenerated corruptions". */
   notes?: string[];
+  /** Number of examples per split, e.g. `{ all: 768 }`. */
+  rows?: Record<string, number>;
 }
 
 /** One split (e.g. `all`, `train`, `dev`, `test`). */
@@ -80,12 +83,16 @@ export interface DatasetAdapter<O extends BaseLoadOptions = BaseLoadOptions> {
   load(options?: O): Promise<LoadedDataset>;
 }
 
-/** Build an adapter object (checks the name; adds the spec version). */
+/**
+ * Build an adapter object (checks the name; adds the spec version).
+ * @throws ConfigError (option `name`) unless the name is lower-case letters,
+ *   digits and '-', starting with a letter or digit.
+ */
 export function defineAdapter<O extends BaseLoadOptions>(
   def: Omit<DatasetAdapter<O>, 'specificationVersion'>,
 ): DatasetAdapter<O> {
   if (!/^[a-z0-9][a-z0-9-]*$/.test(def.name)) {
-    throw new TypeError(`defineAdapter: name must be lower-case letters, digits and '-', got '${def.name}'`);
+    throw new ConfigError(`adapter name must be lower-case letters, digits and '-', got '${def.name}'`, { option: 'name' });
   }
   return { specificationVersion: ADAPTER_SPEC_VERSION, ...def };
 }
@@ -104,24 +111,43 @@ function registry(): Map<string, DatasetAdapter<any>> {
 
 /**
  * Register an adapter (kept on `globalThis`, so two bundled copies share it).
- * Registering the same name twice replaces the earlier adapter only with
- * `{ replace: true }`; otherwise it throws.
+ * Registering the same adapter object again is a no-op; registering another
+ * adapter under a taken name replaces the earlier one only with
+ * `{ replace: true }`.
+ * @throws ConfigError (option `name`) if the name is taken and `replace` is not set.
  */
 export function registerAdapter(adapter: DatasetAdapter<any>, opts: { replace?: boolean } = {}): void {
   const m = registry();
   const prev = m.get(adapter.name);
   if (prev && prev !== adapter && !opts.replace) {
-    throw new Error(`registerAdapter: an adapter named '${adapter.name}' is already registered (pass { replace: true } to replace it)`);
+    throw new ConfigError(
+      `an adapter named '${adapter.name}' is already registered`,
+      { option: 'name' },
+      'pass { replace: true } to registerAdapter to replace it, or choose another name',
+    );
   }
   m.set(adapter.name, adapter);
 }
 
-/** Look up a registered adapter; throws listing the registered names. */
+/** True if an adapter with this name is registered. */
+export function hasAdapter(name: string): boolean {
+  return registry().has(name);
+}
+
+/**
+ * Look up a registered adapter.
+ * @throws ConfigError (option `dataset`) naming the registered datasets if
+ *   none has this name.
+ */
 export function getAdapter<O extends BaseLoadOptions = BaseLoadOptions>(name: string): DatasetAdapter<O> {
   const a = registry().get(name);
   if (!a) {
     const names = [...registry().keys()].sort();
-    throw new Error(`Unknown dataset '${name}'. Registered datasets: ${names.join(', ') || '(none)'}`);
+    throw new ConfigError(
+      `unknown dataset '${name}'; registered datasets: ${names.join(', ') || '(none)'}`,
+      { option: 'dataset' },
+      names.length === 0 ? 'call registerBuiltinAdapters() (or registerAdapter) first' : undefined,
+    );
   }
   return a as DatasetAdapter<O>;
 }

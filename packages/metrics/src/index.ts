@@ -1,1 +1,4 @@
-export {};
+export * from './tail-ratio';
+export * from './gradient-norms';
+export * from './comparison';
+export * from './corruption';

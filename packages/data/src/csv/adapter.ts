@@ -1,0 +1,84 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { ConfigError } from '@chainz/core';
+import { defineAdapter, type BaseLoadOptions, type LoadedDataset } from '../adapter';
+import { decodeUtf8, readDataFile, sha256Hex } from './io';
+import { encodeLabels, parseTabularCsv, type LabelEncodingOptions, type TabularCsvOptions } from './parse';
+
+/** Options of the generic `csv` adapter. */
+export interface CsvLoadOptions
+  extends BaseLoadOptions,
+    Omit<TabularCsvOptions, 'file' | 'expectedColumns'>,
+    LabelEncodingOptions {
+  /** The CSV file to read (required unless `text` is given). */
+  path?: string;
+  /** CSV content given directly (e.g. in a browser); `path` is then ignored. */
+  text?: string;
+}
+
+/**
+ * Load a numeric CSV table as a classification dataset with one split `all`.
+ * Shared by the generic `csv` adapter and usable directly.
+ */
+export async function loadCsvDataset(options: CsvLoadOptions = {}): Promise<LoadedDataset> {
+  let text: string;
+  let file: string;
+  let sha256: string;
+  if (options.text !== undefined) {
+    text = options.text;
+    file = 'inline';
+    sha256 = await sha256Hex(text);
+  } else {
+    if (!options.path) {
+      throw new ConfigError('the csv adapter needs a file: pass path (the CLI: --data FILE)', { option: 'path' });
+    }
+    const f = await readDataFile(options.path, 'CSV file');
+    text = decodeUtf8(f.bytes);
+    file = f.path;
+    sha256 = f.sha256;
+  }
+  const table = parseTabularCsv(text, {
+    file,
+    labelColumn: options.labelColumn,
+    header: options.header,
+    delimiter: options.delimiter,
+    missing: options.missing,
+  });
+  const { labels, classNames } = encodeLabels(table, { file, classNames: options.classNames, labelOrder: options.labelOrder });
+  const features = tf.tensor2d(table.features, [table.n, table.d], 'float32');
+  const missingCount = table.features.reduce((c, v) => (Number.isNaN(v) ? c + 1 : c), 0);
+  return {
+    name: 'csv',
+    task: 'classification',
+    splits: { all: { features, labels } },
+    classNames,
+    featureNames: table.featureNames,
+    provenance: {
+      files: [file],
+      sha256: [sha256],
+      source: file === 'inline' ? 'CSV text passed in memory' : `local CSV file ${file}`,
+      licence: 'unknown (user-supplied data)',
+      notes: [
+        `label column ${table.labelColumn + 1} (${table.labelName}); delimiter ${JSON.stringify(table.delimiter)}; header ${table.header ? 'yes' : 'no'}`,
+        ...(missingCount > 0 ? [`${missingCount} missing feature values (NaN)`] : []),
+      ],
+      rows: { all: table.n },
+    },
+    dispose: () => features.dispose(),
+  };
+}
+
+/**
+ * Generic CSV adapter (`csv`): numeric feature columns plus one label column
+ * (strings or integers), read from `path`. See {@link CsvLoadOptions}.
+ */
+export const csvAdapter = defineAdapter<CsvLoadOptions>({
+  name: 'csv',
+  describe: () => ({
+    name: 'csv',
+    title: 'Generic CSV (numeric features, one label column)',
+    task: 'classification',
+    source: "a local CSV file given as path (--data FILE); delimiter ',', ';' or tab; optional header",
+    builtIn: false,
+  }),
+  load: (options) => loadCsvDataset(options),
+});

@@ -1,0 +1,50 @@
+import { DataError } from '@chainz/core';
+
+/** A file's bytes, its absolute path and sha256. */
+export interface DataFile {
+  /** Absolute path of the file read. */
+  path: string;
+  bytes: Uint8Array;
+  /** sha256 of the bytes, lower-case hex. */
+  sha256: string;
+}
+
+/** sha256 (lower-case hex) via Web Crypto — available in Node ≥ 20 and browsers. */
+export async function sha256Hex(data: Uint8Array | string): Promise<string> {
+  const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
+  const digest = await globalThis.crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/**
+ * Read a local data file (Node only: `node:fs` is imported on demand, so the
+ * module itself stays browser-safe).
+ *
+ * @param file path, relative to the working directory or absolute.
+ * @param what short description for messages, e.g. "Pima CSV".
+ * @throws DataError naming the file if it is missing, a directory, unreadable or empty.
+ */
+export async function readDataFile(file: string, what = 'data file'): Promise<DataFile> {
+  const [{ readFile, stat }, { resolve }] = await Promise.all([import('node:fs/promises'), import('node:path')]);
+  const abs = resolve(file);
+  let bytes: Uint8Array;
+  try {
+    const st = await stat(abs);
+    if (st.isDirectory()) throw new DataError(`expected a ${what} but found a directory`, { file: abs });
+    bytes = await readFile(abs);
+  } catch (e) {
+    if (e instanceof DataError) throw e;
+    const code = (e as { code?: string }).code;
+    if (code === 'ENOENT') {
+      throw new DataError(`${what} not found`, { file: abs }, 'check the path (relative paths start from the working directory)', { cause: e });
+    }
+    throw new DataError(`cannot read ${what}: ${(e as Error).message}`, { file: abs }, undefined, { cause: e });
+  }
+  if (bytes.length === 0) throw new DataError(`${what} is empty (0 bytes)`, { file: abs });
+  return { path: abs, bytes, sha256: await sha256Hex(bytes) };
+}
+
+/** Decode UTF-8 bytes (a leading byte-order mark is dropped). */
+export function decodeUtf8(bytes: Uint8Array): string {
+  return new TextDecoder('utf-8').decode(bytes);
+}

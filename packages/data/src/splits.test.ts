@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '@chainz/core';
+import { repeatedStratifiedKFold, stratifiedKFold, stratifiedSubsample, type Fold } from './splits';
+
+/** Pima-sized labels: 512 of class 0, 256 of class 1, interleaved. */
+const PIMA = Int32Array.from({ length: 768 }, (_, i) => (i % 3 === 0 ? 1 : 0));
+const THREE = Int32Array.from({ length: 103 }, (_, i) => (i < 60 ? 0 : i < 90 ? 2 : 1)); // 60 / 13 / 30
+
+function checkPartition(labels: Int32Array, folds: Fold[], k: number): void {
+  expect(folds.length).toBe(k);
+  const n = labels.length;
+  const timesInTest = new Int32Array(n);
+  const classes = [...new Set(labels)];
+  const sizes = folds.map((f) => f.test.length);
+  expect(Math.max(...sizes) - Math.min(...sizes)).toBeLessThanOrEqual(1);
+  for (const f of folds) {
+    expect(f.train.length + f.test.length).toBe(n);
+    expect([...f.test]).toEqual([...f.test].sort((a, b) => a - b));
+    expect([...f.train]).toEqual([...f.train].sort((a, b) => a - b));
+    const inTest = new Set(f.test);
+    for (const i of f.train) expect(inTest.has(i)).toBe(false);
+    for (const i of f.test) timesInTest[i]++;
+    for (const c of classes) {
+      const nc = labels.filter((v) => v === c).length;
+      const inFold = f.test.filter((i) => labels[i] === c).length;
+      expect(inFold).toBeGreaterThanOrEqual(Math.floor(nc / k));
+      expect(inFold).toBeLessThanOrEqual(Math.ceil(nc / k));
+    }
+  }
+  expect([...timesInTest].every((t) => t === 1)).toBe(true);
+}
+
+describe('stratifiedKFold', () => {
+  it('partitions with class proportions kept to ±1 per fold', () => {
+    expect(PIMA.reduce((s, v) => s + v, 0)).toBe(256);
+    checkPartition(PIMA, stratifiedKFold(PIMA, 10, 1), 10);
+    checkPartition(PIMA, stratifiedKFold(PIMA, 5, 2), 5);
+    checkPartition(THREE, stratifiedKFold(THREE, 13, 3), 13);
+    checkPartition(THREE, stratifiedKFold(THREE, 2, 4), 2);
+  });
+
+  it('is deterministic per seed and differs between seeds', () => {
+    const a = stratifiedKFold(PIMA, 10, 42);
+    expect(stratifiedKFold(PIMA, 10, 42)).toEqual(a);
+    expect(stratifiedKFold(PIMA, 10, 43)[0].test).not.toEqual(a[0].test);
+  });
+
+  it('rejects k < 2, non-integer k, k above the smallest class and negative labels', () => {
+    expect(() => stratifiedKFold(PIMA, 1, 0)).toThrow(ConfigError);
+    expect(() => stratifiedKFold(PIMA, 1, 0)).toThrow('option k: k must be an integer >= 2, got 1');
+    expect(() => stratifiedKFold(PIMA, 2.5, 0)).toThrow(ConfigError);
+    expect(() => stratifiedKFold(THREE, 14, 0)).toThrow('option k: k = 14 folds but class 1 has only 13 examples; every test fold needs one of each class');
+    expect(() => stratifiedKFold(Int32Array.from([0, 1, -1, 0]), 2, 0)).toThrow(/label 2 is -1/);
+    expect(() => stratifiedKFold(new Int32Array(0), 2, 0)).toThrow(ConfigError);
+  });
+});
+
+describe('repeatedStratifiedKFold', () => {
+  it('gives repeats × k tagged folds; repeat 0 equals stratifiedKFold with the same seed', () => {
+    const folds = repeatedStratifiedKFold(PIMA, 10, 3, 7);
+    expect(folds.length).toBe(30);
+    expect(folds.map((f) => [f.repeat, f.fold])).toEqual(Array.from({ length: 30 }, (_, i) => [Math.floor(i / 10), i % 10]));
+    const single = stratifiedKFold(PIMA, 10, 7);
+    for (let f = 0; f < 10; f++) expect(folds[f].test).toEqual(single[f].test);
+    for (let r = 0; r < 3; r++) checkPartition(PIMA, folds.slice(r * 10, r * 10 + 10), 10);
+    expect(folds[10].test).not.toEqual(folds[0].test);
+    expect(repeatedStratifiedKFold(PIMA, 10, 3, 7)).toEqual(folds);
+  });
+
+  it('rejects bad repeats and k', () => {
+    expect(() => repeatedStratifiedKFold(PIMA, 10, 0, 1)).toThrow('option repeats: repeats must be an integer >= 1, got 0');
+    expect(() => repeatedStratifiedKFold(THREE, 20, 2, 1)).toThrow(/option k/);
+  });
+});
+
+describe('stratifiedSubsample', () => {
+  it('keeps round(fraction · n_c) per class, at least one, sorted and unique', () => {
+    const s = stratifiedSubsample(PIMA, 0.1, 5);
+    const perClass = [0, 1].map((c) => s.filter((i) => PIMA[i] === c).length);
+    expect(perClass).toEqual([Math.round(0.1 * 512), Math.round(0.1 * 256)]);
+    expect([...s]).toEqual([...new Set(s)].sort((a, b) => a - b));
+    const tiny = stratifiedSubsample(THREE, 0.001, 5);
+    expect([...tiny].map((i) => THREE[i]).sort()).toEqual([0, 1, 2]);
+    expect(stratifiedSubsample(THREE, 1, 5)).toEqual(Int32Array.from({ length: 103 }, (_, i) => i));
+    expect(stratifiedSubsample(PIMA, 0.1, 5)).toEqual(s);
+    expect(stratifiedSubsample(PIMA, 0.1, 6)).not.toEqual(s);
+  });
+
+  it('rejects a fraction outside (0, 1]', () => {
+    for (const f of [0, -0.5, 1.5, Number.NaN]) expect(() => stratifiedSubsample(PIMA, f, 1)).toThrow(/option fraction: fraction must be in \(0, 1\]/);
+  });
+});
