@@ -172,3 +172,15 @@ describe('parameterGradientNorms', () => {
     W.dispose();
   });
 });
+
+describe('inputGradientNorms batching with labels', () => {
+  it('passes each batch its start row so per-row labels line up', () => {
+    const X = tf.tensor2d([[1], [2], [3], [4], [5]]);
+    const w = tf.tensor1d([1, 10, 100, 1000, 10000]);
+    // ℓ_i = w_i · x_i²  ⇒ ‖∂ℓ_i/∂x_i‖ = 2·w_i·x_i, only right if the batch's weights match its rows.
+    const loss = (xb: tf.Tensor2D, start: number) => tf.mul(tf.slice(w, start, xb.shape[0]), tf.sum(tf.square(xb), 1)) as tf.Tensor1D;
+    const norms = inputGradientNorms(loss, X, { batchSize: 2 });
+    expect(Array.from(norms)).toEqual([2, 40, 600, 8000, 100000]);
+    tf.dispose([X, w]);
+  });
+});

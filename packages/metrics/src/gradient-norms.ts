@@ -45,6 +45,8 @@ function checkLoss(shape: number[] | undefined, rows: number): void {
  * @param perSampleLoss maps a batch `[B, …]` to its per-sample losses `[B]`
  *   (e.g. cross-entropy per row, *not* its mean). Called once per batch
  *   inside `tf.grad`; it must be differentiable with respect to its input.
+ *   Its second argument is the index of the batch's first row in `x`, to
+ *   pick the matching labels (`labels.slice(start, start + B)`).
  * @param x inputs `[N, D]` float32 (or `[N, H, W, C]` / `[N, T, D]`: the norm
  *   is then taken over all non-batch axes). Not disposed.
  * @param opts.batchSize rows per pass; default 256.
@@ -54,7 +56,7 @@ function checkLoss(shape: number[] | undefined, rows: number): void {
  * @throws ConfigError if `batchSize` is not a positive integer.
  */
 export function inputGradientNorms<T extends tf.Tensor2D | tf.Tensor3D | tf.Tensor4D>(
-  perSampleLoss: (x: T) => tf.Tensor1D,
+  perSampleLoss: (x: T, start: number) => tf.Tensor1D,
   x: T,
   opts: GradientNormOptions = {},
 ): Float32Array {
@@ -73,7 +75,7 @@ export function inputGradientNorms<T extends tf.Tensor2D | tf.Tensor3D | tf.Tens
       const xb = tf.slice(x, begin, size) as T;
       let lossShape: number[] | undefined;
       const g = tf.grad((xi: tf.Tensor) => {
-        const loss = perSampleLoss(xi as T);
+        const loss = perSampleLoss(xi as T, start);
         lossShape = loss.shape;
         return tf.sum(loss);
       })(xb);
