@@ -1,2 +1,3 @@
 export * from './errors';
 export * from './rng';
+export * from './ops/dense';
