@@ -23,10 +23,11 @@ let denseWithBias: DenseFn3 | undefined;
 
 function getDenseNoBias(): DenseFn2 {
   if (denseNoBias === undefined) {
-    denseNoBias = tf.customGrad((x: tf.Tensor, w: tf.Tensor, save: tf.GradSaveFunc) => {
+    denseNoBias = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+      const [x, w, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
       save([x, w]);
       return {
-        value: tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D),
+        value: tf.matMul(x, w),
         gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
           const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
           const g = dy as tf.Tensor2D;
@@ -41,10 +42,11 @@ function getDenseNoBias(): DenseFn2 {
 
 function getDenseWithBias(): DenseFn3 {
   if (denseWithBias === undefined) {
-    denseWithBias = tf.customGrad((x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+    denseWithBias = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+      const [x, w, b, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
       save([x, w]);
       return {
-        value: tf.add(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D), b),
+        value: tf.add(tf.matMul(x, w), b),
         gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
           const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
           const g = dy as tf.Tensor2D;
