@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, ShapeError } from '@chainz/core';
+import { ConfigError, ShapeError, dense } from '@chainz/core';
 import type { LayerTrace } from '@chainz/poly-layer';
 
 function checkTrace(trace: LayerTrace): void {
@@ -36,7 +36,8 @@ function checkTrace(trace: LayerTrace): void {
  *   parallel (W̃ close to rank 1 with d_in ≥ 2) the second part has an absolute
  *   error ≈ 1e-7·‖W̃_j‖².
  *
- * Matmuls use explicit `tf.transpose` (no transposed-matmul flags).
+ * Matmuls go through `@chainz/core`'s `dense` (explicit transposes in the backward
+ * pass too; tfjs's own MatMul gradient uses transposed matmuls, slow on wasm).
  *
  * @param trace a dense layer trace from `polyDense` (or a PolyDense layer).
  * @returns ‖J_b‖_F² per sample b, shape `[B]`; differentiable w.r.t. the kernel,
@@ -56,8 +57,9 @@ export function perSampleJacobianFrobenius(trace: LayerTrace): tf.Tensor1D {
     const dIn = W.shape[0];
     const n = W.shape[1];
     const Wc = tf.sub(W, tf.mean(W, 1, true)); // W̃ [d_in, n], centred over the outputs
-    const q = tf.matMul(u, tf.transpose(W)); // [B, d_in], q = W·u = W̃·u per sample (Σ_j u_j = 0)
-    const p = tf.matMul(q, Wc); // [B, n], p_j = ⟨W̃_j, q⟩
+    // core's dense = matMul whose backward avoids transposed matmuls (slow on wasm)
+    const q = dense(u, tf.transpose(W)); // [B, d_in], q = W·u = W̃·u per sample (Σ_j u_j = 0)
+    const p = dense(q, Wc); // [B, n], p_j = ⟨W̃_j, q⟩
     const qq = tf.maximum(tf.sum(tf.square(q), 1, true), 1e-30); // [B, 1], ‖q‖²
     const qn = tf.sqrt(qq);
     // ‖W̃_j − (u_j/n)·q‖² split into the part along q and the part orthogonal to q,

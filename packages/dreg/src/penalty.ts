@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, ShapeError } from '@chainz/core';
+import { ConfigError, ShapeError, dense } from '@chainz/core';
 import type { LayerTrace } from '@chainz/poly-layer';
 import { resolveDregOptions, type DregOptions, type ResolvedDregOptions } from './options';
 import { applyLayerNormJacobian, checkTrace, perSampleJacobianFrobenius } from './jacobian';
@@ -91,7 +91,7 @@ function forwardChain(traces: LayerTrace[], seed: number): tf.Tensor1D[] {
         { tensor: tr.name ?? `traces[${l}]` },
       );
     }
-    let v: tf.Tensor2D = tf.matMul(t, tr.kernel);
+    let v: tf.Tensor2D = dense(t, tr.kernel);
     if (tr.guard === 'layernorm') v = applyLayerNormJacobian(v, tr.layernorm!.u, tr.layernorm!.invStd);
     t = tf.mul(v, tr.dy) as tf.Tensor2D;
     out.push(tf.sum(tf.square(t), 1) as tf.Tensor1D);

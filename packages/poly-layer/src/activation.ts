@@ -136,17 +136,26 @@ function toFull(v: V, shape: number[]): tf.Tensor {
   return tf.broadcastTo(v, shape);
 }
 
-let stopGradientFn: ((x: tf.Tensor) => tf.Tensor) | undefined;
+let rowScaleFn: ((z: tf.Tensor) => tf.Tensor) | undefined;
 
-/** Identity whose gradient is zero (tfjs has no stop_gradient op). */
-function stopGradient(x: tf.Tensor): tf.Tensor {
-  if (stopGradientFn === undefined) {
-    stopGradientFn = tf.customGrad((t: tf.Tensor | tf.GradSaveFunc) => ({
-      value: tf.clone(t as tf.Tensor),
-      gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy),
-    })) as unknown as (x: tf.Tensor) => tf.Tensor;
+/**
+ * m = max(max|z| over the last axis, LN_MIN_SCALE), shape `[..., 1]`, as a constant
+ * for differentiation (zero gradient). Computed inside a customGrad forward, which
+ * tfjs does not record on the tape, so backprop never visits the Max reduction
+ * (whose gradient, an Equal mask, is slow on wasm).
+ */
+function rowScale(z: tf.Tensor): tf.Tensor {
+  if (rowScaleFn === undefined) {
+    rowScaleFn = tf.customGrad((t: tf.Tensor | tf.GradSaveFunc) => {
+      const x = t as tf.Tensor;
+      const shape = x.shape;
+      return {
+        value: tf.maximum(tf.max(tf.abs(x), -1, true), LN_MIN_SCALE),
+        gradFunc: () => tf.zeros(shape),
+      };
+    }) as unknown as (z: tf.Tensor) => tf.Tensor;
   }
-  return stopGradientFn(x);
+  return rowScaleFn(z);
 }
 
 /** Below this max|z| the layernorm rescaling uses this value (keeps ε/m² finite in float32). */
@@ -163,7 +172,7 @@ const LN_TINY = 1e-30;
  * the float32 range.
  */
 function layerNorm(z: tf.Tensor): LayerNormAux {
-  const m = stopGradient(tf.maximum(tf.max(tf.abs(z), -1, true), LN_MIN_SCALE));
+  const m = rowScale(z);
   const r = tf.reciprocal(m);
   const zr = tf.mul(z, r);
   const c = tf.sub(zr, tf.mean(zr, -1, true));
