@@ -2,3 +2,4 @@ export * from './errors';
 export * from './rng';
 export * from './backend';
 export * from './tfjs-check';
+export * from './ops/dense';

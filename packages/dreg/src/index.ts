@@ -1,1 +1,13 @@
-export {};
+export { lambdaSchedule, type LambdaSchedule, type LambdaScheduleSpec } from './schedule';
+export {
+  DEFAULT_DREG_LAMBDA,
+  DEFAULT_DREG_OPTIONS,
+  resolveDregOptions,
+  type DregOptions,
+  type DregVariant,
+  type ResolvedDregOptions,
+} from './options';
+export { applyLayerNormJacobian, perSampleJacobianFrobenius } from './jacobian';
+export { dregLayerPenalty, dregPenalty, perSampleLayerPenalty } from './penalty';
+export { attachDreg, detachDreg } from './attach';
+export type { DenseLayerTrace, LayerTrace } from '@chainz/poly-layer';

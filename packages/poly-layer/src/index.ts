@@ -1,1 +1,37 @@
-export {};
+import './register.js';
+
+export {
+  DEFAULT_POLY_CONFIG,
+  LAYERNORM_EPSILON,
+  MAX_POLY_DEGREE,
+  resolvePolyConfig,
+  type PolyBasis,
+  type PolyConfig,
+  type PolyGuard,
+  type PolySharing,
+} from './config';
+export { basisValues, guardValue, polyValue } from './basis';
+export { DEFAULT_LEAKY_RELU_ALPHA, TARGET_ACTIVATIONS, targetFunction, type TargetActivation } from './targets';
+export { DEFAULT_FIT_DOMAIN, fitPolynomial, initPolyCoefficients, type PolyFit, type PolyFitOptions } from './fit';
+export {
+  getNumericCheck,
+  polyActivation,
+  setNumericCheck,
+  type LayerNormAux,
+  type NumericCheckMode,
+  type PolyActivationOptions,
+  type PolyActivationResult,
+} from './activation';
+export { disposeTraces, type DenseLayerTrace, type LayerTrace } from './trace';
+export { polyDense, type PolyDenseOptions, type PolyDenseParams } from './poly-dense';
+export {
+  DEFAULT_LAYER_TARGET,
+  PolyActivation,
+  PolyDense,
+  registerPolyLayers,
+  type PolyActivationArgs,
+  type PolyDenseArgs,
+  type PolyLayerCommonArgs,
+  type TracePenalty,
+} from './layers';
+export { loadModel, saveModel } from './io';

@@ -1,0 +1,77 @@
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { ConfigError } from '@chainz/core';
+import type { PolyDense } from '@chainz/poly-layer';
+import { resolveDregOptions, type DregOptions } from './options';
+import { dregLayerPenalty } from './penalty';
+
+interface LayerLike {
+  getClassName(): string;
+  layers?: LayerLike[];
+}
+
+function isPolyDense(layer: LayerLike): layer is LayerLike & PolyDense {
+  // duck-typed, so that a second copy of @chainz/poly-layer in the graph still matches
+  return layer.getClassName() === 'ChainzPolyDense' && typeof (layer as Partial<PolyDense>).setTracePenalty === 'function';
+}
+
+function collect(layers: LayerLike[], out: PolyDense[]): void {
+  for (const layer of layers) {
+    if (isPolyDense(layer)) out.push(layer);
+    else if (Array.isArray(layer.layers)) collect(layer.layers, out);
+  }
+}
+
+/**
+ * Attaches the DREG penalty to every `PolyDense` layer of a tfjs-layers model
+ * (nested models included, in `model.layers` order) so that `model.fit()` trains
+ * with it.
+ *
+ * How it works (tfjs-layers 4.22): each PolyDense layer registered a loss
+ * closure with `Layer.addLoss` when it was built. In a training call
+ * (`training: true`, which `fit` passes) the layer computes its term
+ * λ(t)·w_l·mean_batch(R_l)/n_l from its forward trace; `LayersModel`'s training
+ * step then calls `calculateLosses()` — after the forward pass, inside the same
+ * `optimizer.minimize` closure — and adds every layer loss to the total loss. So
+ * the gradient of the penalty reaches the weights, and **the `loss` that `fit`
+ * reports (history / callbacks) includes the penalty**. `evaluate()`, validation
+ * losses and `predict()` do not (no training call). λ's schedule step t is the
+ * number of training steps the layer has taken with the penalty attached.
+ *
+ * The sum over layers equals {@link dregPenalty} on the same traces. The
+ * `forward` variant chains tangents across layers and is not available here
+ * (use a hand-written step with dregPenalty).
+ *
+ * The penalty is a training setting, not saved with the model: attach it again
+ * after `loadModel`.
+ *
+ * @param model a LayersModel (or an array of layers).
+ * @param options DREG options; `layerWeights` (if given) has one weight per PolyDense layer.
+ * @returns the PolyDense layers that received the penalty.
+ * @throws ConfigError naming `variant` (forward), `layerWeights` (wrong length) or
+ *   `model` (no PolyDense layer found), or any invalid option.
+ */
+export function attachDreg(model: tfl.LayersModel | tfl.layers.Layer[], options: Partial<DregOptions> = {}): PolyDense[] {
+  const o = resolveDregOptions(options);
+  if (o.variant === 'forward') {
+    throw new ConfigError("the 'forward' variant chains tangents across layers; with model.fit use 'frobenius', 'activation' or 'hinge'", { option: 'variant' });
+  }
+  const layers: PolyDense[] = [];
+  collect((Array.isArray(model) ? model : model.layers) as unknown as LayerLike[], layers);
+  if (layers.length === 0) throw new ConfigError('the model has no PolyDense layer to attach DREG to', { option: 'model' });
+  if (o.layerWeights && o.layerWeights.length !== layers.length) {
+    throw new ConfigError(`has ${o.layerWeights.length} weights for ${layers.length} PolyDense layers`, { option: 'layerWeights' });
+  }
+  layers.forEach((layer, l) => {
+    const w = o.layerWeights ? o.layerWeights[l] : 1;
+    layer.setTracePenalty((trace, step) => dregLayerPenalty(trace, o, step, w), { secondDerivative: o.curvature > 0 });
+  });
+  return layers;
+}
+
+/** Removes the penalty from every PolyDense layer of the model. @returns the layers changed. */
+export function detachDreg(model: tfl.LayersModel | tfl.layers.Layer[]): PolyDense[] {
+  const layers: PolyDense[] = [];
+  collect((Array.isArray(model) ? model : model.layers) as unknown as LayerLike[], layers);
+  for (const layer of layers) layer.setTracePenalty(null);
+  return layers;
+}

@@ -1,0 +1,313 @@
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import type { LayerArgs } from '@tensorflow/tfjs-layers/dist/engine/topology';
+import type { Initializer } from '@tensorflow/tfjs-layers/dist/initializers';
+import type { Kwargs } from '@tensorflow/tfjs-layers/dist/types';
+import { ChainzError, ConfigError, ShapeError } from '@chainz/core';
+import { resolvePolyConfig, type PolyConfig } from './config';
+import { fitPolynomial, type PolyFit } from './fit';
+import { polyActivation } from './activation';
+import { polyDense } from './poly-dense';
+import type { DenseLayerTrace } from './trace';
+import { TARGET_ACTIVATIONS, type TargetActivation } from './targets';
+
+/** Target activation of a new layer when none is given: GELU, the smooth ReLU. */
+export const DEFAULT_LAYER_TARGET: TargetActivation = 'gelu';
+
+/** Marks our layer classes in tfjs's class registry (tells a duplicate copy of this module from a foreign class). */
+const CHAINZ_LAYER = Symbol.for('chainz.polyLayer.class');
+
+/** Arguments shared by {@link PolyActivation} and {@link PolyDense}. */
+export interface PolyLayerCommonArgs extends LayerArgs, Partial<PolyConfig> {
+  /** Activation the coefficients are fitted to at build time (default `'gelu'`). */
+  target?: TargetActivation;
+  /** Interval of z for that fit (default [−3, 3]). */
+  fitDomain?: [number, number];
+}
+
+/** Arguments of {@link PolyActivation}. */
+export type PolyActivationArgs = PolyLayerCommonArgs;
+
+/** Arguments of {@link PolyDense}. */
+export interface PolyDenseArgs extends PolyLayerCommonArgs {
+  /** Output features d_out. */
+  units: number;
+  /** Add a bias b (default true). */
+  useBias?: boolean;
+  /**
+   * Kernel initializer: a tfjs-layers initializer object, an identifier such as
+   * `'glorotUniform'` / `'heNormal'`, or a serialized `{ className, config }`.
+   * Default: Glorot-uniform (seeded with `seed` when given).
+   */
+  kernelInitializer?: Initializer | string | { className: string; config: tf.serialization.ConfigDict };
+  /** Seed of the default kernel initializer. */
+  seed?: number;
+}
+
+/**
+ * A penalty computed from a layer's forward trace while training (e.g. DREG's
+ * per-layer term); must return a scalar built from tensors of the trace so that its
+ * gradient reaches the layer's weights.
+ * @param trace the layer's trace of this forward pass.
+ * @param step number of training steps this layer has taken a penalty for so far (0-based).
+ */
+export type TracePenalty = (trace: DenseLayerTrace, step: number) => tf.Scalar;
+
+function pickPolyConfig(args: Partial<PolyConfig>): PolyConfig {
+  const partial: Partial<PolyConfig> = {};
+  if (args.degree !== undefined) partial.degree = args.degree;
+  if (args.basis !== undefined) partial.basis = args.basis;
+  if (args.guard !== undefined) partial.guard = args.guard;
+  if (args.scale !== undefined) partial.scale = args.scale;
+  if (args.sharing !== undefined) partial.sharing = args.sharing;
+  return resolvePolyConfig(partial);
+}
+
+function checkTarget(target: unknown): TargetActivation {
+  if (typeof target !== 'string' || !(TARGET_ACTIVATIONS as readonly string[]).includes(target)) {
+    throw new ConfigError(`unknown target activation ${JSON.stringify(target)} (valid: ${TARGET_ACTIVATIONS.join(', ')})`, { option: 'target' });
+  }
+  return target as TargetActivation;
+}
+
+/** A tfjs-layers initializer (duck-typed: `addWeight` only calls `apply`) returning fitted coefficients. */
+function fittedInitializer(fit: PolyFit): Initializer {
+  return {
+    apply: (shape: number[]) => {
+      const [rows, cols] = shape;
+      const values = new Float32Array(rows * cols);
+      for (let r = 0; r < rows; r++) values.set(fit.coeffs, r * cols);
+      return tf.tensor2d(values, [rows, cols]);
+    },
+  } as unknown as Initializer;
+}
+
+function resolveInitializer(spec: PolyDenseArgs['kernelInitializer'], seed: number | undefined): Initializer {
+  if (spec === undefined) return tfl.initializers.glorotUniform({ seed });
+  if (typeof spec === 'object' && spec !== null && typeof (spec as Initializer).apply === 'function') return spec as Initializer;
+  let className: string;
+  let config: tf.serialization.ConfigDict = {};
+  if (typeof spec === 'string') {
+    className = spec.charAt(0).toUpperCase() + spec.slice(1);
+    if (seed !== undefined) config = { seed };
+  } else {
+    className = (spec as { className: string }).className;
+    config = (spec as { config: tf.serialization.ConfigDict }).config ?? {};
+  }
+  const entry = tf.serialization.SerializationMap.getMap().classNameMap[className];
+  if (entry === undefined) throw new ConfigError(`unknown initializer ${JSON.stringify(className)}`, { option: 'kernelInitializer' });
+  const [cls, fromConfig] = entry;
+  return fromConfig(cls, config) as unknown as Initializer;
+}
+
+function exactlyOne(inputs: tf.Tensor | tf.Tensor[], layer: string): tf.Tensor {
+  if (!Array.isArray(inputs)) return inputs;
+  if (inputs.length !== 1) throw new ShapeError(`layer '${layer}' expects exactly one input tensor, got ${inputs.length}`, { tensor: layer });
+  return inputs[0];
+}
+
+/**
+ * Learnable polynomial activation as a tfjs-layers layer (DESIGN §2), built like
+ * tfjs's PReLU: one weight `coeffs` (`[C, K+1]`, or `[1, K+1]` with layer
+ * sharing), initialised by a least-squares fit to `target`. Input `[B, C]` or
+ * `[B, H, W, C]` (channels last); output has the same shape.
+ *
+ * Serialised as `'ChainzPolyActivation'` (register with `import '@chainz/poly-layer'`).
+ * @throws ConfigError for invalid options (named).
+ */
+export class PolyActivation extends tfl.layers.Layer {
+  /** @nocollapse */
+  static className = 'ChainzPolyActivation';
+  static readonly [CHAINZ_LAYER] = true;
+  /** The resolved polynomial configuration. */
+  readonly polyConfig: PolyConfig;
+  /** The activation the coefficients were fitted to. */
+  readonly target: TargetActivation;
+  /** Fit interval. */
+  readonly fitDomain?: [number, number];
+  /** Fit report of the initial coefficients (set by `build`). */
+  fitReport?: PolyFit;
+  private coeffs?: tfl.LayerVariable;
+
+  constructor(args: PolyActivationArgs = {}) {
+    super(args);
+    this.polyConfig = pickPolyConfig(args);
+    this.target = checkTarget(args.target ?? DEFAULT_LAYER_TARGET);
+    this.fitDomain = args.fitDomain;
+    this.supportsMasking = true;
+  }
+
+  override build(inputShape: tfl.Shape | tfl.Shape[]): void {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tfl.Shape;
+    const C = shape[shape.length - 1];
+    if (shape.length < 2 || C == null) throw new ShapeError(`layer '${this.name}' needs a known last (channel) dimension, got input shape [${shape}]`, { tensor: this.name });
+    const rows = this.polyConfig.sharing === 'channel' ? C : 1;
+    this.fitReport = fitPolynomial(this.target, this.polyConfig, this.fitDomain ? { domain: this.fitDomain } : {});
+    this.coeffs = this.addWeight('coeffs', [rows, this.polyConfig.degree + 1], 'float32', fittedInitializer(this.fitReport), undefined, true);
+    this.built = true;
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor {
+    return tf.tidy(() => {
+      const z = exactlyOne(inputs, this.name);
+      return polyActivation(z, this.coeffs!.read() as tf.Tensor2D, this.polyConfig, { name: this.name }).y;
+    });
+  }
+
+  override computeOutputShape(inputShape: tfl.Shape | tfl.Shape[]): tfl.Shape | tfl.Shape[] {
+    return inputShape;
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    const config: tf.serialization.ConfigDict = { ...this.polyConfig, target: this.target };
+    if (this.fitDomain) config.fitDomain = [this.fitDomain[0], this.fitDomain[1]];
+    return { ...config, ...super.getConfig() };
+  }
+}
+
+/**
+ * Dense layer followed by a learnable polynomial activation (DESIGN §2):
+ * y = σ(x·W + b), with weights `kernel` `[d_in, units]`, `bias` `[units]` and
+ * `coeffs` `[units, K+1]` (or `[1, K+1]`). Input must be rank 2 (`[B, d_in]`).
+ *
+ * A {@link TracePenalty} (e.g. from `@chainz/dreg`'s `attachDreg`) can be attached
+ * with {@link PolyDense.setTracePenalty}: during training calls (`training: true`,
+ * as in `model.fit`) the layer evaluates it on its forward trace and the value is
+ * collected through tfjs-layers' `addLoss` mechanism, so it is added to the loss
+ * that `fit` minimises and reports. The penalty is a training setting: it is not
+ * serialised with the model.
+ *
+ * Serialised as `'ChainzPolyDense'`.
+ * @throws ConfigError for invalid options (named).
+ */
+export class PolyDense extends tfl.layers.Layer {
+  /** @nocollapse */
+  static className = 'ChainzPolyDense';
+  static readonly [CHAINZ_LAYER] = true;
+  readonly units: number;
+  readonly useBias: boolean;
+  readonly polyConfig: PolyConfig;
+  readonly target: TargetActivation;
+  readonly fitDomain?: [number, number];
+  fitReport?: PolyFit;
+  private readonly kernelInitializer: Initializer;
+  private kernel?: tfl.LayerVariable;
+  private bias?: tfl.LayerVariable;
+  private coeffs?: tfl.LayerVariable;
+  private tracePenalty: TracePenalty | null = null;
+  private penaltySecondDerivative = false;
+  private recorded: tf.Scalar[] = [];
+  private penaltySteps = 0;
+
+  constructor(args: PolyDenseArgs) {
+    super(args);
+    if (!Number.isInteger(args?.units) || args.units < 1) {
+      throw new ConfigError(`must be a positive integer, got ${JSON.stringify(args?.units)}`, { option: 'units' });
+    }
+    this.units = args.units;
+    this.useBias = args.useBias ?? true;
+    this.polyConfig = pickPolyConfig(args);
+    this.target = checkTarget(args.target ?? DEFAULT_LAYER_TARGET);
+    this.fitDomain = args.fitDomain;
+    this.kernelInitializer = resolveInitializer(args.kernelInitializer, args.seed);
+  }
+
+  override build(inputShape: tfl.Shape | tfl.Shape[]): void {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tfl.Shape;
+    const dIn = shape[shape.length - 1];
+    if (shape.length !== 2 || dIn == null) throw new ShapeError(`layer '${this.name}' needs rank-2 input [B, d_in] with known d_in, got [${shape}]`, { tensor: this.name });
+    this.kernel = this.addWeight('kernel', [dIn, this.units], 'float32', this.kernelInitializer, undefined, true);
+    if (this.useBias) this.bias = this.addWeight('bias', [this.units], 'float32', tfl.initializers.zeros(), undefined, true);
+    const rows = this.polyConfig.sharing === 'channel' ? this.units : 1;
+    this.fitReport = fitPolynomial(this.target, this.polyConfig, this.fitDomain ? { domain: this.fitDomain } : {});
+    this.coeffs = this.addWeight('coeffs', [rows, this.polyConfig.degree + 1], 'float32', fittedInitializer(this.fitReport), undefined, true);
+    // Collected by LayersModel.calculateLosses() inside fit's training step, after the
+    // forward pass (same gradient tape): returns the penalties recorded by call().
+    this.addLoss(() => this.takeRecordedPenalty());
+    this.built = true;
+  }
+
+  /**
+   * Attaches (or with `null` detaches) a penalty evaluated on this layer's forward
+   * trace during training calls.
+   * @param penalty the penalty, or null.
+   * @param opts `secondDerivative`: the penalty needs `trace.d2y`.
+   */
+  setTracePenalty(penalty: TracePenalty | null, opts: { secondDerivative?: boolean } = {}): void {
+    this.tracePenalty = penalty;
+    this.penaltySecondDerivative = opts.secondDerivative === true;
+    this.recorded = [];
+    this.penaltySteps = 0;
+  }
+
+  /** The attached trace penalty, if any. */
+  getTracePenalty(): TracePenalty | null {
+    return this.tracePenalty;
+  }
+
+  private takeRecordedPenalty(): tf.Scalar {
+    const live = this.recorded.filter((t) => !t.isDisposed);
+    this.recorded = [];
+    if (live.length === 0) return tf.scalar(0);
+    this.penaltySteps++;
+    return live.length === 1 ? live[0] : (tf.addN(live) as tf.Scalar);
+  }
+
+  private params(): { kernel: tf.Tensor2D; bias?: tf.Tensor1D; coeffs: tf.Tensor2D } {
+    return {
+      kernel: this.kernel!.read() as tf.Tensor2D,
+      bias: this.bias ? (this.bias.read() as tf.Tensor1D) : undefined,
+      coeffs: this.coeffs!.read() as tf.Tensor2D,
+    };
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
+    const x = exactlyOne(inputs, this.name) as tf.Tensor2D;
+    const training = kwargs != null && kwargs['training'] === true;
+    const penalty = this.tracePenalty;
+    if (!training || penalty === null) {
+      return tf.tidy(() => polyDense(x, this.params(), this.polyConfig, { name: this.name }).y);
+    }
+    // Training with a penalty: no tidy here, the trace must stay on fit's gradient scope
+    // (which disposes it after the step).
+    const { y, trace } = polyDense(x, this.params(), this.polyConfig, { name: this.name, secondDerivative: this.penaltySecondDerivative });
+    this.recorded.push(penalty(trace, this.penaltySteps));
+    return y;
+  }
+
+  override computeOutputShape(inputShape: tfl.Shape | tfl.Shape[]): tfl.Shape | tfl.Shape[] {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tfl.Shape;
+    return [...shape.slice(0, -1), this.units];
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    const init = this.kernelInitializer as unknown as { getClassName?: () => string; getConfig?: () => tf.serialization.ConfigDict };
+    const config: tf.serialization.ConfigDict = {
+      units: this.units,
+      useBias: this.useBias,
+      ...this.polyConfig,
+      target: this.target,
+    };
+    if (init.getClassName && init.getConfig) config.kernelInitializer = { className: init.getClassName(), config: init.getConfig() };
+    if (this.fitDomain) config.fitDomain = [this.fitDomain[0], this.fitDomain[1]];
+    return { ...config, ...super.getConfig() };
+  }
+}
+
+/**
+ * Registers {@link PolyActivation} and {@link PolyDense} with tfjs's serialization
+ * registry so `loadLayersModel` can rebuild them. Idempotent. Runs on import of the
+ * package (its `register` module); call it yourself only if a bundler dropped that.
+ * @throws ChainzError `E_TFJS_DUPLICATE` if a different (non-Chainz) class is
+ *   already registered under the same className (tfjs would silently overwrite it).
+ */
+export function registerPolyLayers(): void {
+  const map = tf.serialization.SerializationMap.getMap().classNameMap;
+  for (const cls of [PolyActivation, PolyDense]) {
+    const existing = map[cls.className] as unknown as [Record<symbol, unknown>, unknown] | undefined;
+    if (existing !== undefined && existing[0] !== (cls as unknown) && existing[0][CHAINZ_LAYER] !== true) {
+      throw new ChainzError('E_TFJS_DUPLICATE', `another class is already registered with tfjs as '${cls.className}'`, { tensor: cls.className });
+    }
+    tf.serialization.registerClass(cls as unknown as tf.serialization.SerializableConstructor<tf.serialization.Serializable>);
+  }
+}

@@ -1,0 +1,6 @@
+// The package's only module with side effects (package.json "sideEffects"):
+// registers the layer classes with tfjs's serialization registry on import,
+// like tfjs's own layers, so that loadLayersModel can rebuild saved models.
+import { registerPolyLayers } from './layers';
+
+registerPolyLayers();

@@ -1,0 +1,43 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { PolyGuard } from './config';
+
+/**
+ * What one dense polynomial layer h = σ(g(z)), z = x·W + b, records in its forward
+ * pass for the DREG penalty (DESIGN §3): everything needed for the exact per-sample
+ * layer Jacobian J = diag(σ'(z))·Wᵀ — or, with the `layernorm` guard,
+ * J = diag(σ'(u))·J_LN·Wᵀ with J_LN = invStd·(I − 11ᵀ/n − u·uᵀ/n).
+ *
+ * `kernel` is the caller's weight tensor (not a copy); the other tensors are new and
+ * belong to the caller (inside `tf.tidy` / `optimizer.minimize` they are disposed
+ * automatically; otherwise use {@link disposeTraces}).
+ */
+export interface DenseLayerTrace {
+  kind: 'dense';
+  /** Layer name, for error messages. */
+  name?: string;
+  /** W, `[d_in, d_out]`. */
+  kernel: tf.Tensor2D;
+  /** Pre-activation z = x·W + b, `[B, d_out]`. */
+  z: tf.Tensor2D;
+  /** σ'(z) elementwise, `[B, d_out]` (for `layernorm`: σ'(u), the derivative w.r.t. the normalised u). */
+  dy: tf.Tensor2D;
+  /** σ''(z) (w.r.t. u for `layernorm`), `[B, d_out]`; present when the second derivative was requested. */
+  d2y?: tf.Tensor2D;
+  /** The guard of the activation. */
+  guard: PolyGuard;
+  /** Only with the `layernorm` guard: u `[B, d_out]` and invStd = 1/sqrt(var(z)+ε) `[B, 1]`. */
+  layernorm?: { u: tf.Tensor2D; invStd: tf.Tensor2D };
+}
+
+/**
+ * A layer's forward trace. Dense layers only for now; a conv trace (`kind: 'conv2d'`)
+ * will join this union.
+ */
+export type LayerTrace = DenseLayerTrace;
+
+/** Disposes the tensors a trace owns (z, dy, d2y, layernorm.*), not the kernel. */
+export function disposeTraces(traces: LayerTrace | LayerTrace[]): void {
+  for (const t of Array.isArray(traces) ? traces : [traces]) {
+    tf.dispose([t.z, t.dy, ...(t.d2y ? [t.d2y] : []), ...(t.layernorm ? [t.layernorm.u, t.layernorm.invStd] : [])]);
+  }
+}
