@@ -326,7 +326,7 @@ export const cifar10Adapter = defineAdapter<Cifar10LoadOptions>({
           labels.set(p.labels, at);
           at += p.n;
         }
-        if (files.some((f) => Object.values(CIFAR10_SHARED_FILES).includes(path.basename(f)))) {
+        if (files.some((f) => (Object.values(CIFAR10_SHARED_FILES) as string[]).includes(path.basename(f)))) {
           notes.push(`${split}: ${n} images from ${files.map((f) => path.basename(f)).join(', ')} (a reduced-scale subset of CIFAR-10)`);
         }
         splits[split] = { features: toTensor(images, n, normalize), labels };

@@ -26,6 +26,7 @@ import {
   type Severity,
 } from './params';
 import { resizeBox } from './pil';
+import { loadSharp } from './sharp';
 import { normal, poisson, randint, uniform } from './random';
 
 /**
@@ -371,13 +372,6 @@ function elasticTransform(img: Uint8Array, s: Severity, rng: Rng): Uint8Array {
 function pixelate(img: Uint8Array, s: Severity): Uint8Array {
   const side = Math.trunc(32 * PIXELATE[s - 1]);
   return resizeBox(resizeBox(img, S, S, 3, side, side), side, side, 3, S, S);
-}
-
-type Sharp = typeof import('sharp');
-let sharpModule: Promise<Sharp> | undefined;
-function loadSharp(): Promise<Sharp> {
-  sharpModule ??= import('sharp').then((m) => ((m as unknown as { default?: Sharp }).default ?? (m as unknown as Sharp)));
-  return sharpModule;
 }
 
 /** JPEG compression at the severity's quality (libjpeg via sharp, 4:2:0 chroma subsampling), decoded back. */

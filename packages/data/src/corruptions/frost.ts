@@ -2,6 +2,7 @@ import path from 'node:path';
 import { DataError } from '@chainz/core';
 import { pathKind } from '../cifar10/io';
 import { resizeLinearU8 } from './opencv';
+import { loadSharp } from './sharp';
 
 /**
  * Frost textures of the CIFAR-10-C generator: `frost1.png`, `frost2.png`,
@@ -59,7 +60,7 @@ export function loadFrostTextures(dir: string): Promise<FrostTexture[]> {
 }
 
 async function decodeAll(dir: string): Promise<FrostTexture[]> {
-  const { default: sharp } = await import('sharp');
+  const sharp = await loadSharp();
   const out: FrostTexture[] = [];
   for (const name of FROST_FILES) {
     const file = path.join(dir, name);
