@@ -93,8 +93,9 @@ function impulseNoise(img: Uint8Array, s: Severity, rng: Rng): Uint8Array {
  * sum 1, anti-aliased by a 3×3 Gaussian of σ `aliasBlur`.
  */
 export function defocusKernel(radius: number, aliasBlur: number): Float32Array {
-  const L = radius <= 8 ? 8 : Math.ceil(radius);
+  // The generator uses a 17×17 grid (L = 8) for every radius ≤ 8; larger radii never occur for CIFAR.
   if (radius > 8) throw new RangeError('defocusKernel: radius > 8 is not used by the CIFAR generator');
+  const L = 8;
   const n = 2 * L + 1;
   const disk = new Float32Array(n * n);
   let count = 0;
