@@ -1,11 +1,15 @@
 import { hasAdapter, registerAdapter, type DatasetAdapter } from './adapter';
 import { csvAdapter } from './csv/adapter';
 import { pimaAdapter } from './pima/adapter';
+import { cifar10Adapter } from './cifar10/cifar10';
+import { cifar10cAdapter } from './cifar10c/cifar10c';
 
 /** The adapters shipped with @chainz/data (add one line per built-in adapter). */
 export const BUILTIN_ADAPTERS: readonly DatasetAdapter<any>[] = [
   csvAdapter,
   pimaAdapter,
+  cifar10Adapter,
+  cifar10cAdapter,
 ];
 
 /**

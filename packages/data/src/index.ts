@@ -7,3 +7,8 @@ export { PIMA_CSV, PIMA_CSV_SHA256 } from './pima/pima-csv.generated';
 export * from './splits';
 export * from './preprocess';
 export * from './builtins';
+export * from './npy/npy';
+export * from './cifar10/cifar10';
+export * from './cifar10c/cifar10c';
+export { corrupt, type CorruptOptions } from './corruptions/corrupt';
+export { CORRUPTIONS, type CorruptionName, type Severity } from './corruptions/params';
