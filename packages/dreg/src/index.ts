@@ -11,3 +11,14 @@ export { applyLayerNormJacobian, perSampleJacobianFrobenius } from './jacobian';
 export { dregLayerPenalty, dregPenalty, perSampleLayerPenalty } from './penalty';
 export { attachDreg, detachDreg } from './attach';
 export type { DenseLayerTrace, LayerTrace } from '@chainz/poly-layer';
+export {
+  inputGradientPenalty,
+  randomProjectionJacobianPenalty,
+  spectralNorm,
+  spectralNormalize,
+  twiceDifferentiableSigmoidCrossEntropy,
+  twiceDifferentiableSoftmaxCrossEntropy,
+  weightDecay,
+  type RandomProjectionOptions,
+  type SpectralNormResult,
+} from './baselines';

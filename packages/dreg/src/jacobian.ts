@@ -56,9 +56,9 @@ export function perSampleJacobianFrobenius(trace: LayerTrace): tf.Tensor1D {
     const { u, invStd } = trace.layernorm!;
     const dIn = W.shape[0];
     const n = W.shape[1];
-    const Wc = tf.sub(W, tf.mean(W, 1, true)); // W̃ [d_in, n], centred over the outputs
+    const Wc = tf.sub(W, tf.mean(W, 1, true)) as tf.Tensor2D; // W̃ [d_in, n], centred over the outputs
     // core's dense = matMul whose backward avoids transposed matmuls (slow on wasm)
-    const q = dense(u, tf.transpose(W)); // [B, d_in], q = W·u = W̃·u per sample (Σ_j u_j = 0)
+    const q = dense(u, tf.transpose(W) as tf.Tensor2D); // [B, d_in], q = W·u = W̃·u per sample (Σ_j u_j = 0)
     const p = dense(q, Wc); // [B, n], p_j = ⟨W̃_j, q⟩
     const qq = tf.maximum(tf.sum(tf.square(q), 1, true), 1e-30); // [B, 1], ‖q‖²
     const qn = tf.sqrt(qq);

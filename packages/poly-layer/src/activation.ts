@@ -158,6 +158,31 @@ function rowScale(z: tf.Tensor): tf.Tensor {
   return rowScaleFn(z);
 }
 
+/** sech²(x) = 4e/(1+e)² with e = exp(−2|x|) (no cancellation, 0 for |x| → ∞). */
+function sech2(x: tf.Tensor): tf.Tensor {
+  const e = tf.exp(tf.mul(tf.abs(x), -2));
+  return tf.div(tf.mul(e, 4), tf.square(tf.add(e, 1)));
+}
+
+let tanhFn: ((x: tf.Tensor) => tf.Tensor) | undefined;
+
+/**
+ * tanh whose gradient is recomputed from the input, dy·sech²(x), instead of tfjs's
+ * dy·(1 − y²) on the saved output: the latter makes double backpropagation through
+ * the tanh guard silently wrong (the saved output has no path back to x), this
+ * one is exact to second order, and sech² does not cancel in saturation.
+ */
+function tanhRecomputed(x: tf.Tensor): tf.Tensor {
+  if (tanhFn === undefined) {
+    tanhFn = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+      const [t, save] = args as [tf.Tensor, tf.GradSaveFunc];
+      save([t]);
+      return { value: tf.tanh(t), gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(dy, sech2(saved[0])) };
+    }) as unknown as (x: tf.Tensor) => tf.Tensor;
+  }
+  return tanhFn(x);
+}
+
 /** Below this max|z| the layernorm rescaling uses this value (keeps ε/m² finite in float32). */
 const LN_MIN_SCALE = 1e-10;
 /** Floor of the rescaled variance + ε/m² (only binds when all features are equal at |z| > ~1e12). */
@@ -177,7 +202,8 @@ function layerNorm(z: tf.Tensor): LayerNormAux {
   const zr = tf.mul(z, r);
   const c = tf.sub(zr, tf.mean(zr, -1, true));
   const v = tf.mean(tf.square(c), -1, true);
-  const sd = tf.sqrt(tf.maximum(tf.add(v, tf.mul(tf.square(r), LAYERNORM_EPSILON)), LN_TINY));
+  // max(·, LN_TINY) written as LN_TINY + relu(· − LN_TINY): twice differentiable
+  const sd = tf.sqrt(tf.add(tf.relu(tf.sub(tf.add(v, tf.mul(tf.square(r), LAYERNORM_EPSILON)), LN_TINY)), LN_TINY));
   return { u: tf.div(c, sd), invStd: tf.div(r, sd) };
 }
 
@@ -286,17 +312,18 @@ export function polyActivation(
     switch (cfg.guard) {
       case 'tanh': {
         const x = tf.mul(z, 1 / s);
-        u = tf.tanh(x);
-        // g'(z) = sech²(z/s)/s = 4e/(1+e)²/s with e = exp(−2|z/s|): exact in float32 even
-        // where 1 − u² would cancel (|z/s| ≳ 4), and 0 (not NaN) for |z| → ∞.
-        const e = tf.exp(tf.mul(tf.abs(x), -2));
-        gp = tf.div(tf.mul(e, 4 / s), tf.square(tf.add(e, 1)));
+        u = tanhRecomputed(x);
+        // g'(z) = sech²(z/s)/s: exact in float32 even where 1 − u² would cancel
+        // (|z/s| ≳ 4), and 0 (not NaN) for |z| → ∞.
+        gp = tf.mul(sech2(x), 1 / s);
         if (second) gpp = tf.mul(tf.mul(u, gp), -2 / s); // g'' = −2·tanh·sech²/s²
         break;
       }
       case 'clip': {
         const x = tf.mul(z, 1 / s);
-        u = tf.clipByValue(x, -1, 1);
+        // clamp(x, −1, 1) = x − relu(x − 1) + relu(−x − 1): unlike tf.clipByValue (whose
+        // gradient uses LogicalAnd), this can be differentiated twice (double backprop).
+        u = tf.add(tf.sub(x, tf.relu(tf.sub(x, 1))), tf.relu(tf.sub(tf.neg(x), 1)));
         // g' = 1/s on |z/s| ≤ 1 (inclusive, as tfjs's ClipByValue gradient), 0 outside; g'' = 0.
         // The mask is 1 − step(|x| − 1) (step(0) = 0): unlike a comparison op, Step has a
         // (zero) gradient registered, so σ' stays differentiable.
