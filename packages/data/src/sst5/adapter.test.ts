@@ -72,7 +72,7 @@ describe('sst5 adapter (shared data)', () => {
     expect(histogram(ds.splits.dev.labels)).toEqual([139, 289, 229, 279, 165]);
     expect(histogram(ds.splits.test.labels)).toEqual([279, 633, 389, 510, 399]);
     // First dev tree: (3 (2 It) (4 (4 (2 's) ...
-    expect(ds.splits.dev.texts[0]).toBe("It 's a lovely film with lovely performances by Buy and Accorsi .");
+    expect(ds.splits.dev.texts![0]).toBe("It 's a lovely film with lovely performances by Buy and Accorsi .");
     expect(ds.splits.dev.labels[0]).toBe(3);
     const all = [...ds.splits.train.texts!, ...ds.splits.dev.texts!, ...ds.splits.test.texts!].join('\n');
     expect(all).not.toMatch(/-[LR][RSC]B-|\\\//);
