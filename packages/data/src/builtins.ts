@@ -3,6 +3,8 @@ import { csvAdapter } from './csv/adapter';
 import { pimaAdapter } from './pima/adapter';
 import { cifar10Adapter } from './cifar10/cifar10';
 import { cifar10cAdapter } from './cifar10c/cifar10c';
+import { sst5Adapter } from './sst5/adapter';
+import { yelpAdapter } from './yelp/adapter';
 
 /** The adapters shipped with @chainz/data (add one line per built-in adapter). */
 export const BUILTIN_ADAPTERS: readonly DatasetAdapter<any>[] = [
@@ -10,6 +12,8 @@ export const BUILTIN_ADAPTERS: readonly DatasetAdapter<any>[] = [
   pimaAdapter,
   cifar10Adapter,
   cifar10cAdapter,
+  sst5Adapter,
+  yelpAdapter,
 ];
 
 /**

@@ -1,0 +1,78 @@
+import { DataError } from '@chainz/core';
+import type { BaseLoadOptions } from '../adapter';
+import { nodeApi } from './node';
+
+/**
+ * Where an adapter reads from: the explicit `path` option if given, else
+ * `<dataDir ?? CHAINZ_DATA_DIR>/<dataset>`.
+ * @returns `{ path, explicit }` — `explicit` is true when it came from `options.path`.
+ * @throws DataError (option `path`) when neither `path`, `dataDir` nor
+ *   `CHAINZ_DATA_DIR` is set; `hint` says how to get the data.
+ * @internal
+ */
+export async function resolveDatasetLocation(
+  options: BaseLoadOptions,
+  dataset: string,
+  hint: string,
+): Promise<{ path: string; explicit: boolean }> {
+  const { path } = await nodeApi();
+  if (options.path) return { path: path.resolve(options.path), explicit: true };
+  const root = options.dataDir ?? process.env.CHAINZ_DATA_DIR;
+  if (!root) {
+    throw new DataError(
+      `no location for dataset '${dataset}': pass the 'path' option, the 'dataDir' option or set CHAINZ_DATA_DIR`,
+      { option: 'path' },
+      hint,
+    );
+  }
+  return { path: path.resolve(root, dataset), explicit: false };
+}
+
+/** `'file'`, `'dir'` or `null` when nothing exists at `p`. @internal */
+export async function pathKind(p: string): Promise<'file' | 'dir' | null> {
+  const { fsp } = await nodeApi();
+  try {
+    const st = await fsp.stat(p);
+    return st.isDirectory() ? 'dir' : 'file';
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * sha256 (lower-case hex) of a file, streamed (works for multi-GB files).
+ * @throws DataError naming the file if it cannot be read.
+ * @internal
+ */
+export async function sha256File(file: string): Promise<string> {
+  const { fs, crypto } = await nodeApi();
+  const hash = crypto.createHash('sha256');
+  try {
+    for await (const chunk of fs.createReadStream(file)) hash.update(chunk as Buffer);
+  } catch (e) {
+    throw new DataError(`cannot read file: ${(e as Error).message}`, { file }, undefined, { cause: e });
+  }
+  return hash.digest('hex');
+}
+
+/**
+ * Read a whole UTF-8 text file (a leading byte-order mark is dropped).
+ * @throws DataError naming the file if it is missing or unreadable.
+ * @internal
+ */
+export async function readTextFile(file: string, what: string, hint?: string): Promise<string> {
+  const { fsp } = await nodeApi();
+  let text: string;
+  try {
+    text = await fsp.readFile(file, 'utf8');
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    throw new DataError(
+      code === 'ENOENT' ? `${what} not found` : `cannot read ${what}: ${(e as Error).message}`,
+      { file },
+      hint,
+      { cause: e },
+    );
+  }
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
