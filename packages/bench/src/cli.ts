@@ -1,1 +1,97 @@
-console.log('chainz: not yet implemented');
+#!/usr/bin/env node
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { isChainzError } from '@chainz/core';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const { version } = require('../package.json') as { version: string };
+
+function int(name: string) {
+  return (v: string) => {
+    if (!/^-?\d+$/.test(v)) throw new InvalidArgumentError(`${name} must be an integer.`);
+    return Number(v);
+  };
+}
+
+async function main(argv: string[]): Promise<void> {
+  const program = new Command();
+  program
+    .name('chainz')
+    .description('ChainzRule-TS: run the ChainzRule experiments and baselines; results as JSON, Markdown and SVG.')
+    .version(version)
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ outputError: (str, write) => write(str) });
+
+  const bench = program.command('bench').description('run an experiment');
+
+  bench
+    .command('pima')
+    .description('Pima Indians Diabetes: ChainzRule + DREG vs baselines under stratified k-fold (the main job)')
+    .addOption(new Option('--protocol <name>', 'default = 10-fold × 1; full = 10-fold × 10 repeats').choices(['default', 'full']).default('default'))
+    .option('--folds <k>', 'folds of stratified k-fold', int('--folds'))
+    .option('--repeats <n>', 'repetitions of k-fold', int('--repeats'))
+    .option('--seed <n>', 'seed for folds, initialisers and batch order', int('--seed'), 0)
+    .option('--data <file>', 'another copy of the Pima CSV (header optional, labels neg/pos or 0/1); default: the embedded copy')
+    .option('--models <list>', 'comma-separated subset of: cr, cr-nodreg, relu-mlp, gelu-mlp, logreg, svm-rbf, xgboost, majority')
+    .option('--out <dir>', 'results directory (default: ./results/pima/<timestamp>)')
+    .option('--resume <dir>', 'continue an interrupted run in <dir> (same options required)')
+    .option('--backend <name>', 'tfjs backend: auto, wasm, cpu, webgpu, tensorflow (default: $CHAINZ_BACKEND or auto)')
+    .option('--lambda <value>', 'DREG λ for cr (default 10^-2.5, the paper\'s); for ablations', (v: string) => {
+      const x = Number(v);
+      if (!Number.isFinite(x) || x < 0) throw new InvalidArgumentError('--lambda must be a number ≥ 0.');
+      return x;
+    })
+    .option('--workers <n>', 'worker threads (default: min(4, CPU cores))', int('--workers'))
+    .option('--no-progress', 'no progress output on stderr')
+    .action(async (o) => {
+      const { useBackend } = await import('./backend');
+      const { runPimaBench } = await import('./experiments/pima');
+      const be = await useBackend(o.backend);
+      const out = await runPimaBench({
+        protocol: o.protocol,
+        folds: o.folds,
+        repeats: o.repeats,
+        seed: o.seed,
+        data: o.data,
+        models: o.models ? String(o.models).split(',').map((s: string) => s.trim()).filter(Boolean) : undefined,
+        out: o.out,
+        resume: o.resume,
+        progress: o.progress === false ? 'none' : 'auto',
+        backend: be.name,
+        backendNotes: be.notes,
+        cwd: process.env.INIT_CWD ?? process.cwd(),
+        workers: o.workers,
+        lambda: o.lambda,
+      });
+      process.stdout.write(`\n${out.table}\n\n`);
+      process.stdout.write(`Results: ${out.dir}/results.json, summary.md (wall time ${out.wallSeconds.toFixed(1)} s, backend ${be.name})\n`);
+    });
+
+  program
+    .command('datasets')
+    .description('list the registered dataset adapters')
+    .action(async () => {
+      const { listAdapters, registerBuiltinAdapters } = await import('@chainz/data');
+      registerBuiltinAdapters();
+      for (const a of listAdapters()) {
+        const d = a.describe();
+        process.stdout.write(`${d.name.padEnd(10)} ${d.title}${d.builtIn ? ' (built in)' : ''}\n${' '.repeat(11)}${d.source}\n`);
+      }
+    });
+
+  await program.parseAsync(argv);
+}
+
+main(process.argv).catch((e: unknown) => {
+  // One clear line (plus a hint), never a stack dump of minified wasm glue code.
+  if (isChainzError(e)) {
+    process.stderr.write(`chainz: ${e.name}: ${e.message}\n`);
+    if (e.hint) process.stderr.write(`hint: ${e.hint}\n`);
+  } else {
+    const msg = e instanceof Error ? e.message.split('\n')[0].slice(0, 500) : String(e).slice(0, 500);
+    process.stderr.write(`chainz: error: ${msg}\n`);
+    if (process.env.CHAINZ_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
+    else process.stderr.write('(set CHAINZ_DEBUG=1 for the stack trace)\n');
+  }
+  process.exit(1);
+});

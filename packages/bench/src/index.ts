@@ -1,1 +1,13 @@
-export {};
+export * from './models/types';
+export { Mlp, trainMlp, mlpModel, type MlpConfig, type MlpActivation } from './models/mlp';
+export { svmRbfModel, DEFAULT_SVM_CONFIG, type SvmConfig } from './models/svm';
+export { xgboostModel, DEFAULT_XGBOOST_CONFIG, type XgboostConfig } from './models/xgboost';
+export { majorityModel } from './models/majority';
+export { runTabularCv, type TabularCvInput, type TabularCvOutput, type CvProtocol } from './experiments/tabular-cv';
+export { runPimaBench, PIMA_MODEL_NAMES, type PimaBenchOptions } from './experiments/pima';
+export { PIMA_MODELS, PIMA_PAPER, PIMA_SVM, PIMA_XGBOOST, PIMA_TRAINING } from './experiments/pima.config';
+export { ResultsDir, defaultResultsDir, type UnitResult } from './results';
+export { summarize, compareModels, renderTable, type ModelSummary, type Comparison, type PaperFigure } from './report';
+export { createProgress, type Progress, type ProgressMode } from './progress';
+export { collectEnvironment, type EnvironmentInfo } from './env';
+export { writeFileAtomically, writeJsonAtomically } from './io';

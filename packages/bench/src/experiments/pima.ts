@@ -1,0 +1,106 @@
+import path from 'node:path';
+import { ConfigError } from '@chainz/core';
+import { pimaAdapter } from '@chainz/data';
+import { buildPimaModels, PIMA_MODEL_NAMES } from './pima.models';
+import { collectEnvironment } from '../env';
+import { defaultResultsDir } from '../results';
+import type { ProgressMode } from '../progress';
+import { runTabularCv, type TabularCvOutput } from './tabular-cv';
+import { defaultWorkers, inProcessExecutor, workerExecutor, type UnitExecutor } from '../executor';
+import { PIMA_PAPER } from './pima.config';
+
+export { PIMA_MODEL_NAMES };
+
+/** Options of `chainz bench pima` (CLI flags in brackets). */
+export interface PimaBenchOptions {
+  /** `default`: 10-fold × 1 [--protocol default]; `full`: 10-fold × 10 repeats [--protocol full]. */
+  protocol?: 'default' | 'full';
+  /** Overrides of the protocol [--folds, --repeats, --seed]. */
+  folds?: number;
+  repeats?: number;
+  seed?: number;
+  /** Another copy of the Pima CSV [--data FILE]; default: the copy embedded in @chainz/data. */
+  data?: string;
+  /** Subset of models to run [--models a,b]; default all. */
+  models?: string[];
+  /** Results directory [--out DIR]; default `<cwd>/results/pima/<timestamp>`. */
+  out?: string;
+  /** Continue an interrupted run in this directory [--resume DIR]. */
+  resume?: string;
+  progress?: ProgressMode;
+  /** Name of the tfjs backend in use (for the results file). */
+  backend: string;
+  backendNotes?: string[];
+  /** Base directory for the default results path. */
+  cwd?: string;
+  /** Worker threads for the units [--workers N]; default: min(4, cores) when the package is built, else 1. */
+  workers?: number;
+  /** DREG λ of `cr` [--lambda]; default 10^-2.5 (the paper's). */
+  lambda?: number;
+}
+
+/** Run the Pima Indians Diabetes benchmark (the project's main job). */
+export async function runPimaBench(opts: PimaBenchOptions): Promise<TabularCvOutput> {
+  const protocol = opts.protocol ?? 'default';
+  if (protocol !== 'default' && protocol !== 'full') throw new ConfigError(`must be 'default' or 'full', got '${protocol}'`, { option: '--protocol' });
+  const folds = opts.folds ?? 10;
+  const repeats = opts.repeats ?? (protocol === 'full' ? 10 : 1);
+  const seed = opts.seed ?? 0;
+
+  if (opts.lambda !== undefined && !(Number.isFinite(opts.lambda) && opts.lambda >= 0)) throw new ConfigError(`must be a number ≥ 0, got ${opts.lambda}`, { option: '--lambda' });
+  const modelOptions = opts.lambda === undefined ? {} : { lambda: opts.lambda };
+  let models = buildPimaModels(modelOptions);
+  if (opts.models && opts.models.length > 0) {
+    const unknown = opts.models.filter((m) => !models.some((x) => x.name === m));
+    if (unknown.length > 0) throw new ConfigError(`unknown model(s) ${unknown.join(', ')}; choose from ${PIMA_MODEL_NAMES.join(', ')}`, { option: '--models' });
+    models = models.filter((m) => opts.models!.includes(m.name));
+  }
+  const reference = models.some((m) => m.name === 'cr') ? 'cr' : models[0].name;
+
+  const ds = await pimaAdapter.load(opts.data ? { path: path.resolve(opts.cwd ?? process.cwd(), opts.data) } : {});
+  const split = ds.splits.all;
+  const features = split.features!;
+  const x = Float32Array.from(features.dataSync() as Float32Array);
+  const [, nFeatures] = features.shape;
+  const y = split.labels;
+  ds.dispose();
+
+  const dir = opts.resume ? path.resolve(opts.resume) : path.resolve(opts.out ?? defaultResultsDir(opts.cwd ?? process.cwd(), 'pima'));
+  const workers = opts.workers ?? defaultWorkers();
+  let executor: UnitExecutor;
+  if (workers > 1) {
+    try {
+      executor = await workerExecutor('pima', workers, opts.backend, modelOptions);
+    } catch (e) {
+      if (opts.workers !== undefined) throw e;
+      executor = inProcessExecutor(models); // running from sources (tests): no worker bundle
+    }
+  } else executor = inProcessExecutor(models);
+
+  try {
+    return await runTabularCv({
+    experiment: 'pima',
+    x,
+    y,
+    nFeatures,
+    classNames: ds.classNames,
+    dataFingerprint: ds.provenance.sha256.join(','),
+    dataDescription: { name: ds.name, rows: y.length, features: ds.featureNames, classNames: ds.classNames, provenance: ds.provenance },
+    protocol: { folds, repeats, seed },
+    models,
+    reference,
+    paper: PIMA_PAPER,
+    notes: [
+      'The paper reports 85.71 ± 2.01 for ChainzRule on Pima without stating its protocol; our numbers use the protocol above. Literature anchors: logistic regression ≈ 77%, SVM-RBF ≈ 75%, majority class 65.1%.',
+      'τ = p99/mean of per-sample input-gradient norms ‖∂ℓ_i/∂x_i‖₂ on the test fold (measured after training, same code for every model). The paper reports τ 1.01–1.02 for ChainzRule vs 1.07–1.09 for standard activations.',
+      'Hyper-parameters are fixed in packages/bench/src/experiments/pima.config.ts and were not tuned on test folds.',
+    ],
+    environment: collectEnvironment(opts.backend, opts.backendNotes),
+    results: { dir, resume: Boolean(opts.resume) },
+    progress: opts.progress ?? 'auto',
+    executor,
+  });
+  } finally {
+    await executor.close();
+  }
+}

@@ -1,0 +1,13 @@
+import { ConfigError } from '@chainz/core';
+import type { ModelRunner } from '../models/types';
+import { buildPimaModels } from './pima.models';
+
+/** Model runners of an experiment, by experiment id (used by worker threads). */
+export function modelsFor(experiment: string, options: Record<string, unknown> = {}): ModelRunner[] {
+  switch (experiment) {
+    case 'pima':
+      return buildPimaModels(options);
+    default:
+      throw new ConfigError(`no models registered for experiment '${experiment}'`);
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * One train/test split of a tabular classification problem, already
+ * preprocessed (imputation and standardisation fitted on the training part).
+ * Matrices are row-major float32.
+ */
+export interface TabularFold {
+  /** [nTrain, nFeatures] row-major. */
+  xTrain: Float32Array;
+  /** [nTrain] class indices. */
+  yTrain: Int32Array;
+  /** [nTest, nFeatures] row-major. */
+  xTest: Float32Array;
+  /** [nTest] class indices. */
+  yTest: Int32Array;
+  nFeatures: number;
+  nClasses: number;
+}
+
+/** What a model returns for one fold. */
+export interface FitResult {
+  /** Predicted class per test row, [nTest]. */
+  predictions: Int32Array;
+  /** Gradient tail ratio τ on the test rows (input source), or null if the model has no gradients. */
+  tau: number | null;
+  /** Wall time of training, seconds. */
+  trainSeconds: number;
+  /** Model-specific diagnostics (e.g. final DREG penalty, parameter count). */
+  info?: Record<string, number | string>;
+}
+
+/** A model under evaluation; `run` trains on the fold's training part and predicts its test part. */
+export interface ModelRunner {
+  /** Short id used in tables and results, e.g. `cr`, `svm-rbf`. */
+  name: string;
+  /** One line: what the model is, with its key hyper-parameters. */
+  description: string;
+  /** Hyper-parameters, stored in results.json. */
+  config: Record<string, unknown>;
+  run(fold: TabularFold, seed: number): Promise<FitResult>;
+}
+
+/** Fraction of equal entries. */
+export function accuracy(pred: Int32Array, truth: Int32Array): number {
+  if (pred.length !== truth.length) throw new Error(`accuracy: ${pred.length} predictions for ${truth.length} labels`);
+  let c = 0;
+  for (let i = 0; i < pred.length; i++) if (pred[i] === truth[i]) c++;
+  return pred.length === 0 ? NaN : c / pred.length;
+}
+
+/** Rows of a row-major matrix as arrays (for libraries that take number[][]). */
+export function toRows(x: Float32Array, nCols: number): number[][] {
+  const n = x.length / nCols;
+  const rows: number[][] = new Array(n);
+  for (let i = 0; i < n; i++) rows[i] = Array.from(x.subarray(i * nCols, (i + 1) * nCols));
+  return rows;
+}

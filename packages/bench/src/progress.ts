@@ -1,0 +1,58 @@
+import cliProgress from 'cli-progress';
+
+/** Progress of a long run: a live bar on a terminal, one line per unit otherwise, or nothing. */
+export interface Progress {
+  start(total: number, title: string): void;
+  /** One unit of work finished (`line` is printed in line mode). */
+  tick(line: string): void;
+  /** Print a message without breaking the bar. */
+  log(message: string): void;
+  stop(): void;
+}
+
+export type ProgressMode = 'auto' | 'bar' | 'lines' | 'none';
+
+/**
+ * Make a progress reporter writing to stderr. `auto`: a bar (cli-progress)
+ * when stderr is a terminal, otherwise one line per unit.
+ */
+export function createProgress(mode: ProgressMode = 'auto', stream: NodeJS.WriteStream = process.stderr): Progress {
+  const resolved = mode === 'auto' ? (stream.isTTY ? 'bar' : 'lines') : mode;
+  if (resolved === 'none') return { start() {}, tick() {}, log() {}, stop() {} };
+  if (resolved === 'lines') {
+    let done = 0, total = 0, title = '';
+    return {
+      start(t, ttl) {
+        total = t;
+        title = ttl;
+        done = 0;
+      },
+      tick(line) {
+        done++;
+        stream.write(`[${title} ${done}/${total}] ${line}\n`);
+      },
+      log(m) {
+        stream.write(m + '\n');
+      },
+      stop() {},
+    };
+  }
+  const bar = new cliProgress.SingleBar(
+    { stream, format: '{title} [{bar}] {value}/{total} | {eta_formatted} left | {last}', hideCursor: true, clearOnComplete: false },
+    cliProgress.Presets.shades_classic,
+  );
+  return {
+    start(total, title) {
+      bar.start(total, 0, { title, last: '' });
+    },
+    tick(line) {
+      bar.increment(1, { last: line });
+    },
+    log(m) {
+      stream.write('\n' + m + '\n');
+    },
+    stop() {
+      bar.stop();
+    },
+  };
+}

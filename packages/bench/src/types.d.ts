@@ -1,0 +1,2 @@
+declare module 'libsvm-js';
+declare module 'ml-xgboost';
