@@ -11,3 +11,4 @@ export { summarize, compareModels, renderTable, type ModelSummary, type Comparis
 export { createProgress, type Progress, type ProgressMode } from './progress';
 export { collectEnvironment, type EnvironmentInfo } from './env';
 export { writeFileAtomically, writeJsonAtomically } from './io';
+export { renderVegaLiteSvg, writeVegaLiteSvg } from './plots';
