@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+// End-to-end tests of the built CLI (`pnpm test` builds the packages first).
+const cli = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist/cli.js');
+const tmp = () => mkdtempSync(path.join(tmpdir(), 'chainz-cli-'));
+
+function chainz(args: string[], cwd = tmp()) {
+  if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`pnpm build\` first (pnpm test does)`);
+  const r = spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8', env: { ...process.env, INIT_CWD: cwd, CHAINZ_BACKEND: '' }, timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr, cwd };
+}
+
+describe('chainz CLI (built)', () => {
+  it('--help lists the commands', () => {
+    const r = chainz(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/bench/);
+    expect(r.stdout).toMatch(/datasets/);
+  });
+
+  it('bench pima runs in worker threads, prints the table and writes results under the caller directory', () => {
+    const r = chainz(['bench', 'pima', '--folds', '2', '--models', 'logreg,majority', '--workers', '2', '--backend', 'wasm']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/\| logreg +\|/);
+    expect(r.stdout).toMatch(/paper: ChainzRule \(protocol not stated\) +\| +85\.71 ± 2\.01/);
+    // not a terminal: one progress line per unit on stderr
+    expect(r.stderr).toMatch(/\[pima 4\/4\]/);
+    const runs = readdirSync(path.join(r.cwd, 'results', 'pima'));
+    expect(runs).toHaveLength(1);
+    const doc = JSON.parse(readFileSync(path.join(r.cwd, 'results', 'pima', runs[0], 'results.json'), 'utf8'));
+    expect(doc.status).toBe('complete');
+    expect(doc.environment.backend).toBe('wasm');
+    expect(doc.units).toHaveLength(4);
+  });
+
+  it('a missing --data file is one clear line naming the file, exit 1, nothing written', () => {
+    const r = chainz(['bench', 'pima', '--data', 'nope.csv', '--no-progress']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^chainz: DataError: .*nope\.csv/m);
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    expect(existsSync(path.join(r.cwd, 'results'))).toBe(false);
+  });
+
+  it('a malformed --data file names the row and column', () => {
+    const d = tmp();
+    const rows = ['pregnant,glucose,pressure,triceps,insulin,mass,pedigree,age,diabetes', '6,148,72,35,0,33.6,0.627,50,pos', '1,85,abc,29,0,26.6,0.351,31,neg'];
+    writeFileSync(path.join(d, 'bad.csv'), rows.join('\n') + '\n');
+    const r = chainz(['bench', 'pima', '--data', 'bad.csv', '--no-progress'], d);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/bad\.csv, row 3, column 3/);
+  });
+
+  it('bad options: unknown backend, non-integer folds, unknown model', () => {
+    const a = chainz(['bench', 'pima', '--backend', 'webgl']);
+    expect(a.code).toBe(1);
+    expect(a.stderr).toMatch(/--backend: unknown backend 'webgl'; expected one of auto, cuda, gpu, webgpu, wasm, cpu, tensorflow/);
+    const b = chainz(['bench', 'pima', '--folds', 'x']);
+    expect(b.code).not.toBe(0);
+    expect(b.stderr).toMatch(/--folds must be an integer/);
+    const c = chainz(['bench', 'pima', '--models', 'cr,bogus', '--no-progress']);
+    expect(c.code).toBe(1);
+    expect(c.stderr).toMatch(/option --models: unknown model\(s\) bogus/);
+  });
+
+  it('datasets lists the built-in adapters', () => {
+    const r = chainz(['datasets']);
+    expect(r.code).toBe(0);
+    for (const name of ['csv', 'pima', 'cifar10', 'cifar10c', 'sst5', 'yelp']) expect(r.stdout).toMatch(new RegExp(`^${name} `, 'm'));
+  });
+});
