@@ -22,7 +22,7 @@ export default defineConfig({
         resolve: { alias },
         test: {
           name: 'unit',
-          include: ['packages/*/src/**/*.test.ts'],
+          include: ['packages/*/src/**/*.test.ts', 'examples/**/*.test.ts'],
           exclude: ['**/*.webgpu.test.ts', '**/*.browser.test.ts', '**/node_modules/**'],
           setupFiles: [path.join(root, 'scripts/vitest.setup.ts')],
           testTimeout: 60_000,
