@@ -3,7 +3,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, DataError } from '@chainz/core';
 import { defineAdapter, type BaseLoadOptions, type DatasetSplit, type LoadedDataset } from '../adapter';
-import { dataRoot, fileSizeOrThrow, pathKind, sha256File } from './io';
+import { dataRoot, fileSizeOrThrow, pathKind, sha256File } from '../files';
 
 /**
  * CIFAR-10 (Krizhevsky 2009) in the official binary layout: records of
@@ -254,7 +254,7 @@ export const cifar10Adapter = defineAdapter<Cifar10LoadOptions>({
     if (options.path) {
       base = path.resolve(options.path);
     } else {
-      const root = dataRoot(options.dataDir);
+      const root = await dataRoot(options.dataDir);
       if (!root) {
         throw new DataError(
           'no CIFAR-10 location: pass `path` or `dataDir`, or set CHAINZ_DATA_DIR',

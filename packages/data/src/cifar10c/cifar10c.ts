@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, DataError } from '@chainz/core';
 import { defineAdapter, type BaseLoadOptions, type DatasetSplit, type LoadedDataset } from '../adapter';
 import { CIFAR10_CLASS_NAMES, CIFAR10_IMAGE_BYTES } from '../cifar10/cifar10';
-import { dataRoot, pathKind, sha256File } from '../cifar10/io';
+import { dataRoot, pathKind, sha256File } from '../files';
 import { readNpy, readNpyHeader, type NpyHeader } from '../npy/npy';
 import { CORRUPTIONS, type Severity } from '../corruptions/params';
 
@@ -171,7 +171,7 @@ export const cifar10cAdapter = defineAdapter<Cifar10CLoadOptions>({
       dir = path.resolve(options.path);
       if ((await pathKind(dir)) !== 'dir') throw new DataError('CIFAR-10-C folder not found', { file: dir });
     } else {
-      const root = dataRoot(options.dataDir);
+      const root = await dataRoot(options.dataDir);
       if (!root) {
         throw new DataError('no CIFAR-10-C location: pass `path` or `dataDir`, or set CHAINZ_DATA_DIR', {}, 'Download https://zenodo.org/record/2535967 and extract CIFAR-10-C.tar.');
       }

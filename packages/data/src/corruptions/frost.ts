@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { DataError } from '@chainz/core';
-import { pathKind } from '../cifar10/io';
+import { pathKind } from '../files';
 import { resizeLinearU8 } from './opencv';
 import { loadSharp } from './sharp';
 

@@ -1,6 +1,6 @@
 import { DataError } from '@chainz/core';
 import { defineAdapter, type BaseLoadOptions, type DatasetSplit, type LoadedDataset } from '../adapter';
-import { pathKind, readTextFile, resolveDatasetLocation, sha256File } from '../text/files';
+import { pathKind, readTextFile, resolveDatasetLocation, sha256File } from '../files';
 import { nodeApi } from '../text/node';
 import { parsePtbTree, ptbSpanText } from './ptb';
 

@@ -1,6 +1,6 @@
 import { ConfigError, DataError } from '@chainz/core';
 import { defineAdapter, type BaseLoadOptions, type DatasetSplit, type LoadedDataset } from '../adapter';
-import { pathKind, resolveDatasetLocation, sha256File } from '../text/files';
+import { pathKind, resolveDatasetLocation, sha256File } from '../files';
 import { nodeApi } from '../text/node';
 
 /** Yelp Review Full class names, index = stars − 1. */

@@ -1,6 +1,6 @@
 import { DataError } from '@chainz/core';
-import type { BaseLoadOptions } from '../adapter';
-import { nodeApi } from './node';
+import type { BaseLoadOptions } from './adapter';
+import { nodeApi } from './text/node';
 
 /**
  * Where an adapter reads from: the explicit `path` option if given, else
@@ -26,6 +26,29 @@ export async function resolveDatasetLocation(
     );
   }
   return { path: path.resolve(root, dataset), explicit: false };
+}
+
+/**
+ * The root data directory: the `dataDir` option, else `CHAINZ_DATA_DIR`,
+ * resolved to an absolute path; `undefined` when neither is set.
+ * @internal
+ */
+export async function dataRoot(dataDir?: string): Promise<string | undefined> {
+  const d = dataDir ?? process.env.CHAINZ_DATA_DIR;
+  if (!d) return undefined;
+  const { path } = await nodeApi();
+  return path.resolve(d);
+}
+
+/** File size in bytes. @throws DataError naming the file if it is missing or unreadable. @internal */
+export async function fileSizeOrThrow(file: string): Promise<number> {
+  const { fsp } = await nodeApi();
+  try {
+    return (await fsp.stat(file)).size;
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    throw new DataError(code === 'ENOENT' ? 'file not found' : `cannot read file (${code ?? String(e)})`, { file }, undefined, { cause: e });
+  }
 }
 
 /** `'file'`, `'dir'` or `null` when nothing exists at `p`. @internal */
