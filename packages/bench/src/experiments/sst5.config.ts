@@ -3,20 +3,25 @@ import type { MlpConfig } from '../models/mlp';
 /**
  * Every hyper-parameter of `chainz bench sst5`, in one place.
  *
- * Fixed before looking at any test result and never tuned on the test split;
- * the paper states neither its head nor its optimiser, so these are our
- * documented choices. All heads share the training loop: Adam, seeded batch
- * order, the epoch chosen by the lowest cross-entropy on the SST-5 dev split
- * (1101 sentences; the test split is only predicted once, at the end).
- * Inputs: frozen sentence embeddings, standardised per dimension with means
- * and stds of the training split.
+ * Never tuned on the test split; the paper states neither its head nor its
+ * optimiser, so these are our documented choices. All heads share the
+ * training loop: Adam, seeded batch order, the epoch chosen by the lowest
+ * cross-entropy on the SST-5 dev split (1101 sentences; the test split is
+ * only predicted once, at the end). Inputs: frozen sentence embeddings,
+ * standardised per dimension with means and stds of the training split.
+ *
+ * History (docs/experiments/sst5.md): the first setting (Adam 1e-3, batch 256,
+ * 30 epochs) overfit within one epoch — best dev epoch 1 of 30, training loss
+ * 0.002 — so the learning rate was lowered on dev diagnostics only (train on
+ * train, dev accuracy/loss; every head 41–42% dev accuracy, best dev epoch ≈ 6
+ * at 1e-4), and the epochs set to twice that.
  */
 export const SST5_TRAINING = {
-  /** Passes over the 8544 training sentences (34 batches of 256 per epoch). */
-  epochs: 30,
-  batchSize: 256,
+  /** Passes over the 8544 training sentences (67 batches of 128 per epoch). */
+  epochs: 12,
+  batchSize: 128,
   /** Adam learning rate. */
-  learningRate: 1e-3,
+  learningRate: 1e-4,
   weightDecay: 0,
   /** Unused here: the dev split is the validation set. */
   validationFraction: 0,
