@@ -32,15 +32,15 @@ export const EFFICIENCY_FOLDS = 5;
 export const EFFICIENCY_MODEL_NAMES = ['cr', 'cr-nodreg', 'relu-mlp', 'gelu-mlp', 'silu-mlp', 'tanh-mlp', 'logreg'] as const;
 
 const base = {
-  sst5: { cr: SST5_MODELS.cr, training: SST5_TRAINING, hidden: SST5_HIDDEN, head: 'softmax' as const },
-  pima: { cr: PIMA_MODELS.cr, training: PIMA_TRAINING, hidden: PIMA_MODELS.cr.hidden, head: 'softmax' as const },
-  yelp: { cr: YELP_MODELS.cr, training: YELP_TRAINING, hidden: YELP_HIDDEN, head: 'ordinal' as const },
+  sst5: { cr: SST5_MODELS.cr, logreg: SST5_MODELS.logreg, training: SST5_TRAINING, hidden: SST5_HIDDEN, head: 'softmax' as const },
+  pima: { cr: PIMA_MODELS.cr, logreg: PIMA_MODELS.logreg, training: PIMA_TRAINING, hidden: PIMA_MODELS.cr.hidden, head: 'softmax' as const },
+  yelp: { cr: YELP_MODELS.cr, logreg: YELP_MODELS.logreg, training: YELP_TRAINING, hidden: YELP_HIDDEN, head: 'ordinal' as const },
 };
 
 /**
  * The sweep's model configurations for a dataset: `cr` exactly as in that
  * dataset's benchmark, `cr-nodreg`, MLPs with ReLU / GELU / SiLU / tanh of the
- * same width, and `logreg`; the head is the dataset's (softmax for sst5 and
+ * same width, and `logreg` (with its benchmark's own schedule); the head is the dataset's (softmax for sst5 and
  * pima, the ordinal head for yelp); all with `minSteps`.
  */
 export function efficiencyConfigs(dataset: EfficiencyDataset): Record<(typeof EFFICIENCY_MODEL_NAMES)[number], MlpConfig> {
@@ -54,7 +54,7 @@ export function efficiencyConfigs(dataset: EfficiencyDataset): Record<(typeof EF
     'gelu-mlp': mlp('gelu'),
     'silu-mlp': mlp('silu'),
     'tanh-mlp': mlp('tanh'),
-    logreg: { hidden: [], activation: 'relu', dreg: null, ...t },
+    logreg: { ...b.logreg, head: b.head, minSteps: EFFICIENCY_MIN_STEPS },
   };
 }
 
