@@ -41,7 +41,7 @@ describeBackends(['wasm'], () => {
       expect(svg.startsWith('<svg')).toBe(true);
       expect(svg).toContain('training data used (%)');
     }
-    expect(readFileSync(path.join(dir, 'tau.svg'), 'utf8')).toContain('paper claim: ChainzRule τ 1.01–1.02');
+    expect(readFileSync(path.join(dir, 'tau.svg'), 'utf8')).toContain('paper claim, ChainzRule τ 1.01–1.02');
     expect(readFileSync(path.join(dir, 'summary.md'), 'utf8')).toContain('# efficiency (pima)');
 
     writeFileSync(path.join(dir, 'results.json'), JSON.stringify({ ...doc, units: doc.units.slice(0, 2) }));

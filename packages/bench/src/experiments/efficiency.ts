@@ -323,17 +323,18 @@ export function lineSpec(cells: EfficiencyCell[], metric: 'accuracy' | 'tau', ti
   const x = { field: 'percent', type: 'quantitative' as const, scale: { type: 'log' as const }, title: 'training data used (%)' };
   const yTitle = metric === 'accuracy' ? 'test accuracy (%)' : 'τ = p99 / mean of input-gradient norms';
   const layers: unknown[] = [
-    { mark: { type: 'area', opacity: 0.15 }, encoding: { x, y: { field: 'lo', type: 'quantitative', scale: { zero: false }, title: yTitle }, y2: { field: 'hi' }, color: { field: 'model', type: 'nominal' } } },
+    { mark: { type: 'area', opacity: 0.15 }, encoding: { x, y: { field: 'lo', type: 'quantitative', scale: { zero: false }, title: yTitle }, y2: { field: 'hi' }, color: { field: 'model', type: 'nominal', legend: null } } },
     { mark: { type: 'line', point: true }, encoding: { x, y: { field: 'mean', type: 'quantitative', scale: { zero: false }, title: yTitle }, color: { field: 'model', type: 'nominal', title: 'model' } } },
   ];
   if (metric === 'tau') {
     const bands = [
-      { lo: EFFICIENCY_PAPER.tau.chainzRule[0], hi: EFFICIENCY_PAPER.tau.chainzRule[1], label: 'paper claim: ChainzRule τ 1.01–1.02' },
-      { lo: EFFICIENCY_PAPER.tau.standard[0], hi: EFFICIENCY_PAPER.tau.standard[1], label: 'paper claim: standard τ 1.07–1.09' },
+      { lo: EFFICIENCY_PAPER.tau.chainzRule[0], hi: EFFICIENCY_PAPER.tau.chainzRule[1] },
+      { lo: EFFICIENCY_PAPER.tau.standard[0], hi: EFFICIENCY_PAPER.tau.standard[1] },
     ];
+    const label = [{ y: EFFICIENCY_PAPER.tau.standard[1], text: 'grey bands: paper claim, ChainzRule τ 1.01–1.02 (lower), standard τ 1.07–1.09 (upper)' }];
     layers.unshift(
-      { data: { values: bands }, mark: { type: 'rect', color: '#888', opacity: 0.25 }, encoding: { y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } } },
-      { data: { values: bands }, mark: { type: 'text', align: 'left', dx: 4, dy: -6, fontSize: 10, color: '#555' }, encoding: { x: { value: 0 }, y: { field: 'hi', type: 'quantitative' }, text: { field: 'label' } } },
+      { data: { values: bands }, mark: { type: 'rect', color: '#888', opacity: 0.35 }, encoding: { y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } } },
+      { data: { values: label }, mark: { type: 'text', align: 'left', baseline: 'bottom', dx: 4, dy: -3, fontSize: 10, color: '#444' }, encoding: { x: { value: 0 }, y: { field: 'y', type: 'quantitative' }, text: { field: 'text' } } },
     );
   }
   return { $schema: 'https://vega.github.io/schema/vega-lite/v5.json', title, width: 520, height: 320, data: { values }, layer: layers } as unknown as TopLevelSpec;

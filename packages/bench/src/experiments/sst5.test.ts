@@ -11,13 +11,15 @@ import { parseEncoderSpec } from './text-embeddings';
 
 const tmp = () => mkdtempSync(path.join(tmpdir(), 'chainz-sst5-'));
 
-// The heads are 256-256 wide (sst5.config.ts): run on wasm, the CLI's default backend (pure-JS cpu is ~20× slower).
+// Run on wasm, the CLI's default backend. The real heads (sst5.config.ts: 256-256, Adam 1e-4, 12 epochs of
+// batches of 128) would make ~12 updates on 60 sentences, so the tiny run overrides the schedule and width.
+const FAST = { hidden: [32, 32], learningRate: 1e-2, epochs: 30, batchSize: 32 };
 describeBackends(['wasm'], () => {
   it('chainz bench sst5 (tiny synthetic trees, precomputed embeddings) trains on train, selects on dev, tests over seeds; writes results.json + summary.md; resumes', async () => {
     const root = tmp();
     const { trees, embeddings } = writeTinySst5(root);
     const dir = path.join(root, 'run');
-    const opts = { data: trees, encoder: `precomputed:${embeddings}`, cacheDir: path.join(root, 'cache'), seeds: 2, models: ['cr', 'relu-mlp'], progress: 'none' as const, backend: tf.getBackend(), workers: 1 };
+    const opts = { data: trees, encoder: `precomputed:${embeddings}`, cacheDir: path.join(root, 'cache'), seeds: 2, models: ['cr', 'relu-mlp'], modelOverrides: FAST, progress: 'none' as const, backend: tf.getBackend(), workers: 1 };
     const before = tf.memory().numTensors;
     const out = await runSst5Bench({ ...opts, out: dir });
     expect(tf.memory().numTensors).toBe(before);
@@ -32,6 +34,7 @@ describeBackends(['wasm'], () => {
     expect(byModel.cr.accuracy.mean).toBeGreaterThan(0.5);
     expect(byModel['relu-mlp'].accuracy.mean).toBeGreaterThan(0.5);
     expect(byModel.cr.tau.mean).toBeGreaterThan(1);
+    expect(byModel.cr.config).toMatchObject({ ...FAST, activation: 'poly', dreg: { lambda: 10 ** -2.5 } }); // overrides recorded
     // Seeds on one split: paired t and Wilcoxon, no resampling correction.
     expect(doc.comparisons.map((c: { test: string }) => c.test).sort()).toEqual(['paired-t', 'wilcoxon']);
     expect(doc.paper.accuracyMean).toBe(46.2);

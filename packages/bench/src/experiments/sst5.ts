@@ -2,6 +2,7 @@ import path from 'node:path';
 import { DataError } from '@chainz/core';
 import { loadSst5 } from '@chainz/data';
 import { collectEnvironment } from '../env';
+import type { MlpConfig } from '../models/mlp';
 import { createProgress, type ProgressMode } from '../progress';
 import { defaultResultsDir } from '../results';
 import { unitSeed } from './tabular-cv';
@@ -35,6 +36,8 @@ export interface Sst5BenchOptions {
   backendNotes?: string[];
   cwd?: string;
   workers?: number;
+  /** Library only (tests, ablations; no CLI flag): fields merged into every head's configuration (recorded in results.json). */
+  modelOverrides?: Partial<MlpConfig>;
   /** DREG λ of `cr` [--lambda]; default 10^-2.5. */
   lambda?: number;
 }
@@ -56,7 +59,7 @@ export async function runSst5Bench(opts: Sst5BenchOptions): Promise<HeadExperime
   checkLambda(opts.lambda);
   const spec = parseEncoderSpec(opts.encoder);
   const pooling = parsePooling(opts.pooling, spec);
-  const modelOptions = opts.lambda === undefined ? {} : { lambda: opts.lambda };
+  const modelOptions = { ...(opts.lambda === undefined ? {} : { lambda: opts.lambda }), ...(opts.modelOverrides ? { overrides: opts.modelOverrides } : {}) };
   const models = selectModels(buildSst5Models(modelOptions), opts.models);
   const reference = models.some((m) => m.name === 'cr') ? 'cr' : models[0].name;
   const nSeeds = opts.seeds ?? SST5_DEFAULT_SEEDS;

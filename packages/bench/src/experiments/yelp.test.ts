@@ -8,6 +8,8 @@ import path from 'node:path';
 import { runYelpBench } from './yelp';
 import { writeTinyYelp } from './text.fixtures';
 
+// The real heads (yelp.config.ts) would make few updates on 20 training reviews: the tiny run overrides schedule and width.
+const FAST = { hidden: [32, 32], learningRate: 1e-2, epochs: 30, batchSize: 16 };
 const tmp = () => mkdtempSync(path.join(tmpdir(), 'chainz-yelp-'));
 
 describeBackends(['wasm'], () => {
@@ -15,7 +17,7 @@ describeBackends(['wasm'], () => {
     const root = tmp();
     const y = writeTinyYelp(root, 'sample', 50);
     const dir = path.join(root, 'run');
-    const opts = { yelpDir: y.path, encoder: `precomputed:${y.embeddings}`, cacheDir: path.join(root, 'cache'), folds: 2, models: ['cr', 'logreg-softmax'], progress: 'none' as const, backend: tf.getBackend(), workers: 1 };
+    const opts = { yelpDir: y.path, encoder: `precomputed:${y.embeddings}`, cacheDir: path.join(root, 'cache'), folds: 2, models: ['cr', 'logreg-softmax'], modelOverrides: FAST, progress: 'none' as const, backend: tf.getBackend(), workers: 1 };
     const before = tf.memory().numTensors;
     const out = await runYelpBench({ ...opts, out: dir });
     expect(tf.memory().numTensors).toBe(before);
@@ -29,7 +31,8 @@ describeBackends(['wasm'], () => {
       expect(u.info.qwk).toBeLessThanOrEqual(1);
     }
     const cr = doc.models.find((m: { name: string }) => m.name === 'cr');
-    expect(cr.config.head).toBe('ordinal');
+    expect(cr.config).toMatchObject({ ...FAST, head: 'ordinal' });
+    expect(doc.models.find((m: { name: string }) => m.name === 'logreg-softmax').config).toMatchObject({ hidden: [], head: 'softmax' });
     expect(cr.accuracy.mean).toBeGreaterThan(0.4); // chance 0.2
     expect(cr.mae.mean).toBeLessThan(1);
     expect(cr.qwk.mean).toBeGreaterThan(0.5);

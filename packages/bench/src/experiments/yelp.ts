@@ -2,6 +2,7 @@ import path from 'node:path';
 import { ConfigError, DataError } from '@chainz/core';
 import { loadYelp, repeatedStratifiedKFold, takeRows } from '@chainz/data';
 import { collectEnvironment } from '../env';
+import type { MlpConfig } from '../models/mlp';
 import { createProgress, type ProgressMode } from '../progress';
 import { defaultResultsDir } from '../results';
 import type { TabularFold } from '../models/types';
@@ -44,6 +45,8 @@ export interface YelpBenchOptions {
   backendNotes?: string[];
   cwd?: string;
   workers?: number;
+  /** Library only (tests, ablations; no CLI flag): fields merged into every head's configuration (recorded in results.json). */
+  modelOverrides?: Partial<MlpConfig>;
   /** DREG λ of `cr` and `cr-softmax` [--lambda]. */
   lambda?: number;
 }
@@ -66,7 +69,7 @@ export async function runYelpBench(opts: YelpBenchOptions): Promise<HeadExperime
   checkLambda(opts.lambda);
   const spec = parseEncoderSpec(opts.encoder);
   const pooling = parsePooling(opts.pooling, spec);
-  const modelOptions = opts.lambda === undefined ? {} : { lambda: opts.lambda };
+  const modelOptions = { ...(opts.lambda === undefined ? {} : { lambda: opts.lambda }), ...(opts.modelOverrides ? { overrides: opts.modelOverrides } : {}) };
   const models = selectModels(buildYelpModels(modelOptions), opts.models);
   const reference = models.some((m) => m.name === 'cr') ? 'cr' : models[0].name;
   const baseSeed = opts.seed ?? 0;
