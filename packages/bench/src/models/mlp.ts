@@ -48,7 +48,10 @@ export interface MlpConfig {
   /**
    * Lower bound on optimiser steps: when the training set is small (e.g. a 1%
    * data fraction), the number of epochs is raised to
-   * max(epochs, ⌈minSteps / batches per epoch⌉). Default: none (exactly `epochs`).
+   * max(epochs, ⌈minSteps / batches per epoch⌉); the validation loss is then
+   * checked every ⌈that / epochs⌉ epochs (and after the last), so at most
+   * about `epochs` checks are made. Default: none (exactly `epochs`, a check
+   * after every epoch).
    */
   minSteps?: number;
 }
@@ -256,6 +259,7 @@ export function trainMlp(
   const n = y.length;
   if (nClasses !== model.nClasses) throw new Error(`trainMlp: nClasses ${nClasses} differs from the model's ${model.nClasses}`);
   const epochs = effectiveEpochs(cfg, n);
+  const checkEvery = Math.max(1, Math.ceil(epochs / cfg.epochs));
   const yAll = model.encodeTargets(y);
   const optimizer = tf.train.adam(cfg.learningRate);
   let step = 0;
@@ -310,7 +314,7 @@ export function trainMlp(
         lastTask = sumTask / batches;
         lastPen = sumPen / batches;
       }
-      if (validation && yVal) {
+      if (validation && yVal && ((epoch + 1) % checkEvery === 0 || epoch === epochs - 1)) {
         const v = tf.tidy(() => (model.head === 'softmax' ? tf.losses.softmaxCrossEntropy(yVal, model.forward(validation.x).logits) : tf.mean(model.lossFromLogits(model.forward(validation.x).logits, yVal))));
         const val = v.dataSync()[0];
         v.dispose();

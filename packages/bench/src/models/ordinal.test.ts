@@ -168,6 +168,17 @@ describe('MLP training extensions', () => {
     expect(effectiveEpochs({ epochs: 30, batchSize: 64, minSteps: 400 }, 64000)).toBe(30);
   });
 
+  it('with minSteps, checks the validation loss at about the configured number of epochs', async () => {
+    const tr = ordinalData(20, 4), va = ordinalData(20, 5);
+    const m = new Mlp({ ...base, activation: 'relu', dreg: null, epochs: 4, minSteps: 20 }, 6, 5, 3);
+    const x = tf.tensor2d(tr.x, [20, 6]), xv = tf.tensor2d(va.x, [20, 6]);
+    const st = trainMlp(m, x, tr.y, 5, 1, { x: xv, y: va.y });
+    expect(st.steps).toBe(20); // 20 epochs of one batch
+    expect([5, 10, 15, 20]).toContain(st.bestEpoch); // checks every ⌈20 / 4⌉ = 5 epochs
+    tf.dispose([x, xv]);
+    m.dispose();
+  });
+
   it('uses an explicit validation set (fold.xVal) instead of holding out training rows', async () => {
     const tr = ordinalData(100, 4), va = ordinalData(40, 5), te = ordinalData(40, 6);
     const cfg: MlpConfig = { ...base, activation: 'relu', dreg: null, epochs: 5, validationFraction: 0.5 };
