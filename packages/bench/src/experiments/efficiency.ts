@@ -323,7 +323,7 @@ export function lineSpec(cells: EfficiencyCell[], metric: 'accuracy' | 'tau', ti
   const x = { field: 'percent', type: 'quantitative' as const, scale: { type: 'log' as const }, title: 'training data used (%)' };
   const yTitle = metric === 'accuracy' ? 'test accuracy (%)' : 'τ = p99 / mean of input-gradient norms';
   const layers: unknown[] = [
-    { mark: { type: 'area', opacity: 0.15 }, encoding: { x, y: { field: 'lo', type: 'quantitative', scale: { zero: false }, title: yTitle }, y2: { field: 'hi' }, color: { field: 'model', type: 'nominal', legend: null } } },
+    { mark: { type: 'area', opacity: 0.15 }, encoding: { x, y: { field: 'lo', type: 'quantitative', scale: { zero: false }, title: yTitle }, y2: { field: 'hi' }, color: { field: 'model', type: 'nominal' } } },
     { mark: { type: 'line', point: true }, encoding: { x, y: { field: 'mean', type: 'quantitative', scale: { zero: false }, title: yTitle }, color: { field: 'model', type: 'nominal', title: 'model' } } },
   ];
   if (metric === 'tau') {
@@ -337,7 +337,16 @@ export function lineSpec(cells: EfficiencyCell[], metric: 'accuracy' | 'tau', ti
       { data: { values: label }, mark: { type: 'text', align: 'left', baseline: 'bottom', dx: 4, dy: -3, fontSize: 10, color: '#444' }, encoding: { x: { value: 0 }, y: { field: 'y', type: 'quantitative' }, text: { field: 'text' } } },
     );
   }
-  return { $schema: 'https://vega.github.io/schema/vega-lite/v5.json', title, width: 520, height: 320, data: { values }, layer: layers } as unknown as TopLevelSpec;
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title,
+    width: 520,
+    height: 320,
+    data: { values },
+    // Legend symbols as solid strokes (the merged legend would otherwise take the bands' faint fill).
+    config: { legend: { symbolOpacity: 1, symbolType: 'stroke', symbolStrokeWidth: 2 } },
+    layer: layers,
+  } as unknown as TopLevelSpec;
 }
 
 /** Pima: seed index s uses fold s mod k of a stratified k-fold (seeded); labelled rows subsampled from its training part. */
