@@ -67,6 +67,112 @@ async function main(argv: string[]): Promise<void> {
       process.stdout.write(`Results: ${out.dir}/results.json, summary.md (wall time ${out.wallSeconds.toFixed(1)} s, backend ${be.name})\n`);
     });
 
+  const list = (v: string) => String(v).split(',').map((x) => x.trim()).filter(Boolean);
+  const lambdaOpt = (v: string) => {
+    const x = Number(v);
+    if (!Number.isFinite(x) || x < 0) throw new InvalidArgumentError('--lambda must be a number ≥ 0.');
+    return x;
+  };
+  const textOptions = (c: Command) =>
+    c
+      .option('--encoder <spec>', 'frozen sentence encoder: use-lite (default; USE-lite, not BERT), transformers:<model dir or id>, precomputed:<file .npy|.json|.jsonl>')
+      .option('--pooling <mode>', 'pooling for token-level encoders: mean (default) or cls')
+      .option('--cache-dir <dir>', 'embedding cache folder (default: $CHAINZ_CACHE_DIR/embeddings or ~/.cache/chainz/embeddings)');
+  const runOptions = (c: Command, experiment: string, models: string) =>
+    c
+      .option('--models <list>', `comma-separated subset of: ${models}`)
+      .option('--out <dir>', `results directory (default: ./results/${experiment}/<timestamp>)`)
+      .option('--resume <dir>', 'continue an interrupted run in <dir> (same options required)')
+      .option('--backend <name>', 'tfjs backend: auto, wasm, cpu, webgpu, tensorflow (default: $CHAINZ_BACKEND or auto)')
+      .option('--lambda <value>', "DREG λ for cr (default 10^-2.5, the paper's); for ablations", lambdaOpt)
+      .option('--workers <n>', 'worker threads (default: min(4, CPU cores))', int('--workers'))
+      .option('--no-progress', 'no progress output on stderr');
+  const common = async (o: Record<string, unknown>) => {
+    const { useBackend } = await import('./backend');
+    const be = await useBackend(o.backend as string | undefined);
+    return {
+      be,
+      base: {
+        models: o.models ? list(String(o.models)) : undefined,
+        out: o.out as string | undefined,
+        resume: o.resume as string | undefined,
+        progress: o.progress === false ? ('none' as const) : ('auto' as const),
+        backend: be.name,
+        backendNotes: be.notes,
+        cwd: process.env.INIT_CWD ?? process.cwd(),
+        workers: o.workers as number | undefined,
+        lambda: o.lambda as number | undefined,
+        encoder: o.encoder as string | undefined,
+        pooling: o.pooling as string | undefined,
+        cacheDir: o.cacheDir as string | undefined,
+      },
+    };
+  };
+
+  runOptions(
+    textOptions(
+      bench
+        .command('sst5')
+        .description('SST-5: frozen sentence embeddings → ChainzRule head vs MLP/logistic heads; train, select epoch on dev, test over seeds')
+        .option('--data <dir>', 'folder with the SST-5 PTB trees train.txt, dev.txt, test.txt (default: $CHAINZ_DATA_DIR/sst5)')
+        .option('--seeds <n>', 'number of seeds (default 5)', int('--seeds'))
+        .option('--seed <n>', 'base seed', int('--seed'), 0),
+    ),
+    'sst5',
+    'cr, cr-nodreg, relu-mlp, gelu-mlp, logreg',
+  ).action(async (o) => {
+    const { runSst5Bench } = await import('./experiments/sst5');
+    const { be, base } = await common(o);
+    const out = await runSst5Bench({ ...base, data: o.data, seeds: o.seeds, seed: o.seed });
+    process.stdout.write(`\n${out.table}\n\n`);
+    process.stdout.write(`Results: ${out.dir}/results.json, summary.md (wall time ${out.wallSeconds.toFixed(1)} s, backend ${be.name})\n`);
+  });
+
+  runOptions(
+    textOptions(
+      bench
+        .command('yelp')
+        .description('Yelp Review Full as ordinal regression on frozen embeddings: accuracy, MAE, QWK (k-fold on the 1000-review sample by default)')
+        .option('--yelp-dir <path>', 'official train.csv/test.csv folder (fixed split) or a sample CSV (k-fold); default $CHAINZ_DATA_DIR/yelp')
+        .option('--max-rows <n>', 'read only the first n reviews of each file (reduced scale)', int('--max-rows'))
+        .option('--folds <k>', 'folds of stratified k-fold on a sample (default 5)', int('--folds'))
+        .option('--repeats <n>', 'repetitions of k-fold on a sample (default 1)', int('--repeats'))
+        .option('--seeds <n>', 'seeds on the official split (default 3)', int('--seeds'))
+        .option('--seed <n>', 'base seed', int('--seed'), 0),
+    ),
+    'yelp',
+    'cr, cr-nodreg, relu-mlp, gelu-mlp, logreg, cr-softmax, logreg-softmax',
+  ).action(async (o) => {
+    const { runYelpBench } = await import('./experiments/yelp');
+    const { be, base } = await common(o);
+    const out = await runYelpBench({ ...base, yelpDir: o.yelpDir, maxRows: o.maxRows, folds: o.folds, repeats: o.repeats, seeds: o.seeds, seed: o.seed });
+    process.stdout.write(`\n${out.table}\n\n`);
+    process.stdout.write(`Results: ${out.dir}/results.json, summary.md (wall time ${out.wallSeconds.toFixed(1)} s, backend ${be.name})\n`);
+  });
+
+  runOptions(
+    textOptions(
+      bench
+        .command('efficiency')
+        .description('data-efficiency sweep: accuracy and gradient tail ratio τ vs share of training data, per model; SVG plots')
+        .addOption(new Option('--dataset <name>', 'dataset').choices(['sst5', 'pima', 'yelp']).default('sst5'))
+        .option('--fractions <list>', 'percentages of the training set (default 1,5,10,25,50,100)')
+        .option('--seeds <n>', 'seeds per fraction and model (default 3)', int('--seeds'))
+        .option('--seed <n>', 'base seed', int('--seed'), 0)
+        .option('--data <path>', 'SST-5 trees folder (sst5) or Pima CSV (pima)')
+        .option('--yelp-dir <path>', 'Yelp data (yelp): official train/test folder or a sample CSV'),
+    ),
+    'efficiency-<dataset>',
+    'cr, cr-nodreg, relu-mlp, gelu-mlp, silu-mlp, tanh-mlp, logreg',
+  ).action(async (o) => {
+    const { runEfficiencyBench, parseFractions } = await import('./experiments/efficiency');
+    const fractions = o.fractions ? parseFractions(String(o.fractions)) : undefined;
+    const { be, base } = await common(o);
+    const out = await runEfficiencyBench({ ...base, dataset: o.dataset, fractions, seeds: o.seeds, seed: o.seed, data: o.data, yelpDir: o.yelpDir });
+    process.stdout.write(`\n${out.table}\n\n`);
+    process.stdout.write(`Results: ${out.dir}/results.json, summary.md, ${out.plots.map((p) => p.split('/').pop()).join(', ')} (wall time ${out.wallSeconds.toFixed(1)} s, backend ${be.name})\n`);
+  });
+
   program
     .command('datasets')
     .description('list the registered dataset adapters')

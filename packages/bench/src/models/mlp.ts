@@ -5,9 +5,17 @@ import { dregPenalty, type DregOptions } from '@chainz/dreg';
 import { gradientTailRatio, inputGradientNorms } from '@chainz/metrics';
 import { stratifiedSubsample } from '@chainz/data';
 import type { FitResult, ModelRunner, TabularFold } from './types';
+import { cumulativeLogits, ordinalLevels, ordinalLoss, ordinalPredict, UNIT_GAP } from './ordinal';
 
 /** Hidden-layer activation of an MLP. `poly` = ChainzRule polynomial activation. */
 export type MlpActivation = 'poly' | 'relu' | 'gelu' | 'tanh' | 'silu';
+
+/**
+ * Output head of an MLP. `softmax` (default): K logits, softmax cross-entropy,
+ * argmax prediction. `ordinal`: one score and K − 1 ordered thresholds
+ * (cumulative-link / CORAL-style, rank-consistent; see `./ordinal.ts`).
+ */
+export type MlpHead = 'softmax' | 'ordinal';
 
 /** Configuration of an MLP trained by the bench's own loop (all fields documented defaults). */
 export interface MlpConfig {
@@ -35,6 +43,23 @@ export interface MlpConfig {
    * The test fold is never used for this.
    */
   validationFraction: number;
+  /** Output head and loss; default `softmax`. */
+  head?: MlpHead;
+  /**
+   * Lower bound on optimiser steps: when the training set is small (e.g. a 1%
+   * data fraction), the number of epochs is raised to
+   * max(epochs, ⌈minSteps / batches per epoch⌉); the validation loss is then
+   * checked every ⌈that / epochs⌉ epochs (and after the last), so at most
+   * about `epochs` checks are made. Default: none (exactly `epochs`, a check
+   * after every epoch).
+   */
+  minSteps?: number;
+}
+
+/** Epochs actually run for n training rows: max(epochs, ⌈minSteps / ⌈n / batchSize⌉⌉). */
+export function effectiveEpochs(config: Pick<MlpConfig, 'epochs' | 'batchSize' | 'minSteps'>, n: number): number {
+  const perEpoch = Math.max(1, Math.ceil(n / config.batchSize));
+  return config.minSteps ? Math.max(config.epochs, Math.ceil(config.minSteps / perEpoch)) : config.epochs;
 }
 
 interface LayerParams {
@@ -73,11 +98,25 @@ function activate(z: tf.Tensor2D, a: Exclude<MlpActivation, 'poly'>): tf.Tensor2
 export class Mlp {
   readonly layers: LayerParams[] = [];
   readonly polyConfig: PolyConfig | null;
+  /** Output head (config.head ?? 'softmax'). */
+  readonly head: MlpHead;
+  /** Number of classes K. */
+  readonly nClasses: number;
+  /** Ordinal head only (K ≥ 3): threshold gap parameters u, shape [K − 2]. */
+  readonly thresholdGaps: tf.Variable | null = null;
 
+  /**
+   * @param nOut number of classes K (the softmax head has K outputs; the
+   *   ordinal head one score plus K − 1 thresholds).
+   */
   constructor(readonly config: MlpConfig, nIn: number, nOut: number, seed: number) {
     const rng = new Rng(seed);
     this.polyConfig = config.activation === 'poly' ? resolvePolyConfig(config.poly ?? {}) : null;
-    const dims = [nIn, ...config.hidden, nOut];
+    this.head = config.head ?? 'softmax';
+    this.nClasses = nOut;
+    const ordinal = this.head === 'ordinal';
+    if (ordinal && nOut < 2) throw new Error(`an ordinal head needs ≥ 2 classes, got ${nOut}`);
+    const dims = [nIn, ...config.hidden, ordinal ? 1 : nOut];
     for (let l = 0; l < dims.length - 1; l++) {
       const hiddenLayer = l < dims.length - 2;
       // tidy: the initial-value tensors are released; the variables are kept.
@@ -91,20 +130,27 @@ export class Mlp {
       }
       this.layers.push(p);
     }
+    if (ordinal) {
+      // Thresholds start evenly spaced one unit apart and centred on 0:
+      // θ_0 = −(K − 2)/2 (bias b = −θ_0), gaps softplus(u) = 1.
+      tf.tidy(() => this.layers[this.layers.length - 1].bias.assign(tf.fill([1], (nOut - 2) / 2)));
+      if (nOut > 2) this.thresholdGaps = tf.tidy(() => tf.variable(tf.fill([nOut - 2], UNIT_GAP), true));
+    }
   }
 
   /** Every trainable variable (kernels, biases, polynomial coefficients). */
   variables(): tf.Variable[] {
-    return this.layers.flatMap((p) => [p.kernel, p.bias, ...(p.coeffs ? [p.coeffs] : [])]);
+    return [...this.layers.flatMap((p) => [p.kernel, p.bias, ...(p.coeffs ? [p.coeffs] : [])]), ...(this.thresholdGaps ? [this.thresholdGaps] : [])];
   }
 
   /** Number of trainable scalars. */
   parameterCount(): number {
-    return this.layers.reduce((s, p) => s + p.kernel.size + p.bias.size + (p.coeffs?.size ?? 0), 0);
+    return this.layers.reduce((s, p) => s + p.kernel.size + p.bias.size + (p.coeffs?.size ?? 0), 0) + (this.thresholdGaps?.size ?? 0);
   }
 
   /**
-   * Forward pass. `x`: [B, nIn] → logits [B, nOut]; `traces` holds one
+   * Forward pass. `x`: [B, nIn] → logits: softmax head [B, K]; ordinal head
+   * the cumulative logits η [B, K − 1] (P(y > k) = σ(η_k)). `traces` holds one
    * DenseLayerTrace per hidden polynomial layer (for DREG).
    */
   forward(x: tf.Tensor2D): { logits: tf.Tensor2D; traces: DenseLayerTrace[] } {
@@ -114,6 +160,7 @@ export class Mlp {
     this.layers.forEach((p, l) => {
       if (l === last) {
         h = dense(h, p.kernel as tf.Tensor2D, p.bias as tf.Tensor1D);
+        if (this.head === 'ordinal') h = cumulativeLogits(h, this.thresholdGaps as tf.Tensor1D | null);
       } else if (this.polyConfig && p.coeffs) {
         const out = polyDense(h, { kernel: p.kernel as tf.Tensor2D, bias: p.bias as tf.Tensor1D, coeffs: p.coeffs as tf.Tensor2D }, this.polyConfig, {
           secondDerivative: (this.config.dreg?.curvature ?? 0) > 0,
@@ -127,14 +174,40 @@ export class Mlp {
     return { logits: h, traces };
   }
 
-  /** Per-sample softmax cross-entropy [B] for logits of x and labels y. */
-  perSampleLoss(x: tf.Tensor2D, yOneHot: tf.Tensor2D): tf.Tensor1D {
-    const { logits } = this.forward(x);
-    return tf.losses.softmaxCrossEntropy(yOneHot, logits, undefined, undefined, tf.Reduction.NONE) as tf.Tensor1D;
+  /**
+   * Training targets of the head for labels `y` (caller disposes): softmax —
+   * one-hot [n, K]; ordinal — levels 1{y > k} [n, K − 1].
+   */
+  encodeTargets(y: Int32Array): tf.Tensor2D {
+    if (this.head === 'ordinal') return ordinalLevels(y, this.nClasses);
+    return tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(y, 'int32'), this.nClasses), 'float32') as tf.Tensor2D);
   }
 
-  /** Predicted class per row of `x` ([B, nIn]). */
+  /** Per-sample loss [B] of the head's logits against targets from {@link encodeTargets}. */
+  lossFromLogits(logits: tf.Tensor2D, targets: tf.Tensor2D): tf.Tensor1D {
+    if (this.head === 'ordinal') return ordinalLoss(logits, targets);
+    return tf.losses.softmaxCrossEntropy(targets, logits, undefined, undefined, tf.Reduction.NONE) as tf.Tensor1D;
+  }
+
+  /**
+   * Per-sample loss [B] for rows x and targets: softmax cross-entropy against
+   * one-hot labels, or the ordinal loss against levels (see {@link encodeTargets}).
+   */
+  perSampleLoss(x: tf.Tensor2D, yOneHot: tf.Tensor2D): tf.Tensor1D {
+    const { logits } = this.forward(x);
+    return this.lossFromLogits(logits, yOneHot);
+  }
+
+  /** Predicted class per row of `x` ([B, nIn]): argmax (softmax) or #{k : η_k > 0} (ordinal). */
   predict(x: tf.Tensor2D): Int32Array {
+    if (this.head === 'ordinal') {
+      const eta = tf.tidy(() => this.forward(x).logits);
+      try {
+        return ordinalPredict(eta);
+      } finally {
+        eta.dispose();
+      }
+    }
     const pred = tf.tidy(() => tf.argMax(this.forward(x).logits, 1));
     try {
       return Int32Array.from(pred.dataSync());
@@ -149,6 +222,7 @@ export class Mlp {
       p.bias.dispose();
       p.coeffs?.dispose();
     }
+    this.thresholdGaps?.dispose();
   }
 }
 
@@ -166,8 +240,11 @@ export interface TrainStats {
 
 /**
  * Train `model` on rows `x` [n, d] with labels `y` by Adam on mini-batches in
- * a seeded order (never tfjs's Math.random shuffle). Loss = mean softmax
- * cross-entropy + DREG (if configured) + weight decay.
+ * a seeded order (never tfjs's Math.random shuffle). Loss = mean head loss
+ * (softmax cross-entropy, or the ordinal loss for `head: 'ordinal'`) + DREG
+ * (if configured) + weight decay. Runs {@link effectiveEpochs} epochs; with
+ * `validation`, the weights of the epoch with the lowest validation loss are
+ * restored at the end.
  */
 export function trainMlp(
   model: Mlp,
@@ -180,24 +257,27 @@ export function trainMlp(
   const cfg = model.config;
   const rng = new Rng(seed ^ 0x5eed);
   const n = y.length;
-  const yAll = tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(y, 'int32'), nClasses), 'float32') as tf.Tensor2D);
+  if (nClasses !== model.nClasses) throw new Error(`trainMlp: nClasses ${nClasses} differs from the model's ${model.nClasses}`);
+  const epochs = effectiveEpochs(cfg, n);
+  const checkEvery = Math.max(1, Math.ceil(epochs / cfg.epochs));
+  const yAll = model.encodeTargets(y);
   const optimizer = tf.train.adam(cfg.learningRate);
   let step = 0;
   let lastTask = NaN;
   let lastPen = 0;
   const vars = model.variables();
-  const yVal = validation ? tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(validation.y, 'int32'), nClasses), 'float32') as tf.Tensor2D) : undefined;
+  const yVal = validation ? model.encodeTargets(validation.y) : undefined;
   let best: tf.Tensor[] | undefined;
-  let bestEpoch = cfg.epochs;
+  let bestEpoch = epochs;
   let bestVal = Infinity;
   try {
-    for (let epoch = 0; epoch < cfg.epochs; epoch++) {
+    for (let epoch = 0; epoch < epochs; epoch++) {
       const order = rng.permutation(n);
       let sumTask = 0, sumPen = 0, batches = 0;
       for (let start = 0; start < n; start += cfg.batchSize) {
         const idx = order.subarray(start, Math.min(n, start + cfg.batchSize));
         const s = step;
-        const wantLoss = epoch === cfg.epochs - 1;
+        const wantLoss = epoch === epochs - 1;
         let task: tf.Scalar | undefined;
         let pen: tf.Scalar | undefined;
         tf.tidy(() => {
@@ -206,7 +286,7 @@ export function trainMlp(
           const yb = tf.gather(yAll, ib) as tf.Tensor2D;
           optimizer.minimize(() => {
             const { logits, traces } = model.forward(xb);
-            const taskLoss = tf.losses.softmaxCrossEntropy(yb, logits) as tf.Scalar;
+            const taskLoss = (model.head === 'softmax' ? tf.losses.softmaxCrossEntropy(yb, logits) : tf.mean(model.lossFromLogits(logits, yb))) as tf.Scalar;
             let loss: tf.Scalar = taskLoss;
             if (cfg.dreg && traces.length > 0) {
               const penalty = dregPenalty(traces, cfg.dreg, s);
@@ -230,12 +310,12 @@ export function trainMlp(
         }
         step++;
       }
-      if (epoch === cfg.epochs - 1) {
+      if (epoch === epochs - 1) {
         lastTask = sumTask / batches;
         lastPen = sumPen / batches;
       }
-      if (validation && yVal) {
-        const v = tf.tidy(() => tf.losses.softmaxCrossEntropy(yVal, model.forward(validation.x).logits));
+      if (validation && yVal && ((epoch + 1) % checkEvery === 0 || epoch === epochs - 1)) {
+        const v = tf.tidy(() => (model.head === 'softmax' ? tf.losses.softmaxCrossEntropy(yVal, model.forward(validation.x).logits) : tf.mean(model.lossFromLogits(model.forward(validation.x).logits, yVal))));
         const val = v.dataSync()[0];
         v.dispose();
         if (val < bestVal) {
@@ -257,7 +337,13 @@ export function trainMlp(
   }
 }
 
-/** A ModelRunner for an MLP configuration (trained and evaluated per fold). */
+/**
+ * A ModelRunner for an MLP configuration (trained and evaluated per fold).
+ * The epoch is chosen on `fold.xVal`/`fold.yVal` when the fold carries an
+ * explicit validation set (e.g. SST-5 dev), else on a stratified
+ * `validationFraction` of the training part, else the last epoch is kept.
+ * τ = p99/mean of per-sample input-gradient norms of the head's loss on the test rows.
+ */
 export function mlpModel(name: string, description: string, config: MlpConfig): ModelRunner {
   return {
     name,
@@ -267,7 +353,8 @@ export function mlpModel(name: string, description: string, config: MlpConfig): 
       const nTest = fold.yTest.length;
       // Hold out a stratified validation part of the training fold to choose the epoch.
       let trainIdx: Int32Array | undefined, valIdx: Int32Array | undefined;
-      if (config.validationFraction > 0) {
+      const explicitVal = fold.xVal !== undefined && fold.yVal !== undefined;
+      if (!explicitVal && config.validationFraction > 0) {
         valIdx = stratifiedSubsample(fold.yTrain, config.validationFraction, seed ^ 0x7a1d);
         const inVal = new Uint8Array(fold.yTrain.length);
         for (const i of valIdx) inVal[i] = 1;
@@ -283,24 +370,29 @@ export function mlpModel(name: string, description: string, config: MlpConfig): 
       const xTrainArr = trainIdx ? rows(fold.xTrain, trainIdx) : fold.xTrain;
       const yTrain = trainIdx ? Int32Array.from(trainIdx, (i) => fold.yTrain[i]) : fold.yTrain;
       const xTrain = tf.tensor2d(xTrainArr, [yTrain.length, fold.nFeatures]);
-      const xVal = valIdx ? tf.tensor2d(rows(fold.xTrain, valIdx), [valIdx.length, fold.nFeatures]) : undefined;
-      const yVal = valIdx ? Int32Array.from(valIdx, (i) => fold.yTrain[i]) : undefined;
+      const xVal = explicitVal
+        ? tf.tensor2d(fold.xVal!, [fold.yVal!.length, fold.nFeatures])
+        : valIdx
+          ? tf.tensor2d(rows(fold.xTrain, valIdx), [valIdx.length, fold.nFeatures])
+          : undefined;
+      const yVal = explicitVal ? fold.yVal : valIdx ? Int32Array.from(valIdx, (i) => fold.yTrain[i]) : undefined;
       const xTest = tf.tensor2d(fold.xTest, [nTest, fold.nFeatures]);
-      const yTestOh = tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(fold.yTest, 'int32'), fold.nClasses), 'float32') as tf.Tensor2D);
       const model = new Mlp(config, fold.nFeatures, fold.nClasses, seed);
+      const yTestOh = model.encodeTargets(fold.yTest);
+      const nTargets = yTestOh.shape[1];
       try {
         const t0 = performance.now();
         const stats = trainMlp(model, xTrain, yTrain, fold.nClasses, seed, xVal && yVal ? { x: xVal, y: yVal } : undefined);
         const trainSeconds = (performance.now() - t0) / 1000;
         const predictions = model.predict(xTest);
         // τ (input source): per-sample ‖∂ℓ_i/∂x_i‖₂ on the held-out rows, same code for every model.
-        const norms = inputGradientNorms((xb, start) => model.perSampleLoss(xb, tf.slice(yTestOh, [start, 0], [xb.shape[0], fold.nClasses])), xTest);
+        const norms = inputGradientNorms((xb, start) => model.perSampleLoss(xb, tf.slice(yTestOh, [start, 0], [xb.shape[0], nTargets])), xTest);
         const tau = gradientTailRatio(norms);
         return {
           predictions,
           tau,
           trainSeconds,
-          info: { parameters: model.parameterCount(), steps: stats.steps, bestEpoch: stats.bestEpoch, bestValidationLoss: stats.bestValidationLoss, finalTaskLoss: stats.finalTaskLoss, finalPenalty: stats.finalPenalty },
+          info: { parameters: model.parameterCount(), steps: stats.steps, epochs: effectiveEpochs(config, yTrain.length), bestEpoch: stats.bestEpoch, bestValidationLoss: stats.bestValidationLoss, finalTaskLoss: stats.finalTaskLoss, finalPenalty: stats.finalPenalty },
         };
       } finally {
         model.dispose();

@@ -14,6 +14,13 @@ export interface TabularFold {
   yTest: Int32Array;
   nFeatures: number;
   nClasses: number;
+  /**
+   * Optional explicit validation set [nVal, nFeatures] / [nVal] (e.g. SST-5
+   * dev), used to choose the epoch instead of holding out part of the
+   * training rows. Never the test rows.
+   */
+  xVal?: Float32Array;
+  yVal?: Int32Array;
 }
 
 /** What a model returns for one fold. */

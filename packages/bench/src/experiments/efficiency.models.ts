@@ -1,0 +1,31 @@
+import { ConfigError } from '@chainz/core';
+import { mlpModel } from '../models/mlp';
+import type { ModelRunner } from '../models/types';
+import { EFFICIENCY_DATASETS, efficiencyConfigs, type EfficiencyDataset } from './efficiency.config';
+
+/** Options that change the sweep's models. */
+export interface EfficiencyModelOptions {
+  dataset: EfficiencyDataset;
+  /** DREG λ for `cr` [--lambda]; default the dataset benchmark's (10^-2.5). */
+  lambda?: number;
+}
+
+/** The sweep's models for a dataset (see efficiency.config.ts). */
+export function buildEfficiencyModels(options: EfficiencyModelOptions): ModelRunner[] {
+  if (!EFFICIENCY_DATASETS.includes(options.dataset)) {
+    throw new ConfigError(`unknown dataset '${options.dataset}'; choose from ${EFFICIENCY_DATASETS.join(', ')}`, { option: '--dataset' });
+  }
+  const c = efficiencyConfigs(options.dataset);
+  const cr = options.lambda === undefined ? c.cr : { ...c.cr, dreg: { ...c.cr.dreg!, lambda: options.lambda } };
+  const w = c.cr.hidden.join('-');
+  const head = c.cr.head === 'ordinal' ? ', ordinal head' : '';
+  return [
+    mlpModel('cr', `ChainzRule ${w}, cubic poly + DREG λ=${options.lambda ?? '10^-2.5'}${head}`, cr),
+    mlpModel('cr-nodreg', `ChainzRule ${w} without DREG${head}`, c['cr-nodreg']),
+    mlpModel('relu-mlp', `MLP ${w}, ReLU${head}`, c['relu-mlp']),
+    mlpModel('gelu-mlp', `MLP ${w}, GELU${head}`, c['gelu-mlp']),
+    mlpModel('silu-mlp', `MLP ${w}, SiLU${head}`, c['silu-mlp']),
+    mlpModel('tanh-mlp', `MLP ${w}, tanh${head}`, c['tanh-mlp']),
+    mlpModel('logreg', `logistic regression${head}`, c.logreg),
+  ];
+}
