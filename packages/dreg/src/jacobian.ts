@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, ShapeError, dense } from '@chainz/core';
-import type { LayerTrace } from '@chainz/poly-layer';
+import { denseJacobianFrobenius, type LayerTrace } from '@chainz/poly-layer';
 
 function checkTrace(trace: LayerTrace): void {
   if (trace === null || typeof trace !== 'object' || trace.kind !== 'dense') {
@@ -36,6 +36,9 @@ function checkTrace(trace: LayerTrace): void {
  *   parallel (W̃ close to rank 1 with d_in ≥ 2) the second part has an absolute
  *   error ≈ 1e-7·‖W̃_j‖².
  *
+ * Elementwise guards: one fused kernel (`denseJacobianFrobenius` of
+ * `@chainz/poly-layer`, with its own gradient) on the cpu, wasm and webgpu
+ * backends, ordinary ops elsewhere and under second-order autodiff.
  * Matmuls go through `@chainz/core`'s `dense` (explicit transposes in the backward
  * pass too; tfjs's own MatMul gradient uses transposed matmuls, slow on wasm).
  *
@@ -46,13 +49,10 @@ function checkTrace(trace: LayerTrace): void {
  */
 export function perSampleJacobianFrobenius(trace: LayerTrace): tf.Tensor1D {
   checkTrace(trace);
+  if (trace.guard !== 'layernorm') return denseJacobianFrobenius(trace.dy, trace.kernel); // Σ_j σ'_j²·‖W[:, j]‖²
   return tf.tidy(() => {
     const W = trace.kernel; // [d_in, n]
     const dy2 = tf.square(trace.dy); // [B, n]
-    if (trace.guard !== 'layernorm') {
-      const colNorm2 = tf.sum(tf.square(W), 0); // [n]
-      return tf.sum(tf.mul(dy2, colNorm2), 1) as tf.Tensor1D;
-    }
     const { u, invStd } = trace.layernorm!;
     const dIn = W.shape[0];
     const n = W.shape[1];

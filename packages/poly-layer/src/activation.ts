@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, NumericError, ShapeError } from '@chainz/core';
 import { LAYERNORM_EPSILON, resolvePolyConfig, type PolyConfig } from './config';
+import { fusedPolyActivation, useFused, type PolyImplementation } from './kernels/ops';
 
 /**
  * The polynomial activation as one composite op (DESIGN §2):
@@ -13,8 +14,12 @@ import { LAYERNORM_EPSILON, resolvePolyConfig, type PolyConfig } from './config'
  * (Horner for monomials, three-term recurrences for Chebyshev and Legendre), so
  * u and the basis values are computed once for σ, σ' and σ''. Every output is
  * built from ordinary differentiable tfjs ops, so gradients of a loss that uses
- * σ *and* σ' (the DREG penalty) are exact with first-order autodiff. A later task
- * may register fused kernels behind the same function.
+ * σ *and* σ' (the DREG penalty) are exact with first-order autodiff.
+ *
+ * On backends with the fused kernel (cpu, wasm, webgpu; registered on import of
+ * the package, see kernels/register.ts) the same values come from one kernel
+ * pass instead (`implementation`, {@link setPolyImplementation}); the composite
+ * op stays the fallback everywhere else and for second-order autodiff.
  */
 
 /** Auxiliary values of the `layernorm` guard (needed for the normalisation's Jacobian). */
@@ -48,6 +53,12 @@ export interface PolyActivationOptions {
    * this call, overriding the global mode set by {@link setNumericCheck}.
    */
   check?: boolean;
+  /**
+   * Fused kernel or composite op for this call (default: the process-wide mode,
+   * initially `'auto'`; see {@link PolyImplementation}). Both give the same values
+   * and gradients to float32 rounding.
+   */
+  implementation?: PolyImplementation;
 }
 
 /**
@@ -263,6 +274,36 @@ function evalPolynomial(basis: PolyConfig['basis'], a: tf.Tensor[], u: tf.Tensor
 }
 
 /**
+ * The fused-kernel path of {@link polyActivation}: one kernel pass gives σ, σ' (and
+ * σ''); for `layernorm` the normalisation runs as composite ops first and the
+ * kernel evaluates the polynomial of u with the identity guard (so dy, d2y are
+ * w.r.t. u, as in the composite op). z of rank > 2 is viewed as `[n, C]`.
+ */
+function fusedActivation(z: tf.Tensor, coeffs: tf.Tensor2D, cfg: PolyConfig, second: boolean): PolyActivationResult {
+  return tf.tidy(() => {
+    let src = z;
+    let ln: LayerNormAux | undefined;
+    if (cfg.guard === 'layernorm') {
+      ln = layerNorm(z);
+      src = ln.u;
+    }
+    const C = src.shape[src.rank - 1];
+    const flat = (src.rank === 2 ? src : tf.reshape(src, [-1, C])) as tf.Tensor2D;
+    const o = fusedPolyActivation(flat, coeffs, {
+      basis: cfg.basis,
+      guard: cfg.guard === 'layernorm' ? 'none' : cfg.guard,
+      scale: cfg.scale,
+      second,
+    });
+    const back = (t: tf.Tensor2D): tf.Tensor => (src.rank === 2 ? t : tf.reshape(t, src.shape));
+    const result: PolyActivationResult = { y: back(o.y), dy: back(o.dy) };
+    if (second) result.d2y = back(o.d2y!);
+    if (ln) result.layernorm = ln;
+    return result as unknown as tf.TensorContainer;
+  }) as unknown as PolyActivationResult;
+}
+
+/**
  * Polynomial activation σ and its derivatives from one evaluation (DESIGN §2).
  *
  * @param z pre-activations, `[B, C]` or `[B, H, W, C]` (channels last; any rank ≥ 2
@@ -271,7 +312,8 @@ function evalPolynomial(basis: PolyConfig['basis'], a: tf.Tensor[], u: tf.Tensor
  *   in the configured basis.
  * @param config polynomial configuration (validated with {@link resolvePolyConfig}).
  * @param opts `secondDerivative` (also return σ''), `name` (for errors), `check`
- *   (override the numeric-check mode for this call).
+ *   (override the numeric-check mode for this call), `implementation` (fused
+ *   kernel or composite op; default the process-wide mode, `'auto'`).
  * @returns `{ y, dy, d2y?, layernorm? }`: y = σ(z), dy = σ'(z), d2y = σ''(z), all
  *   shaped like z. With the `layernorm` guard, dy and d2y are derivatives w.r.t. the
  *   normalised u (the normalisation's Jacobian is *not* included; `@chainz/dreg`
@@ -279,7 +321,8 @@ function evalPolynomial(basis: PolyConfig['basis'], a: tf.Tensor[], u: tf.Tensor
  *   Guards `tanh`, `clip` and `layernorm` keep every output finite for |z| up to
  *   1e30 (and beyond, within float32).
  * @throws ShapeError (tensor `z` or `coeffs`, with the layer name) for bad shapes.
- * @throws ConfigError for an invalid config.
+ * @throws ConfigError for an invalid config or `implementation`.
+ * @throws BackendError for `implementation: 'fused'` on a backend without the kernel.
  * @throws NumericError naming the layer when the `none` guard produced NaN/±Inf
  *   and the check ran (see {@link NumericCheckMode}: by default on the first call per
  *   layer name; the check reads one boolean back from the backend).
@@ -303,7 +346,7 @@ export function polyActivation(
     );
   }
   const s = cfg.scale;
-  const out = tf.tidy(() => {
+  const out = useFused(opts.implementation, [z, coeffs]) ? fusedActivation(z, coeffs, cfg, second) : tf.tidy(() => {
     const a = tf.unstack(coeffs, 1); // K+1 tensors of shape [C] (or [1])
     let u: tf.Tensor;
     let gp: V = 1; // g'(z)

@@ -35,3 +35,11 @@ export {
   type TracePenalty,
 } from './layers';
 export { loadModel, saveModel } from './io';
+export {
+  denseJacobianFrobenius,
+  getPolyImplementation,
+  hasFusedKernels,
+  setPolyImplementation,
+  type PolyImplementation,
+} from './kernels/ops';
+export { registerPolyKernels } from './kernels/register';

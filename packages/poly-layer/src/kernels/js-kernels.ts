@@ -1,0 +1,151 @@
+import type { KernelConfig, KernelFunc, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
+import {
+  DENSE_JACOBIAN_FROBENIUS,
+  DENSE_JACOBIAN_FROBENIUS_GRAD,
+  POLY_ACTIVATION,
+  POLY_ACTIVATION_GRAD,
+  fromAttrMap,
+} from './names';
+import { allZero, jacobianFrobeniusBackward, jacobianFrobeniusForward, polyBackward, polyForward, type PolyDims } from './js-math';
+
+/*
+ * Kernel functions for the `cpu` and `wasm` backends: the same typed-array
+ * loops (js-math.ts), with the arrays read from and written to where each
+ * backend keeps its data. No backend package is imported: the functions only
+ * use the backend object tfjs passes in.
+ *
+ * - cpu: input data is `backend.data.get(dataId).values`; outputs are new
+ *   Float32Arrays handed over with `backend.makeTensorInfo(shape, dtype, values)`.
+ * - wasm: outputs are allocated on the wasm heap with `backend.makeOutput`, and
+ *   every view (`backend.typedArrayFromHeap`) is taken after the last
+ *   allocation, since an allocation can grow (and so detach) the heap.
+ */
+
+interface CpuBackendLike {
+  data: { get(dataId: object): { values?: unknown } };
+  makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): TensorInfo;
+}
+
+interface WasmBackendLike {
+  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
+  typedArrayFromHeap(t: TensorInfo): Float32Array;
+}
+
+type Body = (input: (t: TensorInfo) => Float32Array, outputs: Float32Array[]) => void;
+
+function size(shape: number[]): number {
+  let s = 1;
+  for (const d of shape) s *= d;
+  return s;
+}
+
+function runCpu(backend: unknown, shapes: number[][], body: Body): TensorInfo[] {
+  const be = backend as CpuBackendLike;
+  const outs = shapes.map((s) => new Float32Array(size(s)));
+  body((t) => be.data.get(t.dataId).values as Float32Array, outs);
+  return shapes.map((s, i) => be.makeTensorInfo(s, 'float32', outs[i]));
+}
+
+function runWasm(backend: unknown, shapes: number[][], body: Body): TensorInfo[] {
+  const be = backend as WasmBackendLike;
+  const infos = shapes.map((s) => be.makeOutput(s, 'float32'));
+  const outs = infos.map((t) => be.typedArrayFromHeap(t));
+  body((t) => be.typedArrayFromHeap(t), outs);
+  return infos;
+}
+
+type Runner = typeof runCpu;
+
+function need(inputs: NamedTensorInfoMap, name: string): TensorInfo {
+  const t = inputs[name];
+  if (t === undefined) throw new Error(`kernel input '${name}' is missing`);
+  return t;
+}
+
+function dimsOf(z: TensorInfo, coeffs: TensorInfo): PolyDims {
+  const C = z.shape[z.shape.length - 1];
+  return { n: size(z.shape) / Math.max(C, 1), C, K: coeffs.shape[1] - 1, shared: coeffs.shape[0] === 1 && C !== 1 };
+}
+
+function polyActivationKernel(run: Runner): KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const a = fromAttrMap(attrs);
+    const z = need(inputs, 'z');
+    const coeffs = need(inputs, 'coeffs');
+    const d = dimsOf(z, coeffs);
+    const keep = a.guard === 'tanh'; // u and g1 are saved for the backward pass only where they cost a transcendental
+    const shapes = [z.shape, z.shape, keep ? z.shape : [1], keep ? z.shape : [1]];
+    if (a.second) shapes.push(z.shape);
+    return run(backend, shapes, (input, o) => {
+      polyForward(input(z), input(coeffs), d, a, o[0], o[1], a.second ? o[4] : null, keep ? o[2] : null, keep ? o[3] : null);
+    });
+  };
+}
+
+function polyActivationGradKernel(run: Runner): KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const a = fromAttrMap(attrs);
+    const z = need(inputs, 'z');
+    const coeffs = need(inputs, 'coeffs');
+    const d = dimsOf(z, coeffs);
+    const u = need(inputs, 'u');
+    const g1 = need(inputs, 'g1');
+    const n = size(z.shape);
+    return run(backend, [z.shape, coeffs.shape], (input, o) => {
+      const gdy = inputs.gdy ? input(inputs.gdy) : null;
+      const gd2y = inputs.gd2y ? input(inputs.gd2y) : null;
+      const uv = size(u.shape) === n ? input(u) : null;
+      const gv = size(g1.shape) === n ? input(g1) : null;
+      polyBackward(
+        input(z),
+        input(coeffs),
+        d,
+        a,
+        input(need(inputs, 'dy')),
+        uv,
+        gv,
+        input(need(inputs, 'gy')),
+        gdy !== null && !allZero(gdy) ? gdy : null,
+        gd2y !== null && !allZero(gd2y) ? gd2y : null,
+        o[0],
+        o[1],
+      );
+    });
+  };
+}
+
+function jacobianKernel(run: Runner): KernelFunc {
+  return ({ inputs, backend }) => {
+    const dy = need(inputs, 'dy');
+    const W = need(inputs, 'kernel');
+    const [B, n] = dy.shape;
+    return run(backend, [[B]], (input, o) => jacobianFrobeniusForward(input(dy), input(W), B, W.shape[0], n, o[0]))[0];
+  };
+}
+
+function jacobianGradKernel(run: Runner): KernelFunc {
+  return ({ inputs, backend }) => {
+    const dy = need(inputs, 'dy');
+    const W = need(inputs, 'kernel');
+    const gr = need(inputs, 'gr');
+    const [B, n] = dy.shape;
+    return run(backend, [dy.shape, W.shape], (input, o) => jacobianFrobeniusBackward(input(dy), input(W), input(gr), B, W.shape[0], n, o[0], o[1]));
+  };
+}
+
+/** Kernel configurations for the `cpu` and `wasm` backends. */
+export function jsKernelConfigs(): KernelConfig[] {
+  const out: KernelConfig[] = [];
+  for (const [backendName, run] of [
+    ['cpu', runCpu],
+    ['wasm', runWasm],
+  ] as const) {
+    out.push(
+      { kernelName: POLY_ACTIVATION, backendName, kernelFunc: polyActivationKernel(run) },
+      { kernelName: POLY_ACTIVATION_GRAD, backendName, kernelFunc: polyActivationGradKernel(run) },
+      { kernelName: DENSE_JACOBIAN_FROBENIUS, backendName, kernelFunc: jacobianKernel(run) },
+      { kernelName: DENSE_JACOBIAN_FROBENIUS_GRAD, backendName, kernelFunc: jacobianGradKernel(run) },
+    );
+  }
+  return out;
+}

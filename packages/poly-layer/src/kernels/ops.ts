@@ -1,0 +1,139 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { BackendError, ConfigError, ShapeError } from '@chainz/core';
+import { DENSE_JACOBIAN_FROBENIUS, POLY_ACTIVATION, POLY_ACTIVATION_GRAD, DENSE_JACOBIAN_FROBENIUS_GRAD, OUT, toAttrMap, type PolyKernelAttrs } from './names';
+
+/**
+ * Which implementation of the polynomial activation (and of the dense DREG
+ * Jacobian norm) runs:
+ * - `'auto'` (default): the fused kernel when the active backend has one
+ *   (`cpu`, `wasm`, `webgpu`) and the call is not inside a second-order
+ *   gradient (see below); the composite op otherwise;
+ * - `'fused'`: like `'auto'`, but a backend without the kernel is an error
+ *   (benchmarks and tests use it to be sure what they measure);
+ * - `'composite'`: always the composite op (ordinary tfjs ops).
+ *
+ * The fused kernels' gradients are kernels without gradients of their own, so
+ * a call made while tfjs records a gradient of a gradient (`tf.grad` inside
+ * `tf.grad` or inside `optimizer.minimize`: double backpropagation, e.g.
+ * `inputGradientPenalty`) always takes the composite op, which tfjs can
+ * differentiate twice.
+ */
+export type PolyImplementation = 'auto' | 'fused' | 'composite';
+
+const MODES: readonly PolyImplementation[] = ['auto', 'fused', 'composite'];
+
+interface ModeState {
+  mode: PolyImplementation;
+}
+
+function modeState(): ModeState {
+  const k = Symbol.for('chainz.polyLayer.implementation');
+  const g = globalThis as unknown as Record<symbol, ModeState | undefined>;
+  let s = g[k];
+  if (s === undefined) {
+    s = { mode: 'auto' };
+    g[k] = s;
+  }
+  return s;
+}
+
+/**
+ * Sets the process-wide default {@link PolyImplementation} (a call's
+ * `implementation` option overrides it).
+ * @throws ConfigError (option `implementation`) for an unknown mode.
+ */
+export function setPolyImplementation(mode: PolyImplementation): void {
+  checkMode(mode);
+  modeState().mode = mode;
+}
+
+/** The process-wide default {@link PolyImplementation} (initially `'auto'`). */
+export function getPolyImplementation(): PolyImplementation {
+  return modeState().mode;
+}
+
+function checkMode(mode: unknown): asserts mode is PolyImplementation {
+  if (!(MODES as readonly unknown[]).includes(mode)) {
+    throw new ConfigError(`must be 'auto', 'fused' or 'composite', got ${JSON.stringify(mode)}`, { option: 'implementation' });
+  }
+}
+
+/**
+ * True when the fused kernels (forward and gradient) are registered for
+ * `backendName` (default: the active backend). Importing `@chainz/poly-layer`
+ * registers them for `cpu`, `wasm` and `webgpu`.
+ */
+export function hasFusedKernels(backendName: string = tf.getBackend()): boolean {
+  return (
+    tf.getKernel(POLY_ACTIVATION, backendName) != null &&
+    tf.getKernel(POLY_ACTIVATION_GRAD, backendName) != null &&
+    tf.getKernel(DENSE_JACOBIAN_FROBENIUS, backendName) != null &&
+    tf.getKernel(DENSE_JACOBIAN_FROBENIUS_GRAD, backendName) != null
+  );
+}
+
+/** Nesting depth of gradient recording (1 inside one `tf.grad`/`minimize`, 2 inside a gradient of a gradient). */
+function gradientDepth(): number {
+  return (tf.engine() as unknown as { state: { gradientDepth: number } }).state.gradientDepth;
+}
+
+/**
+ * Decides whether this call runs the fused kernel.
+ * @throws ConfigError for an unknown mode; BackendError for `'fused'` on a backend without the kernels.
+ */
+export function useFused(requested: PolyImplementation | undefined, tensors: tf.Tensor[]): boolean {
+  const mode = requested ?? getPolyImplementation();
+  checkMode(mode);
+  if (mode === 'composite') return false;
+  const backend = tf.getBackend();
+  if (!hasFusedKernels(backend)) {
+    if (mode === 'fused') {
+      throw new BackendError(
+        `no fused polynomial kernels for the '${backend}' backend (they exist for cpu, wasm and webgpu)`,
+        "use implementation 'auto' or 'composite', or import '@chainz/poly-layer' (which registers them) before running",
+      );
+    }
+    return false;
+  }
+  if (gradientDepth() > 1) return false; // second-order autodiff: composite ops only
+  return tensors.every((t) => t.dtype === 'float32' && t.size > 0);
+}
+
+/**
+ * Runs the fused activation kernel on z `[n, C]` (rank 2; callers reshape),
+ * returning σ, σ' and (with `attrs.second`) σ''. The kernel's saved-for-gradient
+ * outputs (u, g') are disposed here (tfjs keeps its own references when it
+ * records a gradient).
+ */
+export function fusedPolyActivation(z: tf.Tensor2D, coeffs: tf.Tensor2D, attrs: PolyKernelAttrs): { y: tf.Tensor2D; dy: tf.Tensor2D; d2y?: tf.Tensor2D } {
+  const outs = tf.engine().runKernel(POLY_ACTIVATION, { z, coeffs }, toAttrMap(attrs)) as tf.Tensor2D[];
+  outs[OUT.u].dispose();
+  outs[OUT.g1].dispose();
+  return { y: outs[OUT.y], dy: outs[OUT.dy], ...(attrs.second ? { d2y: outs[OUT.d2y] } : {}) };
+}
+
+/**
+ * Per-sample squared Frobenius norm of a dense layer's Jacobian when the
+ * activation is elementwise (DESIGN §3, DREG `frobenius`):
+ *
+ *     r_b = Σ_j σ'(z_bj)²·‖W[:, j]‖²
+ *
+ * One fused kernel (and one for its gradient, which reaches both σ' and W)
+ * where available; `tf.sum(σ'²·Σ_i W², 1)` with ordinary ops otherwise (other
+ * backends, second-order autodiff, `implementation: 'composite'`).
+ *
+ * @param dy σ'(z), `[B, n]`.
+ * @param kernel W, `[d_in, n]`.
+ * @param implementation overrides the process-wide {@link PolyImplementation}.
+ * @returns r, `[B]`.
+ * @throws ShapeError when the shapes do not match.
+ */
+export function denseJacobianFrobenius(dy: tf.Tensor2D, kernel: tf.Tensor2D, implementation?: PolyImplementation): tf.Tensor1D {
+  if (dy.rank !== 2 || kernel.rank !== 2 || kernel.shape[1] !== dy.shape[1]) {
+    throw new ShapeError(`kernel [${kernel.shape}] does not match dy [${dy.shape}] (expected [d_in, ${dy.shape[1]}])`, { tensor: 'kernel' });
+  }
+  if (useFused(implementation, [dy, kernel])) {
+    return tf.engine().runKernel(DENSE_JACOBIAN_FROBENIUS, { dy, kernel }) as tf.Tensor1D;
+  }
+  return tf.tidy(() => tf.sum(tf.mul(tf.square(dy), tf.sum(tf.square(kernel), 0)), 1) as tf.Tensor1D);
+}
