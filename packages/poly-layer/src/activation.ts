@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, NumericError, ShapeError } from '@chainz/core';
 import { LAYERNORM_EPSILON, resolvePolyConfig, type PolyConfig } from './config';
-import { fusedPolyActivation, useFused, type PolyImplementation } from './kernels/ops';
+import { denseJacobianFrobenius, fusedPolyActivation, fusedPolyActivationJacobian, useFused, type PolyImplementation } from './kernels/ops';
 
 /**
  * The polynomial activation as one composite op (DESIGN §2):
@@ -391,22 +391,68 @@ export function polyActivation(
     return result as unknown as tf.TensorContainer;
   }) as unknown as PolyActivationResult;
 
-  if (cfg.guard === 'none' && shouldCheck(name, opts.check)) {
-    const bad = tf.tidy(() => {
-      const parts = [out.y, out.dy, ...(out.d2y ? [out.d2y] : [])].map((t) => tf.any(tf.logicalNot(tf.isFinite(t))));
-      return parts.reduce((acc, t) => tf.logicalOr(acc, t));
-    });
-    const isBad = bad.dataSync()[0] !== 0;
-    bad.dispose();
-    if (isBad) {
-      const maxAbsZ = tf.tidy(() => tf.max(tf.abs(z))).dataSync()[0];
-      tf.dispose([out.y, out.dy, out.d2y]);
-      throw new NumericError(
-        `layer '${name}': polynomial activation with guard 'none' produced a non-finite value (NaN or ±Infinity); max |z| = ${maxAbsZ}`,
-        { tensor: name },
-        "use guard 'tanh' (default), 'clip' or 'layernorm' to bound the polynomial's input, or lower the learning rate",
-      );
+  if (cfg.guard === 'none' && shouldCheck(name, opts.check)) checkFinite(out, z, name);
+  return out;
+}
+
+/**
+ * {@link polyActivation} for a dense layer z = x·W + b (z `[B, n]`, W `[d_in, n]`)
+ * that also returns the layer's per-sample squared Jacobian norm
+ * r_b = Σ_j σ'(z_bj)²·‖W[:, j]‖² (DREG `frobenius` for elementwise guards), from
+ * the same kernel pass where the fused kernel runs and with ordinary ops (or the
+ * separate norm kernel) otherwise. Not for the `layernorm` guard (its Jacobian
+ * includes the normalisation; `@chainz/dreg` computes that one).
+ * @internal used by `polyDense`.
+ */
+export function polyActivationWithJacobian(
+  z: tf.Tensor2D,
+  coeffs: tf.Tensor2D,
+  kernel: tf.Tensor2D,
+  config: PolyConfig,
+  opts: PolyActivationOptions = {},
+): PolyActivationResult & { jacobianFrobenius: tf.Tensor1D } {
+  const cfg = resolvePolyConfig(config);
+  if (cfg.guard === 'layernorm' || z.rank !== 2 || kernel.rank !== 2 || kernel.shape[1] !== z.shape[1] || !useFused(opts.implementation, [z, coeffs, kernel])) {
+    const out = polyActivation(z, coeffs, cfg, opts);
+    try {
+      return { ...out, jacobianFrobenius: denseJacobianFrobenius(out.dy as tf.Tensor2D, kernel, opts.implementation) };
+    } catch (e) {
+      tf.dispose([out.y, out.dy, out.d2y ?? out.y]);
+      throw e;
     }
   }
+  // validation (shapes, config) as in polyActivation, without running it twice
+  const name = opts.name ?? 'polyActivation';
+  const rows = cfg.sharing === 'channel' ? z.shape[1] : 1;
+  if (coeffs.rank !== 2 || coeffs.shape[0] !== rows || coeffs.shape[1] !== cfg.degree + 1) {
+    throw new ShapeError(
+      `layer '${name}': coeffs must have shape [${rows}, ${cfg.degree + 1}] (sharing '${cfg.sharing}', degree ${cfg.degree}, ${z.shape[1]} channels), got [${coeffs.shape}]`,
+      { tensor: 'coeffs' },
+    );
+  }
+  const second = opts.secondDerivative === true;
+  const o = fusedPolyActivationJacobian(z, coeffs, kernel, { basis: cfg.basis, guard: cfg.guard, scale: cfg.scale, second });
+  const out: PolyActivationResult & { jacobianFrobenius: tf.Tensor1D } = { y: o.y, dy: o.dy, jacobianFrobenius: o.jacobianFrobenius };
+  if (second) out.d2y = o.d2y;
+  if (cfg.guard === 'none' && shouldCheck(name, opts.check)) checkFinite(out, z, name);
   return out;
+}
+
+/** The `none` guard's finiteness check (reads one boolean back); disposes the outputs and throws on NaN/±Inf. */
+function checkFinite(out: PolyActivationResult & { jacobianFrobenius?: tf.Tensor }, z: tf.Tensor, name: string): void {
+  const bad = tf.tidy(() => {
+    const parts = [out.y, out.dy, ...(out.d2y ? [out.d2y] : [])].map((t) => tf.any(tf.logicalNot(tf.isFinite(t))));
+    return parts.reduce((acc, t) => tf.logicalOr(acc, t));
+  });
+  const isBad = bad.dataSync()[0] !== 0;
+  bad.dispose();
+  if (isBad) {
+    const maxAbsZ = tf.tidy(() => tf.max(tf.abs(z))).dataSync()[0];
+    tf.dispose([out.y, out.dy, ...(out.d2y ? [out.d2y] : []), ...(out.jacobianFrobenius ? [out.jacobianFrobenius] : [])]);
+    throw new NumericError(
+      `layer '${name}': polynomial activation with guard 'none' produced a non-finite value (NaN or ±Infinity); max |z| = ${maxAbsZ}`,
+      { tensor: name },
+      "use guard 'tanh' (default), 'clip' or 'layernorm' to bound the polynomial's input, or lower the learning rate",
+    );
+  }
 }

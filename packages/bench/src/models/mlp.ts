@@ -117,6 +117,7 @@ export class Mlp {
       } else if (this.polyConfig && p.coeffs) {
         const out = polyDense(h, { kernel: p.kernel as tf.Tensor2D, bias: p.bias as tf.Tensor1D, coeffs: p.coeffs as tf.Tensor2D }, this.polyConfig, {
           secondDerivative: (this.config.dreg?.curvature ?? 0) > 0,
+          jacobianNorm: this.config.dreg != null && (this.config.dreg.variant ?? 'frobenius') === 'frobenius',
         });
         traces.push(out.trace);
         h = out.y;

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { DENSE_JACOBIAN_FROBENIUS, DENSE_JACOBIAN_FROBENIUS_GRAD, OUT, POLY_ACTIVATION, POLY_ACTIVATION_GRAD } from './names';
+import { DENSE_JACOBIAN_FROBENIUS, DENSE_JACOBIAN_FROBENIUS_GRAD, OUT, OUT_J, POLY_ACTIVATION, POLY_ACTIVATION_GRAD, POLY_ACTIVATION_JACOBIAN } from './names';
 
 /*
  * Gradients of the fused kernels (backend-independent: each runs the matching
@@ -24,6 +24,21 @@ export const polyActivationGradConfig: tf.GradConfig = {
     if (d.length > OUT.d2y) inputs.gd2y = d[OUT.d2y];
     const [gz, ga] = tf.engine().runKernel(POLY_ACTIVATION_GRAD, inputs, attrs) as tf.Tensor[];
     return { z: () => gz, coeffs: () => ga };
+  },
+};
+
+/** Gradient of {@link POLY_ACTIVATION_JACOBIAN}: saves z, coeffs, the kernel, and the outputs σ', u, g'. */
+export const polyActivationJacobianGradConfig: tf.GradConfig = {
+  kernelName: POLY_ACTIVATION_JACOBIAN,
+  inputsToSave: ['z', 'coeffs', 'kernel'],
+  outputsToSave: [false, true, true, true, false, false],
+  gradFunc: (dys, saved, attrs) => {
+    const d = dys as tf.Tensor[];
+    const [z, coeffs, kernel, dy, u, g1] = saved;
+    const inputs: tf.NamedTensorMap = { z, coeffs, kernel, dy, u, g1, gy: d[OUT_J.y], gdy: d[OUT_J.dy], gr: d[OUT_J.r] };
+    if (d.length > OUT_J.d2y) inputs.gd2y = d[OUT_J.d2y];
+    const [gz, ga, gW] = tf.engine().runKernel(POLY_ACTIVATION_GRAD, inputs, attrs) as tf.Tensor[];
+    return { z: () => gz, coeffs: () => ga, kernel: () => gW };
   },
 };
 

@@ -4,9 +4,10 @@ import {
   DENSE_JACOBIAN_FROBENIUS_GRAD,
   POLY_ACTIVATION,
   POLY_ACTIVATION_GRAD,
+  POLY_ACTIVATION_JACOBIAN,
   fromAttrMap,
 } from './names';
-import { allZero, jacobianFrobeniusBackward, jacobianFrobeniusForward, polyBackward, polyForward, type PolyDims } from './js-math';
+import { allZero, columnNorms2, jacobianFrobeniusBackward, jacobianFrobeniusForward, polyBackward, polyForward, type PolyDims } from './js-math';
 
 /*
  * Kernel functions for the `cpu` and `wasm` backends: the same typed-array
@@ -67,17 +68,28 @@ function dimsOf(z: TensorInfo, coeffs: TensorInfo): PolyDims {
   return { n: size(z.shape) / Math.max(C, 1), C, K: coeffs.shape[1] - 1, shared: coeffs.shape[0] === 1 && C !== 1 };
 }
 
-function polyActivationKernel(run: Runner): KernelFunc {
+/** Forward kernel; with `jacobian`, the dense Jacobian-norm output r (inputs include `kernel`). */
+function polyActivationKernel(run: Runner, jacobian: boolean): KernelFunc {
   return ({ inputs, backend, attrs }) => {
     const a = fromAttrMap(attrs);
     const z = need(inputs, 'z');
     const coeffs = need(inputs, 'coeffs');
+    const W = jacobian ? need(inputs, 'kernel') : undefined;
     const d = dimsOf(z, coeffs);
     const keep = a.guard === 'tanh'; // u and g1 are saved for the backward pass only where they cost a transcendental
     const shapes = [z.shape, z.shape, keep ? z.shape : [1], keep ? z.shape : [1]];
+    if (jacobian) shapes.push([d.n]);
     if (a.second) shapes.push(z.shape);
     return run(backend, shapes, (input, o) => {
-      polyForward(input(z), input(coeffs), d, a, o[0], o[1], a.second ? o[4] : null, keep ? o[2] : null, keep ? o[3] : null);
+      polyForward(input(z), input(coeffs), d, a, {
+        y: o[0],
+        dy: o[1],
+        u: keep ? o[2] : null,
+        g1: keep ? o[3] : null,
+        r: jacobian ? o[4] : null,
+        c: W ? columnNorms2(input(W), W.shape[0], d.C) : null,
+        d2y: a.second ? o[jacobian ? 5 : 4] : null,
+      });
     });
   };
 }
@@ -90,26 +102,40 @@ function polyActivationGradKernel(run: Runner): KernelFunc {
     const d = dimsOf(z, coeffs);
     const u = need(inputs, 'u');
     const g1 = need(inputs, 'g1');
+    const W = inputs.kernel;
     const n = size(z.shape);
-    return run(backend, [z.shape, coeffs.shape], (input, o) => {
+    const shapes = [z.shape, coeffs.shape];
+    if (W) shapes.push(W.shape);
+    return run(backend, shapes, (input, o) => {
       const gdy = inputs.gdy ? input(inputs.gdy) : null;
       const gd2y = inputs.gd2y ? input(inputs.gd2y) : null;
-      const uv = size(u.shape) === n ? input(u) : null;
-      const gv = size(g1.shape) === n ? input(g1) : null;
+      const gr = inputs.gr ? input(inputs.gr) : null;
+      const Wv = W ? input(W) : null;
+      const useJ = Wv !== null && gr !== null && !allZero(gr);
+      const s = useJ ? new Float64Array(d.C) : null;
       polyBackward(
         input(z),
         input(coeffs),
         d,
         a,
-        input(need(inputs, 'dy')),
-        uv,
-        gv,
-        input(need(inputs, 'gy')),
-        gdy !== null && !allZero(gdy) ? gdy : null,
-        gd2y !== null && !allZero(gd2y) ? gd2y : null,
-        o[0],
-        o[1],
+        {
+          dyOut: input(need(inputs, 'dy')),
+          u: size(u.shape) === n ? input(u) : null,
+          g1: size(g1.shape) === n ? input(g1) : null,
+          gy: input(need(inputs, 'gy')),
+          gdy: gdy !== null && !allZero(gdy) ? gdy : null,
+          gd2y: gd2y !== null && !allZero(gd2y) ? gd2y : null,
+          gr: useJ ? gr : null,
+          c: useJ ? columnNorms2(Wv!, W!.shape[0], d.C) : null,
+        },
+        { gz: o[0], ga: o[1], s },
       );
+      if (W) {
+        // ∂L/∂W_ij = 2·W_ij·s_j (zero when r is unused)
+        const gW = o[2];
+        if (s === null) gW.fill(0);
+        else for (let i = 0, t = 0; i < W.shape[0]; i++) for (let j = 0; j < d.C; j++, t++) gW[t] = 2 * Wv![t] * s[j];
+      }
     });
   };
 }
@@ -141,7 +167,8 @@ export function jsKernelConfigs(): KernelConfig[] {
     ['wasm', runWasm],
   ] as const) {
     out.push(
-      { kernelName: POLY_ACTIVATION, backendName, kernelFunc: polyActivationKernel(run) },
+      { kernelName: POLY_ACTIVATION, backendName, kernelFunc: polyActivationKernel(run, false) },
+      { kernelName: POLY_ACTIVATION_JACOBIAN, backendName, kernelFunc: polyActivationKernel(run, true) },
       { kernelName: POLY_ACTIVATION_GRAD, backendName, kernelFunc: polyActivationGradKernel(run) },
       { kernelName: DENSE_JACOBIAN_FROBENIUS, backendName, kernelFunc: jacobianKernel(run) },
       { kernelName: DENSE_JACOBIAN_FROBENIUS_GRAD, backendName, kernelFunc: jacobianGradKernel(run) },

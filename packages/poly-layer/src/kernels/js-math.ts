@@ -8,54 +8,47 @@ import type { KernelGuard } from './names';
  *
  * Speed notes (measured on the project's machines, Node 20): Math.exp and
  * Math.tanh cost 40–60 ns per call here and Math.round ~20 ns, so the tanh
- * guard uses its own exp (a 2^(k/32) table and a degree-4 polynomial: relative
- * error < 1e-12) and every hot loop avoids data-dependent branches (a ternary on
- * a random sign costs ~10 ns by misprediction). The common case — a cubic (any
+ * guard uses a rational function (a continued-fraction convergent) where
+ * |z/s| ≤ 2 and Math.exp only beyond, and the hot loops avoid data-dependent
+ * branches (a ternary on a random sign costs ~10 ns by misprediction). The common case — a cubic (any
  * degree ≤ 3) in the monomial basis — has its own loops; other bases and
  * degrees use one generic loop with the basis recurrences of DESIGN §2.
  */
 
-const EXP_STEPS_PER_OCTAVE = 32;
-/** |x| ≤ 44 in tanh(x): beyond, float32 tanh is ±1 and sech² < 2.5e-38. */
-const TANH_CLAMP = 44;
-const EXP_OFFSET = Math.ceil((2 * TANH_CLAMP * EXP_STEPS_PER_OCTAVE) / Math.LN2) + 2;
-const K_PER_UNIT = EXP_STEPS_PER_OCTAVE / Math.LN2;
-const UNIT_PER_K = Math.LN2 / EXP_STEPS_PER_OCTAVE;
-/** Below this |x|, tanh(x) = x·(1 − x²/3 + 2x⁴/15) (error < 2e-16 relative); (1−e)/(1+e) would cancel. */
-const TANH_SERIES = 0.004;
-
-let expTable: Float64Array | undefined;
-
-/** 2^(k/32) for k = −EXP_OFFSET … EXP_OFFSET, built on first use. */
-function table(): Float64Array {
-  if (expTable === undefined) {
-    const t = new Float64Array(2 * EXP_OFFSET + 1);
-    for (let k = 0; k < t.length; k++) t[k] = Math.pow(2, (k - EXP_OFFSET) / EXP_STEPS_PER_OCTAVE);
-    expTable = t;
-  }
-  return expTable;
-}
+/**
+ * tanh(x) = x·N(x²)/D(x²) on |x| ≤ TANH_RATIONAL_MAX: the 8th convergent of
+ * Lambert's continued fraction tanh x = x/(1 + x²/(3 + x²/(5 + …))), relative
+ * error < 3e-12 there (and sech² = (1 − t)(1 + t) < 6e-11, no cancellation while
+ * |x| ≤ 2). Beyond, tanh|x| = (1 − e)/(1 + e), sech² = 4e/(1 + e)² with
+ * e = exp(−2|x|) < 0.02 (no cancellation either; Math.exp is slow here, but
+ * |z| > 2s is rare for normalised pre-activations).
+ */
+const TANH_RATIONAL_MAX = 2;
+const N0 = 34459425;
+const N1 = 4729725;
+const N2 = 135135;
+const N3 = 990;
+const D1 = 16216200;
+const D2 = 945945;
+const D3 = 13860;
+const D4 = 45;
 
 /**
- * tanh(x) and sech²(x) (float64, relative error < 1e-11 for every finite x;
- * NaN in, NaN out), from e = exp(−2x): tanh = (1 − e)/(1 + e), sech² = 4e/(1 + e)²,
- * which does not cancel in saturation. Writes `out[0] = tanh`, `out[1] = sech²`.
+ * tanh(x) and sech²(x) in float64 (relative error < 1e-10 for every finite x;
+ * NaN in, NaN out). Writes `out[0] = tanh`, `out[1] = sech²`.
  */
 export function tanhSech2(x: number, out: Float64Array): void {
-  const T = table();
-  if (x > TANH_CLAMP) x = TANH_CLAMP;
-  else if (x < -TANH_CLAMP) x = -TANH_CLAMP;
-  const w = -2 * x;
-  const k = Math.floor(w * K_PER_UNIT + 0.5);
-  const r = w - k * UNIT_PER_K;
-  const e = T[k + EXP_OFFSET] * (1 + r * (1 + r * (0.5 + r * (0.16666666666666666 + r * 0.041666666666666664))));
-  const d = 1 / (1 + e);
-  let t = (1 - e) * d;
-  if (x < TANH_SERIES && x > -TANH_SERIES) {
-    const x2 = x * x;
-    t = x * (1 - x2 * (0.3333333333333333 - x2 * 0.13333333333333333));
+  if (x <= TANH_RATIONAL_MAX && x >= -TANH_RATIONAL_MAX) {
+    const y = x * x;
+    const t = (x * (N0 + y * (N1 + y * (N2 + y * (N3 + y))))) / (N0 + y * (D1 + y * (D2 + y * (D3 + y * D4))));
+    out[0] = t;
+    out[1] = (1 - t) * (1 + t);
+    return;
   }
-  out[0] = t;
+  const e = Math.exp(-2 * Math.abs(x));
+  const d = 1 / (1 + e);
+  const t = (1 - e) * d;
+  out[0] = x < 0 ? -t : x > 0 ? t : x; // x > 0 false for NaN: NaN passes through
   out[1] = 4 * e * d * d;
 }
 
@@ -158,28 +151,36 @@ function guardAt(m: PolyMath, z: number, out: Float64Array, tmp: Float64Array): 
   }
 }
 
+/** Output arrays of {@link polyForward} (all `n·C` long except `r`). */
+export interface ForwardOutputs {
+  y: Float32Array;
+  dy: Float32Array;
+  /** σ'' (null: not requested). */
+  d2y: Float32Array | null;
+  /** u = g(z) and g1 = g'(z), saved for the backward pass (`tanh` guard; null: not saved). */
+  u: Float32Array | null;
+  g1: Float32Array | null;
+  /** Per row b: r_b = Σ_j dy_bj²·c_j (length n; null: not requested, then `c` is ignored). */
+  r: Float32Array | null;
+  /** c_j = ‖W[:, j]‖² (length C), see {@link columnNorms2}. */
+  c: Float64Array | null;
+}
+
 /**
- * Forward pass: y = σ(z), dy = σ'(z), d2y = σ''(z) (when given), and for the
- * `tanh` guard u = tanh(z/s), g1 = sech²(z/s)/s (when given; saved for the
- * backward pass). All arrays `n·C` long.
+ * Forward pass: y = σ(z), dy = σ'(z), d2y = σ''(z) (when requested), for the
+ * `tanh` guard u = tanh(z/s), g1 = sech²(z/s)/s (when requested; saved for the
+ * backward pass), and the dense layer's per-sample squared Jacobian norm
+ * r_b = Σ_j σ'(z_bj)²·‖W[:, j]‖² (DREG `frobenius`, when requested).
  */
-export function polyForward(
-  z: Float32Array,
-  coeffs: Float32Array,
-  d: PolyDims,
-  m: PolyMath,
-  y: Float32Array,
-  dy: Float32Array,
-  d2y: Float32Array | null,
-  uOut: Float32Array | null,
-  g1Out: Float32Array | null,
-): void {
+export function polyForward(z: Float32Array, coeffs: Float32Array, d: PolyDims, m: PolyMath, o: ForwardOutputs): void {
   if (isCubic(m, d)) {
-    cubicForward(z, coeffs, d, m, y, dy, d2y, uOut, g1Out);
+    cubicForward(z, coeffs, d, m, o);
     return;
   }
   const { n, C, K } = d;
+  const { y, dy, d2y, u: uOut, g1: g1Out, r, c } = o;
   const second = d2y !== null;
+  const jac = r !== null && c !== null;
   const P = new Float64Array(K + 1);
   const P1 = new Float64Array(K + 1);
   const P2 = new Float64Array(K + 1);
@@ -188,83 +189,84 @@ export function polyForward(
   const tmp = new Float64Array(2);
   const order = second ? 2 : 1;
   for (let b = 0, i = 0; b < n; b++) {
+    let acc = 0;
     for (let j = 0; j < C; j++, i++) {
       guardAt(m, z[i], g, tmp);
       const u = g[0];
       basisAt(m.basis, K, u, order, P, P1, P2, P3);
-      const o = (d.shared ? 0 : j) * (K + 1);
+      const off = (d.shared ? 0 : j) * (K + 1);
       let p = 0;
       let p1 = 0;
       let p2 = 0;
       for (let k = 0; k <= K; k++) {
-        const a = coeffs[o + k];
+        const a = coeffs[off + k];
         p += a * P[k];
         p1 += a * P1[k];
         if (second) p2 += a * P2[k];
       }
+      const s1 = p1 * g[1];
       y[i] = p;
-      dy[i] = p1 * g[1];
+      dy[i] = s1;
       if (second) d2y![i] = p2 * g[1] * g[1] + p1 * g[2];
       if (uOut !== null) {
         uOut[i] = u;
         g1Out![i] = g[1];
       }
+      if (jac) acc += s1 * s1 * c![j];
     }
+    if (jac) r![b] = acc;
   }
 }
 
-function cubicForward(
-  z: Float32Array,
-  coeffs: Float32Array,
-  d: PolyDims,
-  m: PolyMath,
-  y: Float32Array,
-  dy: Float32Array,
-  d2y: Float32Array | null,
-  uOut: Float32Array | null,
-  g1Out: Float32Array | null,
-): void {
+function cubicForward(z: Float32Array, coeffs: Float32Array, d: PolyDims, m: PolyMath, o: ForwardOutputs): void {
   const { n, C } = d;
+  const { y, dy, d2y, u: uOut, g1: g1Out, r } = o;
   const [A0, A1, A2, A3] = cubicColumns(coeffs, d);
   const inv = 1 / m.scale;
   const second = d2y !== null;
+  const jac = r !== null && o.c !== null;
+  const c = o.c ?? new Float64Array(C);
   if (m.guard === 'tanh') {
-    const T = table();
     const save = uOut !== null && g1Out !== null;
+    const tmp = new Float64Array(2);
     for (let b = 0, i = 0; b < n; b++) {
+      let acc = 0;
       for (let j = 0; j < C; j++, i++) {
-        // u = tanh(x), s2 = sech²(x), x = z/s (see tanhSech2; inlined)
-        let x = z[i] * inv;
-        if (x > TANH_CLAMP) x = TANH_CLAMP;
-        else if (x < -TANH_CLAMP) x = -TANH_CLAMP;
-        const w = -2 * x;
-        const k = Math.floor(w * K_PER_UNIT + 0.5);
-        const r = w - k * UNIT_PER_K;
-        const e = T[k + EXP_OFFSET] * (1 + r * (1 + r * (0.5 + r * (0.16666666666666666 + r * 0.041666666666666664))));
-        const q = 1 / (1 + e);
-        let u = (1 - e) * q;
-        if (x < TANH_SERIES && x > -TANH_SERIES) {
-          const x2 = x * x;
-          u = x * (1 - x2 * (0.3333333333333333 - x2 * 0.13333333333333333));
+        // u = tanh(x), s2 = sech²(x), x = z/s (tanhSech2, the common branch inlined)
+        const x = z[i] * inv;
+        let u: number;
+        let s2: number;
+        if (x <= TANH_RATIONAL_MAX && x >= -TANH_RATIONAL_MAX) {
+          const y2 = x * x;
+          u = (x * (N0 + y2 * (N1 + y2 * (N2 + y2 * (N3 + y2))))) / (N0 + y2 * (D1 + y2 * (D2 + y2 * (D3 + y2 * D4))));
+          s2 = (1 - u) * (1 + u);
+        } else {
+          tanhSech2(x, tmp);
+          u = tmp[0];
+          s2 = tmp[1];
         }
-        const g1 = 4 * e * q * q * inv;
+        const g1 = s2 * inv;
         const a1 = A1[j];
         const a2 = A2[j];
         const a3 = A3[j];
         const p1 = (3 * a3 * u + 2 * a2) * u + a1;
+        const s1 = p1 * g1;
         y[i] = ((a3 * u + a2) * u + a1) * u + A0[j];
-        dy[i] = p1 * g1;
+        dy[i] = s1;
         if (second) d2y![i] = (6 * a3 * u + 2 * a2) * g1 * g1 - 2 * p1 * u * g1 * inv;
         if (save) {
           uOut![i] = u;
           g1Out![i] = g1;
         }
+        if (jac) acc += s1 * s1 * c[j];
       }
+      if (jac) r![b] = acc;
     }
     return;
   }
   const clip = m.guard === 'clip';
   for (let b = 0, i = 0; b < n; b++) {
+    let acc = 0;
     for (let j = 0; j < C; j++, i++) {
       let u: number;
       let g1: number;
@@ -280,10 +282,13 @@ function cubicForward(
       const a2 = A2[j];
       const a3 = A3[j];
       const p1 = (3 * a3 * u + 2 * a2) * u + a1;
+      const s1 = p1 * g1;
       y[i] = ((a3 * u + a2) * u + a1) * u + A0[j];
-      dy[i] = p1 * g1;
+      dy[i] = s1;
       if (second) d2y![i] = (6 * a3 * u + 2 * a2) * g1 * g1;
+      if (jac) acc += s1 * s1 * c[j];
     }
+    if (jac) r![b] = acc;
   }
 }
 
@@ -293,37 +298,70 @@ export function allZero(a: Float32Array): boolean {
   return true;
 }
 
+/** Inputs of {@link polyBackward} besides z and the coefficients. */
+export interface BackwardInputs {
+  /** σ' from the forward pass. */
+  dyOut: Float32Array;
+  /** Saved u, g' (`tanh` guard; null: recompute from z). */
+  u: Float32Array | null;
+  g1: Float32Array | null;
+  /** Upstream gradients of y, dy (null: zero) and d2y (null: zero). */
+  gy: Float32Array;
+  gdy: Float32Array | null;
+  gd2y: Float32Array | null;
+  /** Jacobian-norm output: upstream gradient gr (length n; null: none) and c_j = ‖W[:, j]‖². */
+  gr: Float32Array | null;
+  c: Float64Array | null;
+}
+
+/** Outputs of {@link polyBackward}. */
+export interface BackwardOutputs {
+  gz: Float32Array;
+  ga: Float32Array;
+  /** s_j = Σ_b gr_b·dy_bj² (length C), for ∂L/∂W_ij = 2·W_ij·s_j; filled when `gr` is given. */
+  s: Float64Array | null;
+}
+
 /**
- * Backward pass. Given upstream gradients gy (of y), gdy (of dy; null = zero)
- * and gd2y (of d2y; null = zero):
+ * Backward pass. Given upstream gradients gy (of y), gdy (of dy), gd2y (of d2y)
+ * and gr (of the Jacobian norm r_b = Σ_j dy_bj²·c_j), with the effective
+ * ĝdy_bj = gdy_bj + 2·gr_b·c_j·dy_bj:
  *
- *     ∂L/∂z      = gy·σ' + gdy·σ'' + gd2y·σ'''
- *     ∂L/∂a[c,k] = Σ gy·P_k(u) + gdy·P_k'(u)·g' + gd2y·(P_k''(u)·g'² + P_k'(u)·g'')
+ *     ∂L/∂z      = gy·σ' + ĝdy·σ'' + gd2y·σ'''
+ *     ∂L/∂a[c,k] = Σ gy·P_k(u) + ĝdy·P_k'(u)·g' + gd2y·(P_k''(u)·g'² + P_k'(u)·g'')
+ *     s_j        = Σ_b gr_b·dy_bj²            (∂L/∂W_ij = 2·W_ij·s_j)
  *
  * (sums over the elements of channel c, or over all elements with shared
- * coefficients), with σ''' = p'''·g'³ + 3p''·g'·g'' + p'·g'''. `dyOut` is the
- * forward σ'; `u`, `g1` the saved guard values (`tanh` only; null = recompute).
- * Writes `gz` (n·C) and `ga` ([C | 1]·(K+1)).
+ * coefficients), with σ''' = p'''·g'³ + 3p''·g'·g'' + p'·g'''.
  */
-export function polyBackward(
-  z: Float32Array,
-  coeffs: Float32Array,
-  d: PolyDims,
-  m: PolyMath,
-  dyOut: Float32Array,
-  uIn: Float32Array | null,
-  g1In: Float32Array | null,
-  gy: Float32Array,
-  gdy: Float32Array | null,
-  gd2y: Float32Array | null,
-  gz: Float32Array,
-  ga: Float32Array,
-): void {
-  if (isCubic(m, d) && gd2y === null) {
-    cubicBackward(z, coeffs, d, m, dyOut, uIn, g1In, gy, gdy, gz, ga);
+export function polyBackward(z: Float32Array, coeffs: Float32Array, d: PolyDims, m: PolyMath, inp: BackwardInputs, o: BackwardOutputs): void {
+  if (inp.gr !== null && inp.c !== null) {
+    // s_j, and the Jacobian-norm gradient folded into ĝdy; then the usual backward pass
+    const { n, C } = d;
+    const gr = inp.gr;
+    const c = inp.c;
+    const dyv = inp.dyOut;
+    const s = o.s ?? new Float64Array(C);
+    const eff = new Float32Array(n * C);
+    const gdy = inp.gdy;
+    for (let b = 0, t = 0; b < n; b++) {
+      const g = gr[b];
+      const g2 = 2 * g;
+      for (let j = 0; j < C; j++, t++) {
+        const v = dyv[t];
+        s[j] += g * v * v;
+        eff[t] = (gdy !== null ? gdy[t] : 0) + g2 * c[j] * v;
+      }
+    }
+    polyBackward(z, coeffs, d, m, { ...inp, gdy: eff, gr: null, c: null }, { ...o, s: null });
+    return;
+  }
+  if (isCubic(m, d) && inp.gd2y === null) {
+    cubicBackward(z, coeffs, d, m, inp, o);
     return;
   }
   const { n, C, K } = d;
+  const { dyOut, u: uIn, g1: g1In, gy, gdy, gd2y } = inp;
   const P = new Float64Array(K + 1);
   const P1 = new Float64Array(K + 1);
   const P2 = new Float64Array(K + 1);
@@ -335,59 +373,49 @@ export function polyBackward(
   const order = gd2y !== null ? 3 : gdy !== null ? 2 : 1;
   const saved = uIn !== null && g1In !== null && m.guard === 'tanh';
   const inv = 1 / m.scale;
-  for (let b = 0, i = 0; b < n; b++) {
-    for (let j = 0; j < C; j++, i++) {
+  for (let b = 0, t = 0; b < n; b++) {
+    for (let j = 0; j < C; j++, t++) {
       if (saved) {
-        const u = uIn![i];
-        const g1 = g1In![i];
+        const u = uIn![t];
+        const g1 = g1In![t];
         g[0] = u;
         g[1] = g1;
         g[2] = -2 * u * g1 * inv;
         g[3] = -2 * inv * (g1 * g1 + u * g[2]);
       } else {
-        guardAt(m, z[i], g, tmp);
+        guardAt(m, z[t], g, tmp);
       }
       const [u, g1, g2, g3] = [g[0], g[1], g[2], g[3]];
       basisAt(m.basis, K, u, order, P, P1, P2, P3);
-      const o = (d.shared ? 0 : j) * (K + 1);
-      const ey = gy[i];
-      const edy = gdy !== null ? gdy[i] : 0;
-      const ed2y = gd2y !== null ? gd2y[i] : 0;
+      const off = (d.shared ? 0 : j) * (K + 1);
+      const ey = gy[t];
+      const edy = gdy !== null ? gdy[t] : 0;
+      const ed2y = gd2y !== null ? gd2y[t] : 0;
       let p1 = 0;
       let p2 = 0;
       let p3 = 0;
       for (let k = 0; k <= K; k++) {
-        const a = coeffs[o + k];
+        const a = coeffs[off + k];
         p1 += a * P1[k];
         if (order >= 2) p2 += a * P2[k];
         if (order >= 3) p3 += a * P3[k];
-        let t = ey * P[k] + edy * P1[k] * g1;
-        if (order >= 3) t += ed2y * (P2[k] * g1 * g1 + P1[k] * g2);
-        acc[o + k] += t;
+        let v = ey * P[k] + edy * P1[k] * g1;
+        if (order >= 3) v += ed2y * (P2[k] * g1 * g1 + P1[k] * g2);
+        acc[off + k] += v;
       }
-      let s = ey * dyOut[i];
-      if (order >= 2) s += edy * (p2 * g1 * g1 + p1 * g2);
-      if (order >= 3) s += ed2y * (p3 * g1 * g1 * g1 + 3 * p2 * g1 * g2 + p1 * g3);
-      gz[i] = s;
+      let sz = ey * dyOut[t];
+      if (order >= 2) sz += edy * (p2 * g1 * g1 + p1 * g2);
+      if (order >= 3) sz += ed2y * (p3 * g1 * g1 * g1 + 3 * p2 * g1 * g2 + p1 * g3);
+      o.gz[t] = sz;
     }
   }
-  for (let t = 0; t < acc.length; t++) ga[t] = acc[t];
+  for (let t = 0; t < acc.length; t++) o.ga[t] = acc[t];
 }
 
-function cubicBackward(
-  z: Float32Array,
-  coeffs: Float32Array,
-  d: PolyDims,
-  m: PolyMath,
-  dyOut: Float32Array,
-  uIn: Float32Array | null,
-  g1In: Float32Array | null,
-  gy: Float32Array,
-  gdy: Float32Array | null,
-  gz: Float32Array,
-  ga: Float32Array,
-): void {
+function cubicBackward(z: Float32Array, coeffs: Float32Array, d: PolyDims, m: PolyMath, inp: BackwardInputs, o: BackwardOutputs): void {
   const { n, C, K } = d;
+  const { dyOut, u: uIn, g1: g1In, gy, gdy } = inp;
+  const { gz, ga } = o;
   const inv = 1 / m.scale;
   const G0 = new Float64Array(C);
   const G1 = new Float64Array(C);
@@ -396,9 +424,9 @@ function cubicBackward(
   const tanh = m.guard === 'tanh';
   const clip = m.guard === 'clip';
   const saved = tanh && uIn !== null && g1In !== null;
+  const tmp = new Float64Array(2);
   if (gdy === null) {
     // ∂L/∂z = gy·σ' (the saved forward output), ∂L/∂a_k = Σ gy·u^k
-    const tmp = new Float64Array(2);
     for (let b = 0, i = 0; b < n; b++) {
       for (let j = 0; j < C; j++, i++) {
         const e = gy[i];
@@ -422,7 +450,6 @@ function cubicBackward(
     }
   } else {
     const [, A1, A2, A3] = cubicColumns(coeffs, d);
-    const tmp = new Float64Array(2);
     for (let b = 0, i = 0; b < n; b++) {
       for (let j = 0; j < C; j++, i++) {
         let u: number;
@@ -519,7 +546,8 @@ export function jacobianFrobeniusBackward(
   for (let i = 0, t = 0; i < dIn; i++) for (let j = 0; j < n; j++, t++) gW[t] = 2 * W[t] * s[j];
 }
 
-function columnNorms2(W: Float32Array, dIn: number, n: number): Float64Array {
+/** c_j = Σ_i W_ij² for W `dIn × n` (row-major), float64. */
+export function columnNorms2(W: Float32Array, dIn: number, n: number): Float64Array {
   const c = new Float64Array(n);
   for (let i = 0, t = 0; i < dIn; i++) {
     for (let j = 0; j < n; j++, t++) {

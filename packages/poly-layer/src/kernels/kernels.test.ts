@@ -17,7 +17,7 @@ import { initPolyCoefficients } from '../fit';
 import { DENSE_JACOBIAN_FROBENIUS, POLY_ACTIVATION, POLY_ACTIVATION_GRAD } from './names';
 import { denseJacobianFrobenius, getPolyImplementation, hasFusedKernels, setPolyImplementation } from './ops';
 import { registerPolyKernels } from './register';
-import { declareJacobianParity, declarePolyKernelParity, scaledError } from './parity-suite';
+import { declareDenseJacobianParity, declareJacobianParity, declarePolyKernelParity, scaledError } from './parity-suite';
 
 function kernelNames(f: () => unknown): Promise<string[]> {
   return tf.profile(() => {
@@ -33,6 +33,7 @@ describeBackends(['cpu', 'wasm'], ({ name }) => {
 
   declarePolyKernelParity([1, 2, 3, 4, 5, 6, 7, 8], { reference: 2e-6, composite: 5e-5 });
   declareJacobianParity(2e-6);
+  declareDenseJacobianParity(2e-5);
 
   it('rank-4 z ([B, H, W, C]) gives the same values and gradients as the flattened [B·H·W, C]', async () => {
     const rng = new Rng(4);
@@ -79,10 +80,10 @@ describeBackends(['cpu', 'wasm'], ({ name }) => {
     const counts: number[] = [];
     for (let s = 0; s < 100; s++) {
       const loss = opt.minimize(() => {
-        const l1 = polyDense(x, p1, cfg);
+        const l1 = polyDense(x, p1, cfg, { jacobianNorm: true }); // ‖J‖_F² from the activation kernel
         const l2 = polyDense(l1.y, p2, cfg);
         const task = tf.losses.softmaxCrossEntropy(y, dense(l2.y, out));
-        const pen = tf.add(tf.mean(denseJacobianFrobenius(l1.trace.dy, p1.kernel)), tf.mean(denseJacobianFrobenius(l2.trace.dy, p2.kernel)));
+        const pen = tf.add(tf.mean(l1.trace.jacobianFrobenius!), tf.mean(denseJacobianFrobenius(l2.trace.dy, p2.kernel))); // and from the separate kernel
         return tf.add(task, tf.mul(pen, 1e-2)) as tf.Scalar;
       }, true) as tf.Scalar;
       losses.push(loss.dataSync()[0]);

@@ -15,7 +15,7 @@ import { polyDense } from '../poly-dense';
 import { initPolyCoefficients } from '../fit';
 import { POLY_ACTIVATION } from './names';
 import { denseJacobianFrobenius, hasFusedKernels } from './ops';
-import { declareJacobianParity, declarePolyKernelParity } from './parity-suite';
+import { declareDenseJacobianParity, declareJacobianParity, declarePolyKernelParity } from './parity-suite';
 
 describeBackends(['webgpu'], ({ name }) => {
   it('has the fused kernels registered', () => {
@@ -24,6 +24,7 @@ describeBackends(['webgpu'], ({ name }) => {
 
   declarePolyKernelParity([3, 6], { reference: 3e-5, composite: 1e-4 }, [5, 7]);
   declareJacobianParity(2e-6);
+  declareDenseJacobianParity(1e-4);
 
   it('no tensor leak over 30 training steps of a ChainzRule MLP with the fused DREG penalty (fused kernels run)', async () => {
     const rng = new Rng(9);
@@ -37,10 +38,10 @@ describeBackends(['webgpu'], ({ name }) => {
     const opt = tf.train.adam(0.01);
     const step = () =>
       opt.minimize(() => {
-        const l1 = polyDense(x, p1, cfg);
+        const l1 = polyDense(x, p1, cfg, { jacobianNorm: true }); // ‖J‖_F² from the activation kernel
         const l2 = polyDense(l1.y, p2, cfg);
         const task = tf.losses.softmaxCrossEntropy(y, dense(l2.y, out));
-        const pen = tf.add(tf.mean(denseJacobianFrobenius(l1.trace.dy, p1.kernel)), tf.mean(denseJacobianFrobenius(l2.trace.dy, p2.kernel)));
+        const pen = tf.add(tf.mean(l1.trace.jacobianFrobenius!), tf.mean(denseJacobianFrobenius(l2.trace.dy, p2.kernel))); // and from the separate kernel
         return tf.add(task, tf.mul(pen, 1e-2)) as tf.Scalar;
       }, true) as tf.Scalar;
     const profile = await tf.profile(() => step().dispose());

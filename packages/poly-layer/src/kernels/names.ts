@@ -20,10 +20,20 @@ import type { PolyBasis } from '../config';
 export const POLY_ACTIVATION = 'ChainzPolyActivation';
 
 /**
- * Gradient of {@link POLY_ACTIVATION} (no gradient of its own: second-order
- * paths use the composite op). Inputs `{ z, coeffs, dy, u, g1, gy, gdy, gd2y? }`
- * (`gy`, `gdy`, `gd2y`: upstream gradients of y, dy, d2y); outputs
- * `[∂L/∂z (shape of z), ∂L/∂coeffs (shape of coeffs)]`.
+ * Fused polynomial activation of a dense layer plus its per-sample squared
+ * Jacobian norm (DESIGN §3, DREG `frobenius`, elementwise guards): inputs
+ * `{ z [B, n], coeffs, kernel [d_in, n] }`, outputs `y, dy, u, g1,
+ * r [B], d2y?` with r_b = Σ_j σ'(z_bj)²·‖W[:, j]‖² — one pass over z instead of a
+ * second kernel over σ'.
+ */
+export const POLY_ACTIVATION_JACOBIAN = 'ChainzPolyActivationJacobian';
+
+/**
+ * Gradient of {@link POLY_ACTIVATION} and {@link POLY_ACTIVATION_JACOBIAN} (no
+ * gradient of its own: second-order paths use the composite op). Inputs
+ * `{ z, coeffs, dy, u, g1, gy, gdy, gd2y?, kernel?, gr? }` (`gy`, `gdy`, `gd2y`,
+ * `gr`: upstream gradients of y, dy, d2y, r); outputs
+ * `[∂L/∂z (shape of z), ∂L/∂coeffs (shape of coeffs), ∂L/∂kernel (with kernel)]`.
  */
 export const POLY_ACTIVATION_GRAD = 'ChainzPolyActivationGrad';
 
@@ -67,3 +77,6 @@ export function fromAttrMap(m: NamedAttrMap | undefined): PolyKernelAttrs {
 
 /** Index of each output of {@link POLY_ACTIVATION}. */
 export const OUT = { y: 0, dy: 1, u: 2, g1: 3, d2y: 4 } as const;
+
+/** Index of each output of {@link POLY_ACTIVATION_JACOBIAN}. */
+export const OUT_J = { y: 0, dy: 1, u: 2, g1: 3, r: 4, d2y: 5 } as const;

@@ -1,6 +1,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { BackendError, ConfigError, ShapeError } from '@chainz/core';
-import { DENSE_JACOBIAN_FROBENIUS, POLY_ACTIVATION, POLY_ACTIVATION_GRAD, DENSE_JACOBIAN_FROBENIUS_GRAD, OUT, toAttrMap, type PolyKernelAttrs } from './names';
+import {
+  DENSE_JACOBIAN_FROBENIUS,
+  DENSE_JACOBIAN_FROBENIUS_GRAD,
+  OUT,
+  OUT_J,
+  POLY_ACTIVATION,
+  POLY_ACTIVATION_GRAD,
+  POLY_ACTIVATION_JACOBIAN,
+  toAttrMap,
+  type PolyKernelAttrs,
+} from './names';
 
 /**
  * Which implementation of the polynomial activation (and of the dense DREG
@@ -67,6 +77,7 @@ export function hasFusedKernels(backendName: string = tf.getBackend()): boolean 
   return (
     tf.getKernel(POLY_ACTIVATION, backendName) != null &&
     tf.getKernel(POLY_ACTIVATION_GRAD, backendName) != null &&
+    tf.getKernel(POLY_ACTIVATION_JACOBIAN, backendName) != null &&
     tf.getKernel(DENSE_JACOBIAN_FROBENIUS, backendName) != null &&
     tf.getKernel(DENSE_JACOBIAN_FROBENIUS_GRAD, backendName) != null
   );
@@ -110,6 +121,29 @@ export function fusedPolyActivation(z: tf.Tensor2D, coeffs: tf.Tensor2D, attrs: 
   outs[OUT.u].dispose();
   outs[OUT.g1].dispose();
   return { y: outs[OUT.y], dy: outs[OUT.dy], ...(attrs.second ? { d2y: outs[OUT.d2y] } : {}) };
+}
+
+/**
+ * {@link fusedPolyActivation} of a dense layer's pre-activation z `[B, n]` with
+ * kernel W `[d_in, n]`, also returning r_b = Σ_j σ'(z_bj)²·‖W[:, j]‖² (the
+ * layer's per-sample squared Jacobian norm, DREG `frobenius`) from the same
+ * pass; its gradient reaches z, the coefficients and W.
+ */
+export function fusedPolyActivationJacobian(
+  z: tf.Tensor2D,
+  coeffs: tf.Tensor2D,
+  kernel: tf.Tensor2D,
+  attrs: PolyKernelAttrs,
+): { y: tf.Tensor2D; dy: tf.Tensor2D; d2y?: tf.Tensor2D; jacobianFrobenius: tf.Tensor1D } {
+  const outs = tf.engine().runKernel(POLY_ACTIVATION_JACOBIAN, { z, coeffs, kernel }, toAttrMap(attrs)) as tf.Tensor[];
+  outs[OUT_J.u].dispose();
+  outs[OUT_J.g1].dispose();
+  return {
+    y: outs[OUT_J.y] as tf.Tensor2D,
+    dy: outs[OUT_J.dy] as tf.Tensor2D,
+    jacobianFrobenius: outs[OUT_J.r] as tf.Tensor1D,
+    ...(attrs.second ? { d2y: outs[OUT_J.d2y] as tf.Tensor2D } : {}),
+  };
 }
 
 /**

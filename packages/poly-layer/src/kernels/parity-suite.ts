@@ -17,7 +17,8 @@ import { expect, it } from 'vitest';
 import { Rng } from '@chainz/core';
 import { polyActivation } from '../activation';
 import { resolvePolyConfig, type PolyBasis, type PolyConfig, type PolyGuard } from '../config';
-import { refActivation, refLayerNorm, refPolynomial } from '../testing';
+import { refActivation, refLayerNorm, refPolyDenseSample, refPolynomial } from '../testing';
+import { polyDense } from '../poly-dense';
 import { denseJacobianFrobenius } from './ops';
 
 export const BASES: readonly PolyBasis[] = ['monomial', 'chebyshev', 'legendre'];
@@ -190,6 +191,68 @@ export function declareJacobianParity(tol: number): void {
       expect(scaledError(f[1], refGdy)).toBeLessThan(tol);
       expect(scaledError(f[2], refGW)).toBeLessThan(tol);
       for (let i = 0; i < 3; i++) expect(scaledError(f[i], k[i])).toBeLessThan(tol);
+    }
+  });
+}
+
+/**
+ * Parity of `polyDense(…, { jacobianNorm: true })` (the activation kernel with the
+ * Jacobian-norm output) with the composite op: r = ‖J_b‖_F² against float64, and
+ * the gradients of L = Σ c1·y + Σ c2·σ' + Σ c3·r (+ Σ c4·σ'') w.r.t. x, W, b and
+ * the coefficients.
+ */
+export function declareDenseJacobianParity(tol: number): void {
+  it('polyDense with jacobianNorm: r = float64 ‖J‖_F², gradients (x, W, b, coeffs) = composite, every elementwise guard', async () => {
+    const rng = new Rng(17);
+    const cases: Array<{ guard: PolyGuard; basis: PolyBasis; degree: number; shared: boolean; second: boolean }> = [
+      { guard: 'tanh', basis: 'monomial', degree: 3, shared: false, second: false },
+      { guard: 'tanh', basis: 'chebyshev', degree: 5, shared: true, second: true },
+      { guard: 'clip', basis: 'monomial', degree: 2, shared: true, second: false },
+      { guard: 'clip', basis: 'legendre', degree: 4, shared: false, second: true },
+      { guard: 'none', basis: 'monomial', degree: 3, shared: false, second: true },
+      { guard: 'none', basis: 'chebyshev', degree: 3, shared: false, second: false },
+    ];
+    const B = 5;
+    const dIn = 4;
+    const n = 6;
+    for (const k of cases) {
+      const cfg = resolvePolyConfig({ guard: k.guard, basis: k.basis, degree: k.degree, scale: 1.3, sharing: k.shared ? 'layer' : 'channel' });
+      const f = () => Math.fround(rng.normal());
+      const x = Array.from({ length: B }, () => Array.from({ length: dIn }, f));
+      const W = Array.from({ length: dIn }, () => Array.from({ length: n }, () => Math.fround(rng.normal() * 0.6)));
+      const bias = Array.from({ length: n }, f);
+      const a = Array.from({ length: k.shared ? 1 : n }, () => Array.from({ length: k.degree + 1 }, () => Math.fround(rng.normal() * 0.5)));
+      const w = [0, 1, 2, 3].map((i) => Array.from({ length: i === 2 ? B : B * n }, f));
+      const refR = x.map((row) => refPolyDenseSample(row, { kernel: W, bias, coeffs: a }, cfg).dy.reduce((s, d, j) => s + d * d * W.reduce((t, wr) => t + wr[j] * wr[j], 0), 0));
+      const run = async (impl: 'fused' | 'composite') => {
+        const t = { x: tf.tensor2d(x), W: tf.tensor2d(W), b: tf.tensor1d(bias), a: tf.tensor2d(a) };
+        const ws = [tf.tensor2d(w[0], [B, n]), tf.tensor2d(w[1], [B, n]), tf.tensor1d(w[2]), tf.tensor2d(w[3], [B, n])];
+        const loss = (xx: tf.Tensor, WW: tf.Tensor, bb: tf.Tensor, aa: tf.Tensor) => {
+          const { y, trace } = polyDense(xx as tf.Tensor2D, { kernel: WW as tf.Tensor2D, bias: bb as tf.Tensor1D, coeffs: aa as tf.Tensor2D }, cfg, {
+            jacobianNorm: true,
+            secondDerivative: k.second,
+            implementation: impl,
+            check: false,
+          });
+          const terms = [tf.sum(tf.mul(y, ws[0])), tf.sum(tf.mul(trace.dy, ws[1])), tf.sum(tf.mul(trace.jacobianFrobenius!, ws[2]))];
+          if (k.second) terms.push(tf.sum(tf.mul(trace.d2y!, ws[3])));
+          return tf.addN(terms) as tf.Scalar;
+        };
+        const { trace, y } = polyDense(t.x, { kernel: t.W, bias: t.b, coeffs: t.a }, cfg, { jacobianNorm: true, implementation: impl, check: false });
+        const r = await trace.jacobianFrobenius!.data();
+        const g = tf.grads(loss)([t.x, t.W, t.b, t.a]);
+        const gv = await Promise.all(g.map((v) => v.data()));
+        tf.dispose([...Object.values(t), ...ws, ...g, y, trace.z, trace.dy, trace.jacobianFrobenius!]);
+        return { r, gv };
+      };
+      const before = tf.memory().numTensors;
+      const fr = await run('fused');
+      const kr = await run('composite');
+      expect(tf.memory().numTensors).toBe(before);
+      const label = `${k.guard}/${k.basis}/K=${k.degree}`;
+      expect(scaledError(fr.r, refR), `${label} r vs float64`).toBeLessThan(tol);
+      expect(scaledError(fr.r, kr.r), `${label} r vs composite`).toBeLessThan(tol);
+      ['x', 'W', 'b', 'coeffs'].forEach((nm, i) => expect(scaledError(fr.gv[i], kr.gv[i]), `${label} ∂L/∂${nm} vs composite`).toBeLessThan(tol));
     }
   });
 }

@@ -1,12 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { jsKernelConfigs } from './js-kernels';
 import { webgpuKernelConfigs } from './webgpu';
-import { jacobianFrobeniusGradConfig, polyActivationGradConfig } from './gradients';
+import { jacobianFrobeniusGradConfig, polyActivationGradConfig, polyActivationJacobianGradConfig } from './gradients';
 
 /**
  * Registers the fused kernels of `@chainz/poly-layer` with tfjs's kernel
- * registry (DESIGN §6): the polynomial activation (σ, σ', σ'' in one pass) and
- * the dense-layer Jacobian norm used by DREG, with their gradients, for the
+ * registry (DESIGN §6): the polynomial activation (σ, σ', σ'' in one pass; also
+ * with the dense layer's Jacobian norm as an extra output) and the dense-layer
+ * Jacobian norm used by DREG, with their gradients, for the
  * `cpu`, `wasm` (typed-array loops) and `webgpu` (WGSL) backends. Every other
  * backend uses the composite-op implementation.
  *
@@ -20,7 +21,7 @@ export function registerPolyKernels(): void {
   for (const config of [...jsKernelConfigs(), ...webgpuKernelConfigs()]) {
     if (tf.getKernel(config.kernelName, config.backendName) == null) tf.registerKernel(config);
   }
-  for (const config of [polyActivationGradConfig, jacobianFrobeniusGradConfig]) {
+  for (const config of [polyActivationGradConfig, polyActivationJacobianGradConfig, jacobianFrobeniusGradConfig]) {
     if (tf.getGradient(config.kernelName) == null) tf.registerGradient(config);
   }
 }

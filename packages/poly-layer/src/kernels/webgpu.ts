@@ -5,6 +5,7 @@ import {
   DENSE_JACOBIAN_FROBENIUS_GRAD,
   POLY_ACTIVATION,
   POLY_ACTIVATION_GRAD,
+  POLY_ACTIVATION_JACOBIAN,
   fromAttrMap,
   type KernelGuard,
 } from './names';
@@ -182,36 +183,40 @@ function need(inputs: NamedTensorInfoMap, name: string): TensorInfo {
 
 const rowOf = `select(index % uniforms.channels, 0, uniforms.rows == 1)`;
 
-const polyActivationKernel: KernelFunc = ({ inputs, backend, attrs }) => {
-  const be = backend as unknown as WebGPUBackendLike;
-  const a = fromAttrMap(attrs);
-  const z = need(inputs, 'z');
-  const coeffs = need(inputs, 'coeffs');
-  const K = coeffs.shape[1] - 1;
-  const C = z.shape[z.shape.length - 1];
-  const total = size(z.shape);
-  const head = guardFn(a.guard) + polyAtFn(a.basis, K);
-  const uni = polyUniforms(a.scale, C, coeffs.shape[0], total);
-  const run = (which: number) => {
-    const program = new FlatProgram(
-      key(['poly', a.basis, a.guard, K, which]),
-      ['Z', 'A'],
-      z.shape,
-      POLY_UNIFORMS,
-      `${head}
+function polyActivationKernel(jacobian: boolean): KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const be = backend as unknown as WebGPUBackendLike;
+    const a = fromAttrMap(attrs);
+    const z = need(inputs, 'z');
+    const coeffs = need(inputs, 'coeffs');
+    const K = coeffs.shape[1] - 1;
+    const C = z.shape[z.shape.length - 1];
+    const total = size(z.shape);
+    const head = guardFn(a.guard) + polyAtFn(a.basis, K);
+    const uni = polyUniforms(a.scale, C, coeffs.shape[0], total);
+    const run = (which: number) => {
+      const program = new FlatProgram(
+        key(['poly', a.basis, a.guard, K, which]),
+        ['Z', 'A'],
+        z.shape,
+        POLY_UNIFORMS,
+        `${head}
   fn main(index : i32) {
     if (index < uniforms.size) {
       let v = polyAt(Z[index], ${rowOf});
       setOutputAtIndex(index, v[${which}]);
     }
   }`,
-    );
-    return be.runWebGPUProgram(program, [z, coeffs], 'float32', uni);
+      );
+      return be.runWebGPUProgram(program, [z, coeffs], 'float32', uni);
+    };
+    const dy = run(1);
+    const outs = [run(0), dy, be.makeTensorInfo([1], 'float32', new Float32Array(1)), be.makeTensorInfo([1], 'float32', new Float32Array(1))];
+    if (jacobian) outs.push(jacobianNorm(be, dy, need(inputs, 'kernel')));
+    if (a.second) outs.push(run(2));
+    return outs;
   };
-  const outs = [run(0), run(1), be.makeTensorInfo([1], 'float32', new Float32Array(1)), be.makeTensorInfo([1], 'float32', new Float32Array(1))];
-  if (a.second) outs.push(run(2));
-  return outs;
-};
+}
 
 const polyActivationGradKernel: KernelFunc = ({ inputs, backend, attrs }) => {
   const be = backend as unknown as WebGPUBackendLike;
@@ -219,8 +224,11 @@ const polyActivationGradKernel: KernelFunc = ({ inputs, backend, attrs }) => {
   const z = need(inputs, 'z');
   const coeffs = need(inputs, 'coeffs');
   const gy = need(inputs, 'gy');
-  const gdy = need(inputs, 'gdy');
   const gd2y = inputs.gd2y;
+  const W = inputs.kernel;
+  // Jacobian-norm output: ĝdy = gdy + 2·gr_b·c_j·σ', and ∂L/∂W
+  const jac = W !== undefined ? jacobianGrad(be, need(inputs, 'dy'), W, need(inputs, 'gr'), need(inputs, 'gdy')) : undefined;
+  const gdy = jac ? jac.gdy : need(inputs, 'gdy');
   const K = coeffs.shape[1] - 1;
   const C = z.shape[z.shape.length - 1];
   const total = size(z.shape);
@@ -275,7 +283,9 @@ const polyActivationGradKernel: KernelFunc = ({ inputs, backend, attrs }) => {
   }`,
   );
   const ga = be.runWebGPUProgram(gaProgram, ins.filter((t) => t !== coeffs), 'float32', uni);
-  return [gz, ga];
+  if (!jac) return [gz, ga];
+  be.disposeData(jac.gdy.dataId);
+  return [gz, ga, jac.gW];
 };
 
 const JAC_UNIFORMS = 'dIn : i32, n : i32, batch : i32,';
@@ -306,10 +316,8 @@ function columnNorms2(be: WebGPUBackendLike, W: TensorInfo, uni: Array<{ type: s
   return be.runWebGPUProgram(p, [W], 'float32', uni);
 }
 
-const jacobianKernel: KernelFunc = ({ inputs, backend }) => {
-  const be = backend as unknown as WebGPUBackendLike;
-  const dy = need(inputs, 'dy');
-  const W = need(inputs, 'kernel');
+/** r_b = Σ_j dy_bj²·‖W[:, j]‖² ([B]). */
+function jacobianNorm(be: WebGPUBackendLike, dy: TensorInfo, W: TensorInfo): TensorInfo {
   const [B, n] = dy.shape;
   const uni = jacUniforms(W.shape[0], n, B);
   const c = columnNorms2(be, W, uni);
@@ -329,28 +337,28 @@ const jacobianKernel: KernelFunc = ({ inputs, backend }) => {
   const r = be.runWebGPUProgram(p, [dy, c], 'float32', uni);
   be.disposeData(c.dataId);
   return r;
-};
+}
 
-const jacobianGradKernel: KernelFunc = ({ inputs, backend }) => {
-  const be = backend as unknown as WebGPUBackendLike;
-  const dy = need(inputs, 'dy');
-  const W = need(inputs, 'kernel');
-  const gr = need(inputs, 'gr');
+/**
+ * Gradients of r = Σ_j dy²·c_j for upstream gr: ∂L/∂dy = base + 2·gr_b·c_j·dy_bj
+ * (base: another upstream gradient of dy, or none) and ∂L/∂W_ij = 2·W_ij·Σ_b gr_b·dy_bj².
+ */
+function jacobianGrad(be: WebGPUBackendLike, dy: TensorInfo, W: TensorInfo, gr: TensorInfo, base?: TensorInfo): { gdy: TensorInfo; gW: TensorInfo } {
   const [B, n] = dy.shape;
   const uni = jacUniforms(W.shape[0], n, B);
   const c = columnNorms2(be, W, uni);
   const gdyP = new FlatProgram(
-    key(['jacgdy']),
-    ['DY', 'CN', 'GR'],
+    key(['jacgdy', base !== undefined]),
+    ['DY', 'CN', 'GR', ...(base ? ['BASE'] : [])],
     dy.shape,
     JAC_UNIFORMS,
     `fn main(index : i32) {
     if (index < uniforms.size) {
-      setOutputAtIndex(index, 2.0 * GR[index / uniforms.n] * CN[index % uniforms.n] * DY[index]);
+      setOutputAtIndex(index, ${base ? 'BASE[index] + ' : ''}2.0 * GR[index / uniforms.n] * CN[index % uniforms.n] * DY[index]);
     }
   }`,
   );
-  const gdy = be.runWebGPUProgram(gdyP, [dy, c, gr], 'float32', uni);
+  const gdy = be.runWebGPUProgram(gdyP, [dy, c, gr, ...(base ? [base] : [])], 'float32', uni);
   be.disposeData(c.dataId);
   const sP = new FlatProgram(
     key(['jacs']),
@@ -379,14 +387,22 @@ const jacobianGradKernel: KernelFunc = ({ inputs, backend }) => {
   );
   const gW = be.runWebGPUProgram(gwP, [W, s], 'float32', uni);
   be.disposeData(s.dataId);
-  return [gdy, gW];
+  return { gdy, gW };
+}
+
+const jacobianKernel: KernelFunc = ({ inputs, backend }) => jacobianNorm(backend as unknown as WebGPUBackendLike, need(inputs, 'dy'), need(inputs, 'kernel'));
+
+const jacobianGradKernel: KernelFunc = ({ inputs, backend }) => {
+  const r = jacobianGrad(backend as unknown as WebGPUBackendLike, need(inputs, 'dy'), need(inputs, 'kernel'), need(inputs, 'gr'));
+  return [r.gdy, r.gW];
 };
 
 /** Kernel configurations for the `webgpu` backend. */
 export function webgpuKernelConfigs(): KernelConfig[] {
   const backendName = 'webgpu';
   return [
-    { kernelName: POLY_ACTIVATION, backendName, kernelFunc: polyActivationKernel },
+    { kernelName: POLY_ACTIVATION, backendName, kernelFunc: polyActivationKernel(false) },
+    { kernelName: POLY_ACTIVATION_JACOBIAN, backendName, kernelFunc: polyActivationKernel(true) },
     { kernelName: POLY_ACTIVATION_GRAD, backendName, kernelFunc: polyActivationGradKernel },
     { kernelName: DENSE_JACOBIAN_FROBENIUS, backendName, kernelFunc: jacobianKernel },
     { kernelName: DENSE_JACOBIAN_FROBENIUS_GRAD, backendName, kernelFunc: jacobianGradKernel },
