@@ -335,8 +335,12 @@ export interface BackwardOutputs {
  * coefficients), with σ''' = p'''·g'³ + 3p''·g'·g'' + p'·g'''.
  */
 export function polyBackward(z: Float32Array, coeffs: Float32Array, d: PolyDims, m: PolyMath, inp: BackwardInputs, o: BackwardOutputs): void {
+  if (isCubic(m, d) && inp.gd2y === null) {
+    cubicBackward(z, coeffs, d, m, inp, o);
+    return;
+  }
   if (inp.gr !== null && inp.c !== null) {
-    // s_j, and the Jacobian-norm gradient folded into ĝdy; then the usual backward pass
+    // s_j, and the Jacobian-norm gradient folded into ĝdy; then the general backward pass
     const { n, C } = d;
     const gr = inp.gr;
     const c = inp.c;
@@ -354,10 +358,6 @@ export function polyBackward(z: Float32Array, coeffs: Float32Array, d: PolyDims,
       }
     }
     polyBackward(z, coeffs, d, m, { ...inp, gdy: eff, gr: null, c: null }, { ...o, s: null });
-    return;
-  }
-  if (isCubic(m, d) && inp.gd2y === null) {
-    cubicBackward(z, coeffs, d, m, inp, o);
     return;
   }
   const { n, C, K } = d;
@@ -425,7 +425,7 @@ function cubicBackward(z: Float32Array, coeffs: Float32Array, d: PolyDims, m: Po
   const clip = m.guard === 'clip';
   const saved = tanh && uIn !== null && g1In !== null;
   const tmp = new Float64Array(2);
-  if (gdy === null) {
+  if (gdy === null && (inp.gr === null || inp.c === null)) {
     // ∂L/∂z = gy·σ' (the saved forward output), ∂L/∂a_k = Σ gy·u^k
     for (let b = 0, i = 0; b < n; b++) {
       for (let j = 0; j < C; j++, i++) {
@@ -449,8 +449,17 @@ function cubicBackward(z: Float32Array, coeffs: Float32Array, d: PolyDims, m: Po
       }
     }
   } else {
+    // ĝdy_bj = gdy_bj + 2·gr_b·c_j·σ'_bj (the Jacobian-norm output's gradient), s_j = Σ_b gr_b·σ'_bj²
     const [, A1, A2, A3] = cubicColumns(coeffs, d);
+    const jac = inp.gr !== null && inp.c !== null;
+    const gr = inp.gr ?? new Float32Array(n);
+    const c2 = new Float64Array(C);
+    if (jac) for (let j = 0; j < C; j++) c2[j] = 2 * inp.c![j];
+    const s = o.s ?? new Float64Array(C);
+    const hasGdy = gdy !== null;
+    const gdyv = gdy ?? gy;
     for (let b = 0, i = 0; b < n; b++) {
+      const gb = gr[b];
       for (let j = 0; j < C; j++, i++) {
         let u: number;
         let g1: number;
@@ -478,8 +487,14 @@ function cubicBackward(z: Float32Array, coeffs: Float32Array, d: PolyDims, m: Po
         const p1 = (3 * a3 * u + 2 * a2) * u + A1[j];
         const p2 = 6 * a3 * u + 2 * a2;
         const e = gy[i];
-        const f = gdy[i];
-        gz[i] = e * dyOut[i] + f * (p2 * g1 * g1 + p1 * g2);
+        const dv = dyOut[i];
+        let f = hasGdy ? gdyv[i] : 0;
+        if (jac) {
+          const gdv = gb * dv;
+          f += c2[j] * gdv;
+          s[j] += gdv * dv;
+        }
+        gz[i] = e * dv + f * (p2 * g1 * g1 + p1 * g2);
         const fg = f * g1;
         const eu = e * u;
         const eu2 = eu * u;
