@@ -280,6 +280,11 @@ function evalPolynomial(basis: PolyConfig['basis'], a: tf.Tensor[], u: tf.Tensor
  * w.r.t. u, as in the composite op). z of rank > 2 is viewed as `[n, C]`.
  */
 function fusedActivation(z: tf.Tensor, coeffs: tf.Tensor2D, cfg: PolyConfig, second: boolean): PolyActivationResult {
+  if (z.rank === 2 && cfg.guard !== 'layernorm') {
+    // the common case creates no intermediate tensor: no tidy scope needed
+    const o = fusedPolyActivation(z as tf.Tensor2D, coeffs, { basis: cfg.basis, guard: cfg.guard, scale: cfg.scale, second });
+    return second ? { y: o.y, dy: o.dy, d2y: o.d2y } : { y: o.y, dy: o.dy };
+  }
   return tf.tidy(() => {
     let src = z;
     let ln: LayerNormAux | undefined;

@@ -1,5 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { DENSE_JACOBIAN_FROBENIUS, DENSE_JACOBIAN_FROBENIUS_GRAD, OUT, OUT_J, POLY_ACTIVATION, POLY_ACTIVATION_GRAD, POLY_ACTIVATION_JACOBIAN } from './names';
+import {
+  DENSE_JACOBIAN_FROBENIUS,
+  DENSE_JACOBIAN_FROBENIUS_GRAD,
+  POLY_ACTIVATION,
+  POLY_ACTIVATION_GRAD,
+  POLY_ACTIVATION_JACOBIAN,
+  POLY_ACTIVATION_JACOBIAN_SAVING,
+  POLY_ACTIVATION_SAVING,
+  fromAttrMap,
+  outputLayout,
+} from './names';
 
 /*
  * Gradients of the fused kernels (backend-independent: each runs the matching
@@ -12,35 +22,47 @@ import { DENSE_JACOBIAN_FROBENIUS, DENSE_JACOBIAN_FROBENIUS_GRAD, OUT, OUT_J, PO
  * backpropagation) goes through the composite op instead (see activation.ts).
  */
 
-/** Gradient of {@link POLY_ACTIVATION}: saves z, coeffs, and the outputs σ', u, g'. */
-export const polyActivationGradConfig: tf.GradConfig = {
-  kernelName: POLY_ACTIVATION,
-  inputsToSave: ['z', 'coeffs'],
-  outputsToSave: [false, true, true, true, false],
-  gradFunc: (dys, saved, attrs) => {
-    const d = dys as tf.Tensor[];
-    const [z, coeffs, dy, u, g1] = saved;
-    const inputs: tf.NamedTensorMap = { z, coeffs, dy, u, g1, gy: d[OUT.y], gdy: d[OUT.dy] };
-    if (d.length > OUT.d2y) inputs.gd2y = d[OUT.d2y];
-    const [gz, ga] = tf.engine().runKernel(POLY_ACTIVATION_GRAD, inputs, attrs) as tf.Tensor[];
-    return { z: () => gz, coeffs: () => ga };
-  },
-};
+/**
+ * Builds the gradient of a forward kernel. Without `saving`, tfjs saves z and
+ * the coefficients (and the kernel W); with `saving`, the coefficients (and W)
+ * and the outputs u, g' — the gradient kernel recomputes σ' and the rest.
+ */
+function forwardGradConfig(kernelName: string, jacobian: boolean, saving: boolean): tf.GradConfig {
+  const inputsToSave = [...(saving ? [] : ['z']), 'coeffs', ...(jacobian ? ['kernel'] : [])];
+  const layout = outputLayout({ save: saving, second: false }, jacobian);
+  const outputsToSave: boolean[] = [];
+  if (saving) for (let i = 0; i < layout.count; i++) outputsToSave.push(i === layout.u || i === layout.g1);
+  return {
+    kernelName,
+    inputsToSave,
+    outputsToSave,
+    gradFunc: (dys, saved, attrs) => {
+      const L = outputLayout(fromAttrMap(attrs), jacobian);
+      const d = dys as tf.Tensor[];
+      const named: Record<string, tf.Tensor> = {};
+      inputsToSave.forEach((n, i) => (named[n] = saved[i]));
+      const inputs: tf.NamedTensorMap = { ...named, gy: d[L.y], gdy: d[L.dy] };
+      if (saving) {
+        inputs.u = saved[inputsToSave.length];
+        inputs.g1 = saved[inputsToSave.length + 1];
+      }
+      if (L.d2y >= 0) inputs.gd2y = d[L.d2y];
+      if (jacobian) inputs.gr = d[L.r];
+      const g = tf.engine().runKernel(POLY_ACTIVATION_GRAD, inputs, attrs) as tf.Tensor[];
+      const grads: Record<string, () => tf.Tensor> = { z: () => g[0], coeffs: () => g[1] };
+      if (jacobian) grads.kernel = () => g[2];
+      return grads;
+    },
+  };
+}
 
-/** Gradient of {@link POLY_ACTIVATION_JACOBIAN}: saves z, coeffs, the kernel, and the outputs σ', u, g'. */
-export const polyActivationJacobianGradConfig: tf.GradConfig = {
-  kernelName: POLY_ACTIVATION_JACOBIAN,
-  inputsToSave: ['z', 'coeffs', 'kernel'],
-  outputsToSave: [false, true, true, true, false, false],
-  gradFunc: (dys, saved, attrs) => {
-    const d = dys as tf.Tensor[];
-    const [z, coeffs, kernel, dy, u, g1] = saved;
-    const inputs: tf.NamedTensorMap = { z, coeffs, kernel, dy, u, g1, gy: d[OUT_J.y], gdy: d[OUT_J.dy], gr: d[OUT_J.r] };
-    if (d.length > OUT_J.d2y) inputs.gd2y = d[OUT_J.d2y];
-    const [gz, ga, gW] = tf.engine().runKernel(POLY_ACTIVATION_GRAD, inputs, attrs) as tf.Tensor[];
-    return { z: () => gz, coeffs: () => ga, kernel: () => gW };
-  },
-};
+/** Gradients of the four forward kernels. */
+export const forwardGradConfigs: tf.GradConfig[] = [
+  forwardGradConfig(POLY_ACTIVATION, false, false),
+  forwardGradConfig(POLY_ACTIVATION_SAVING, false, true),
+  forwardGradConfig(POLY_ACTIVATION_JACOBIAN, true, false),
+  forwardGradConfig(POLY_ACTIVATION_JACOBIAN_SAVING, true, true),
+];
 
 /** Gradient of {@link DENSE_JACOBIAN_FROBENIUS}: saves dy and the kernel. */
 export const jacobianFrobeniusGradConfig: tf.GradConfig = {

@@ -5,7 +5,10 @@ import {
   POLY_ACTIVATION,
   POLY_ACTIVATION_GRAD,
   POLY_ACTIVATION_JACOBIAN,
+  POLY_ACTIVATION_JACOBIAN_SAVING,
+  POLY_ACTIVATION_SAVING,
   fromAttrMap,
+  outputLayout,
 } from './names';
 import { allZero, columnNorms2, jacobianFrobeniusBackward, jacobianFrobeniusForward, polyBackward, polyForward, type PolyDims } from './js-math';
 
@@ -76,19 +79,18 @@ function polyActivationKernel(run: Runner, jacobian: boolean): KernelFunc {
     const coeffs = need(inputs, 'coeffs');
     const W = jacobian ? need(inputs, 'kernel') : undefined;
     const d = dimsOf(z, coeffs);
-    const keep = a.guard === 'tanh'; // u and g1 are saved for the backward pass only where they cost a transcendental
-    const shapes = [z.shape, z.shape, keep ? z.shape : [1], keep ? z.shape : [1]];
-    if (jacobian) shapes.push([d.n]);
-    if (a.second) shapes.push(z.shape);
+    const L = outputLayout(a, jacobian);
+    const shapes: number[][] = [];
+    for (let i = 0; i < L.count; i++) shapes.push(i === L.r ? [d.n] : z.shape);
     return run(backend, shapes, (input, o) => {
       polyForward(input(z), input(coeffs), d, a, {
-        y: o[0],
-        dy: o[1],
-        u: keep ? o[2] : null,
-        g1: keep ? o[3] : null,
-        r: jacobian ? o[4] : null,
+        y: o[L.y],
+        dy: o[L.dy],
+        u: L.u >= 0 ? o[L.u] : null,
+        g1: L.g1 >= 0 ? o[L.g1] : null,
+        r: L.r >= 0 ? o[L.r] : null,
         c: W ? columnNorms2(input(W), W.shape[0], d.C) : null,
-        d2y: a.second ? o[jacobian ? 5 : 4] : null,
+        d2y: L.d2y >= 0 ? o[L.d2y] : null,
       });
     });
   };
@@ -97,14 +99,15 @@ function polyActivationKernel(run: Runner, jacobian: boolean): KernelFunc {
 function polyActivationGradKernel(run: Runner): KernelFunc {
   return ({ inputs, backend, attrs }) => {
     const a = fromAttrMap(attrs);
-    const z = need(inputs, 'z');
+    const z = inputs.z;
     const coeffs = need(inputs, 'coeffs');
-    const d = dimsOf(z, coeffs);
-    const u = need(inputs, 'u');
-    const g1 = need(inputs, 'g1');
+    const u = inputs.u;
+    const g1 = inputs.g1;
+    const keep = u !== undefined && g1 !== undefined;
+    const zShape = (z ?? need(inputs, 'u')).shape;
+    const d = dimsOf({ shape: zShape } as TensorInfo, coeffs);
     const W = inputs.kernel;
-    const n = size(z.shape);
-    const shapes = [z.shape, coeffs.shape];
+    const shapes = [zShape, coeffs.shape];
     if (W) shapes.push(W.shape);
     return run(backend, shapes, (input, o) => {
       const gdy = inputs.gdy ? input(inputs.gdy) : null;
@@ -114,14 +117,13 @@ function polyActivationGradKernel(run: Runner): KernelFunc {
       const useJ = Wv !== null && gr !== null && !allZero(gr);
       const s = useJ ? new Float64Array(d.C) : null;
       polyBackward(
-        input(z),
+        z ? input(z) : null,
         input(coeffs),
         d,
         a,
         {
-          dyOut: input(need(inputs, 'dy')),
-          u: size(u.shape) === n ? input(u) : null,
-          g1: size(g1.shape) === n ? input(g1) : null,
+          u: keep ? input(u) : null,
+          g1: keep ? input(g1) : null,
           gy: input(need(inputs, 'gy')),
           gdy: gdy !== null && !allZero(gdy) ? gdy : null,
           gd2y: gd2y !== null && !allZero(gd2y) ? gd2y : null,
@@ -168,7 +170,9 @@ export function jsKernelConfigs(): KernelConfig[] {
   ] as const) {
     out.push(
       { kernelName: POLY_ACTIVATION, backendName, kernelFunc: polyActivationKernel(run, false) },
+      { kernelName: POLY_ACTIVATION_SAVING, backendName, kernelFunc: polyActivationKernel(run, false) },
       { kernelName: POLY_ACTIVATION_JACOBIAN, backendName, kernelFunc: polyActivationKernel(run, true) },
+      { kernelName: POLY_ACTIVATION_JACOBIAN_SAVING, backendName, kernelFunc: polyActivationKernel(run, true) },
       { kernelName: POLY_ACTIVATION_GRAD, backendName, kernelFunc: polyActivationGradKernel(run) },
       { kernelName: DENSE_JACOBIAN_FROBENIUS, backendName, kernelFunc: jacobianKernel(run) },
       { kernelName: DENSE_JACOBIAN_FROBENIUS_GRAD, backendName, kernelFunc: jacobianGradKernel(run) },

@@ -300,8 +300,6 @@ export function allZero(a: Float32Array): boolean {
 
 /** Inputs of {@link polyBackward} besides z and the coefficients. */
 export interface BackwardInputs {
-  /** σ' from the forward pass. */
-  dyOut: Float32Array;
   /** Saved u, g' (`tanh` guard; null: recompute from z). */
   u: Float32Array | null;
   g1: Float32Array | null;
@@ -318,50 +316,35 @@ export interface BackwardInputs {
 export interface BackwardOutputs {
   gz: Float32Array;
   ga: Float32Array;
-  /** s_j = Σ_b gr_b·dy_bj² (length C), for ∂L/∂W_ij = 2·W_ij·s_j; filled when `gr` is given. */
+  /** s_j = Σ_b gr_b·σ'_bj² (length C), for ∂L/∂W_ij = 2·W_ij·s_j; filled when `gr` is given. */
   s: Float64Array | null;
 }
 
 /**
- * Backward pass. Given upstream gradients gy (of y), gdy (of dy), gd2y (of d2y)
- * and gr (of the Jacobian norm r_b = Σ_j dy_bj²·c_j), with the effective
- * ĝdy_bj = gdy_bj + 2·gr_b·c_j·dy_bj:
+ * Backward pass (σ' and the guard values are recomputed from z, or from the
+ * saved u, g' of the `tanh` guard). Given upstream gradients gy (of y), gdy (of
+ * dy), gd2y (of d2y) and gr (of the Jacobian norm r_b = Σ_j σ'_bj²·c_j), with the
+ * effective ĝdy_bj = gdy_bj + 2·gr_b·c_j·σ'_bj:
  *
  *     ∂L/∂z      = gy·σ' + ĝdy·σ'' + gd2y·σ'''
  *     ∂L/∂a[c,k] = Σ gy·P_k(u) + ĝdy·P_k'(u)·g' + gd2y·(P_k''(u)·g'² + P_k'(u)·g'')
- *     s_j        = Σ_b gr_b·dy_bj²            (∂L/∂W_ij = 2·W_ij·s_j)
+ *     s_j        = Σ_b gr_b·σ'_bj²            (∂L/∂W_ij = 2·W_ij·s_j)
  *
  * (sums over the elements of channel c, or over all elements with shared
- * coefficients), with σ''' = p'''·g'³ + 3p''·g'·g'' + p'·g'''.
+ * coefficients), with σ''' = p'''·g'³ + 3p''·g'·g'' + p'·g'''. `z` may be null
+ * when u and g' are given.
  */
-export function polyBackward(z: Float32Array, coeffs: Float32Array, d: PolyDims, m: PolyMath, inp: BackwardInputs, o: BackwardOutputs): void {
+export function polyBackward(z: Float32Array | null, coeffs: Float32Array, d: PolyDims, m: PolyMath, inp: BackwardInputs, o: BackwardOutputs): void {
   if (isCubic(m, d) && inp.gd2y === null) {
     cubicBackward(z, coeffs, d, m, inp, o);
     return;
   }
-  if (inp.gr !== null && inp.c !== null) {
-    // s_j, and the Jacobian-norm gradient folded into ĝdy; then the general backward pass
-    const { n, C } = d;
-    const gr = inp.gr;
-    const c = inp.c;
-    const dyv = inp.dyOut;
-    const s = o.s ?? new Float64Array(C);
-    const eff = new Float32Array(n * C);
-    const gdy = inp.gdy;
-    for (let b = 0, t = 0; b < n; b++) {
-      const g = gr[b];
-      const g2 = 2 * g;
-      for (let j = 0; j < C; j++, t++) {
-        const v = dyv[t];
-        s[j] += g * v * v;
-        eff[t] = (gdy !== null ? gdy[t] : 0) + g2 * c[j] * v;
-      }
-    }
-    polyBackward(z, coeffs, d, m, { ...inp, gdy: eff, gr: null, c: null }, { ...o, s: null });
-    return;
-  }
   const { n, C, K } = d;
-  const { dyOut, u: uIn, g1: g1In, gy, gdy, gd2y } = inp;
+  const { u: uIn, g1: g1In, gy, gdy, gd2y } = inp;
+  const jac = inp.gr !== null && inp.c !== null;
+  const gr = inp.gr ?? new Float32Array(n);
+  const c = inp.c ?? new Float64Array(C);
+  const s = o.s ?? new Float64Array(C);
   const P = new Float64Array(K + 1);
   const P1 = new Float64Array(K + 1);
   const P2 = new Float64Array(K + 1);
@@ -370,7 +353,7 @@ export function polyBackward(z: Float32Array, coeffs: Float32Array, d: PolyDims,
   const tmp = new Float64Array(2);
   const rows = d.shared ? 1 : C;
   const acc = new Float64Array(rows * (K + 1));
-  const order = gd2y !== null ? 3 : gdy !== null ? 2 : 1;
+  const order = gd2y !== null ? 3 : gdy !== null || jac ? 2 : 1;
   const saved = uIn !== null && g1In !== null && m.guard === 'tanh';
   const inv = 1 / m.scale;
   for (let b = 0, t = 0; b < n; b++) {
@@ -383,14 +366,11 @@ export function polyBackward(z: Float32Array, coeffs: Float32Array, d: PolyDims,
         g[2] = -2 * u * g1 * inv;
         g[3] = -2 * inv * (g1 * g1 + u * g[2]);
       } else {
-        guardAt(m, z[t], g, tmp);
+        guardAt(m, z![t], g, tmp);
       }
       const [u, g1, g2, g3] = [g[0], g[1], g[2], g[3]];
       basisAt(m.basis, K, u, order, P, P1, P2, P3);
       const off = (d.shared ? 0 : j) * (K + 1);
-      const ey = gy[t];
-      const edy = gdy !== null ? gdy[t] : 0;
-      const ed2y = gd2y !== null ? gd2y[t] : 0;
       let p1 = 0;
       let p2 = 0;
       let p3 = 0;
@@ -399,11 +379,22 @@ export function polyBackward(z: Float32Array, coeffs: Float32Array, d: PolyDims,
         p1 += a * P1[k];
         if (order >= 2) p2 += a * P2[k];
         if (order >= 3) p3 += a * P3[k];
+      }
+      const s1 = p1 * g1; // σ'
+      const ey = gy[t];
+      let edy = gdy !== null ? gdy[t] : 0;
+      if (jac) {
+        const gs = gr[b] * s1;
+        edy += 2 * c[j] * gs;
+        s[j] += gs * s1;
+      }
+      const ed2y = gd2y !== null ? gd2y[t] : 0;
+      for (let k = 0; k <= K; k++) {
         let v = ey * P[k] + edy * P1[k] * g1;
         if (order >= 3) v += ed2y * (P2[k] * g1 * g1 + P1[k] * g2);
         acc[off + k] += v;
       }
-      let sz = ey * dyOut[t];
+      let sz = ey * s1;
       if (order >= 2) sz += edy * (p2 * g1 * g1 + p1 * g2);
       if (order >= 3) sz += ed2y * (p3 * g1 * g1 * g1 + 3 * p2 * g1 * g2 + p1 * g3);
       o.gz[t] = sz;
@@ -412,9 +403,9 @@ export function polyBackward(z: Float32Array, coeffs: Float32Array, d: PolyDims,
   for (let t = 0; t < acc.length; t++) o.ga[t] = acc[t];
 }
 
-function cubicBackward(z: Float32Array, coeffs: Float32Array, d: PolyDims, m: PolyMath, inp: BackwardInputs, o: BackwardOutputs): void {
+function cubicBackward(z: Float32Array | null, coeffs: Float32Array, d: PolyDims, m: PolyMath, inp: BackwardInputs, o: BackwardOutputs): void {
   const { n, C, K } = d;
-  const { dyOut, u: uIn, g1: g1In, gy, gdy } = inp;
+  const { u: uIn, g1: g1In, gy, gdy } = inp;
   const { gz, ga } = o;
   const inv = 1 / m.scale;
   const G0 = new Float64Array(C);
@@ -424,22 +415,33 @@ function cubicBackward(z: Float32Array, coeffs: Float32Array, d: PolyDims, m: Po
   const tanh = m.guard === 'tanh';
   const clip = m.guard === 'clip';
   const saved = tanh && uIn !== null && g1In !== null;
+  const zv = z ?? new Float32Array(0);
   const tmp = new Float64Array(2);
-  if (gdy === null && (inp.gr === null || inp.c === null)) {
-    // ∂L/∂z = gy·σ' (the saved forward output), ∂L/∂a_k = Σ gy·u^k
+  const [, A1, A2, A3] = cubicColumns(coeffs, d);
+  const jac = inp.gr !== null && inp.c !== null;
+  if (gdy === null && !jac) {
+    // ∂L/∂z = gy·σ', ∂L/∂a_k = Σ gy·u^k
     for (let b = 0, i = 0; b < n; b++) {
       for (let j = 0; j < C; j++, i++) {
-        const e = gy[i];
         let u: number;
-        if (saved) u = uIn![i];
-        else if (tanh) {
-          tanhSech2(z[i] * inv, tmp);
+        let g1: number;
+        if (saved) {
+          u = uIn![i];
+          g1 = g1In![i];
+        } else if (tanh) {
+          tanhSech2(zv[i] * inv, tmp);
           u = tmp[0];
+          g1 = tmp[1] * inv;
         } else if (clip) {
-          const x = z[i] * inv;
+          const x = zv[i] * inv;
           u = x > 1 ? 1 : x < -1 ? -1 : x;
-        } else u = z[i];
-        gz[i] = e * dyOut[i];
+          g1 = x <= 1 && x >= -1 ? inv : 0;
+        } else {
+          u = zv[i];
+          g1 = 1;
+        }
+        const e = gy[i];
+        gz[i] = e * ((3 * A3[j] * u + 2 * A2[j]) * u + A1[j]) * g1;
         const eu = e * u;
         const eu2 = eu * u;
         G0[j] += e;
@@ -450,8 +452,6 @@ function cubicBackward(z: Float32Array, coeffs: Float32Array, d: PolyDims, m: Po
     }
   } else {
     // ĝdy_bj = gdy_bj + 2·gr_b·c_j·σ'_bj (the Jacobian-norm output's gradient), s_j = Σ_b gr_b·σ'_bj²
-    const [, A1, A2, A3] = cubicColumns(coeffs, d);
-    const jac = inp.gr !== null && inp.c !== null;
     const gr = inp.gr ?? new Float32Array(n);
     const c2 = new Float64Array(C);
     if (jac) for (let j = 0; j < C; j++) c2[j] = 2 * inp.c![j];
@@ -469,25 +469,25 @@ function cubicBackward(z: Float32Array, coeffs: Float32Array, d: PolyDims, m: Po
             u = uIn![i];
             g1 = g1In![i];
           } else {
-            tanhSech2(z[i] * inv, tmp);
+            tanhSech2(zv[i] * inv, tmp);
             u = tmp[0];
             g1 = tmp[1] * inv;
           }
           g2 = -2 * u * g1 * inv;
         } else if (clip) {
-          const x = z[i] * inv;
+          const x = zv[i] * inv;
           u = x > 1 ? 1 : x < -1 ? -1 : x;
           g1 = x <= 1 && x >= -1 ? inv : 0;
         } else {
-          u = z[i];
+          u = zv[i];
           g1 = 1;
         }
         const a2 = A2[j];
         const a3 = A3[j];
         const p1 = (3 * a3 * u + 2 * a2) * u + A1[j];
         const p2 = 6 * a3 * u + 2 * a2;
+        const dv = p1 * g1; // σ'
         const e = gy[i];
-        const dv = dyOut[i];
         let f = hasGdy ? gdyv[i] : 0;
         if (jac) {
           const gdv = gb * dv;
@@ -508,9 +508,9 @@ function cubicBackward(z: Float32Array, coeffs: Float32Array, d: PolyDims, m: Po
   const cols = [G0, G1, G2, G3];
   if (d.shared) {
     for (let k = 0; k <= K; k++) {
-      let s = 0;
-      for (let j = 0; j < C; j++) s += cols[k][j];
-      ga[k] = s;
+      let t = 0;
+      for (let j = 0; j < C; j++) t += cols[k][j];
+      ga[k] = t;
     }
   } else {
     for (let j = 0; j < C; j++) for (let k = 0; k <= K; k++) ga[j * (K + 1) + k] = cols[k][j];

@@ -17,7 +17,7 @@ import { initPolyCoefficients } from '../fit';
 import { DENSE_JACOBIAN_FROBENIUS, POLY_ACTIVATION, POLY_ACTIVATION_GRAD } from './names';
 import { denseJacobianFrobenius, getPolyImplementation, hasFusedKernels, setPolyImplementation } from './ops';
 import { registerPolyKernels } from './register';
-import { declareDenseJacobianParity, declareJacobianParity, declarePolyKernelParity, scaledError } from './parity-suite';
+import { declareDenseJacobianParity, declareJacobianParity, declareLargeTanhParity, declarePolyKernelParity, scaledError } from './parity-suite';
 
 function kernelNames(f: () => unknown): Promise<string[]> {
   return tf.profile(() => {
@@ -34,6 +34,7 @@ describeBackends(['cpu', 'wasm'], ({ name }) => {
   declarePolyKernelParity([1, 2, 3, 4, 5, 6, 7, 8], { reference: 2e-6, composite: 5e-5 });
   declareJacobianParity(2e-6);
   declareDenseJacobianParity(2e-5);
+  declareLargeTanhParity(2e-5, true);
 
   it('rank-4 z ([B, H, W, C]) gives the same values and gradients as the flattened [B·H·W, C]', async () => {
     const rng = new Rng(4);

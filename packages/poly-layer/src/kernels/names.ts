@@ -10,28 +10,37 @@ import type { PolyBasis } from '../config';
 
 /**
  * Fused polynomial activation. Inputs `{ z, coeffs }` (z `[..., C]` float32,
- * coeffs `[C | 1, K+1]`), attributes {@link PolyKernelAttrs}. Outputs, in order:
- * `y = σ(z)`, `dy = σ'(z)`, `u`, `g1`, and `d2y = σ''(z)` when `second`.
- * `u = g(z)` and `g1 = g'(z)` are saved for the gradient (so that the backward
- * pass needs no transcendental function); backends that recompute them from z
- * (and the `clip`/`none` guards, where that is free) return one-element
- * placeholders there instead.
+ * coeffs `[C | 1, K+1]`), attributes {@link PolyKernelAttrs}. Outputs, in order
+ * (see {@link outputLayout}): `y = σ(z)`, `dy = σ'(z)`, then `u = g(z)` and
+ * `g1 = g'(z)` when `save` (kept for the gradient, so that the backward pass
+ * needs no transcendental function), then `d2y = σ''(z)` when `second`.
  */
 export const POLY_ACTIVATION = 'ChainzPolyActivation';
 
 /**
+ * {@link POLY_ACTIVATION} that keeps u and g' for the gradient (attribute
+ * `save`; cpu and wasm, `tanh` guard, large tensors): its gradient saves the
+ * coefficients, u and g' instead of z (a separate name because tfjs fixes the
+ * saved inputs and outputs per kernel name).
+ */
+export const POLY_ACTIVATION_SAVING = 'ChainzPolyActivationSaving';
+
+/**
  * Fused polynomial activation of a dense layer plus its per-sample squared
  * Jacobian norm (DESIGN §3, DREG `frobenius`, elementwise guards): inputs
- * `{ z [B, n], coeffs, kernel [d_in, n] }`, outputs `y, dy, u, g1,
- * r [B], d2y?` with r_b = Σ_j σ'(z_bj)²·‖W[:, j]‖² — one pass over z instead of a
- * second kernel over σ'.
+ * `{ z [B, n], coeffs, kernel [d_in, n] }`, outputs `y, dy, r [B], u?, g1?, d2y?`
+ * with r_b = Σ_j σ'(z_bj)²·‖W[:, j]‖² — one pass over z instead of a second
+ * kernel over σ'.
  */
 export const POLY_ACTIVATION_JACOBIAN = 'ChainzPolyActivationJacobian';
+
+/** {@link POLY_ACTIVATION_JACOBIAN} that keeps u and g' (see {@link POLY_ACTIVATION_SAVING}). */
+export const POLY_ACTIVATION_JACOBIAN_SAVING = 'ChainzPolyActivationJacobianSaving';
 
 /**
  * Gradient of {@link POLY_ACTIVATION} and {@link POLY_ACTIVATION_JACOBIAN} (no
  * gradient of its own: second-order paths use the composite op). Inputs
- * `{ z, coeffs, dy, u, g1, gy, gdy, gd2y?, kernel?, gr? }` (`gy`, `gdy`, `gd2y`,
+ * `{ z?, coeffs, u?, g1?, gy, gdy, gd2y?, kernel?, gr? }` (z, or u and g'; `gy`, `gdy`, `gd2y`,
  * `gr`: upstream gradients of y, dy, d2y, r); outputs
  * `[∂L/∂z (shape of z), ∂L/∂coeffs (shape of coeffs), ∂L/∂kernel (with kernel)]`.
  */
@@ -62,21 +71,42 @@ export interface PolyKernelAttrs {
   scale: number;
   /** Also output σ'' (forward kernel). */
   second: boolean;
+  /** Also output u and g' for the backward pass (worth it for the `tanh` guard on large tensors). */
+  save: boolean;
 }
 
 /** `attrs` as tfjs's kernel registry types them. */
 export function toAttrMap(a: PolyKernelAttrs): NamedAttrMap {
-  return { basis: a.basis, guard: a.guard, scale: a.scale, second: a.second };
+  return { basis: a.basis, guard: a.guard, scale: a.scale, second: a.second, save: a.save };
 }
 
 /** Reads {@link PolyKernelAttrs} back from a kernel's attribute map. */
 export function fromAttrMap(m: NamedAttrMap | undefined): PolyKernelAttrs {
   const a = (m ?? {}) as Record<string, unknown>;
-  return { basis: a.basis as PolyBasis, guard: a.guard as KernelGuard, scale: a.scale as number, second: a.second === true };
+  return { basis: a.basis as PolyBasis, guard: a.guard as KernelGuard, scale: a.scale as number, second: a.second === true, save: a.save === true };
 }
 
-/** Index of each output of {@link POLY_ACTIVATION}. */
-export const OUT = { y: 0, dy: 1, u: 2, g1: 3, d2y: 4 } as const;
+/** Output indices of the forward kernels (−1: absent), and their count. */
+export interface OutputLayout {
+  y: number;
+  dy: number;
+  r: number;
+  u: number;
+  g1: number;
+  d2y: number;
+  count: number;
+}
 
-/** Index of each output of {@link POLY_ACTIVATION_JACOBIAN}. */
-export const OUT_J = { y: 0, dy: 1, u: 2, g1: 3, r: 4, d2y: 5 } as const;
+/**
+ * Output layout of {@link POLY_ACTIVATION} (`jacobian` false) or
+ * {@link POLY_ACTIVATION_JACOBIAN} (true) for the given attributes:
+ * `y, dy, [r], [u, g1], [d2y]`.
+ */
+export function outputLayout(a: Pick<PolyKernelAttrs, 'save' | 'second'>, jacobian: boolean): OutputLayout {
+  let k = 2;
+  const r = jacobian ? k++ : -1;
+  const u = a.save ? k++ : -1;
+  const g1 = a.save ? k++ : -1;
+  const d2y = a.second ? k++ : -1;
+  return { y: 0, dy: 1, r, u, g1, d2y, count: k };
+}

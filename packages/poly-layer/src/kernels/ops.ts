@@ -3,11 +3,12 @@ import { BackendError, ConfigError, ShapeError } from '@chainz/core';
 import {
   DENSE_JACOBIAN_FROBENIUS,
   DENSE_JACOBIAN_FROBENIUS_GRAD,
-  OUT,
-  OUT_J,
   POLY_ACTIVATION,
   POLY_ACTIVATION_GRAD,
   POLY_ACTIVATION_JACOBIAN,
+  POLY_ACTIVATION_JACOBIAN_SAVING,
+  POLY_ACTIVATION_SAVING,
+  outputLayout,
   toAttrMap,
   type PolyKernelAttrs,
 } from './names';
@@ -74,14 +75,15 @@ function checkMode(mode: unknown): asserts mode is PolyImplementation {
  * registers them for `cpu`, `wasm` and `webgpu`.
  */
 export function hasFusedKernels(backendName: string = tf.getBackend()): boolean {
-  return (
-    tf.getKernel(POLY_ACTIVATION, backendName) != null &&
-    tf.getKernel(POLY_ACTIVATION_GRAD, backendName) != null &&
-    tf.getKernel(POLY_ACTIVATION_JACOBIAN, backendName) != null &&
-    tf.getKernel(DENSE_JACOBIAN_FROBENIUS, backendName) != null &&
-    tf.getKernel(DENSE_JACOBIAN_FROBENIUS_GRAD, backendName) != null
+  if (available.has(backendName)) return true;
+  const ok = [POLY_ACTIVATION, POLY_ACTIVATION_JACOBIAN, POLY_ACTIVATION_GRAD, DENSE_JACOBIAN_FROBENIUS, DENSE_JACOBIAN_FROBENIUS_GRAD].every(
+    (k) => tf.getKernel(k, backendName) != null,
   );
+  if (ok) available.add(backendName); // positive answers are cached (this runs on every activation call)
+  return ok;
 }
+
+const available = new Set<string>();
 
 /** Nesting depth of gradient recording (1 inside one `tf.grad`/`minimize`, 2 inside a gradient of a gradient). */
 function gradientDepth(): number {
@@ -110,17 +112,31 @@ export function useFused(requested: PolyImplementation | undefined, tensors: tf.
   return tensors.every((t) => t.dtype === 'float32' && t.size > 0);
 }
 
+/** Below this many elements the backward pass recomputes u and g' instead of keeping them (fewer tensors per step). */
+const SAVE_MIN_ELEMENTS = 4096;
+
+/**
+ * Kernel attributes for a call: `save` (keep u, g' for the gradient: the
+ * `…Saving` kernels) only for the tanh guard, on cpu/wasm (which have those
+ * kernels), for large tensors.
+ */
+function kernelAttrs(z: tf.Tensor, attrs: Omit<PolyKernelAttrs, 'save'>): PolyKernelAttrs {
+  const save = attrs.guard === 'tanh' && z.size >= SAVE_MIN_ELEMENTS && tf.getKernel(POLY_ACTIVATION_SAVING, tf.getBackend()) != null;
+  return { ...attrs, save };
+}
+
 /**
  * Runs the fused activation kernel on z `[n, C]` (rank 2; callers reshape),
  * returning σ, σ' and (with `attrs.second`) σ''. The kernel's saved-for-gradient
  * outputs (u, g') are disposed here (tfjs keeps its own references when it
  * records a gradient).
  */
-export function fusedPolyActivation(z: tf.Tensor2D, coeffs: tf.Tensor2D, attrs: PolyKernelAttrs): { y: tf.Tensor2D; dy: tf.Tensor2D; d2y?: tf.Tensor2D } {
-  const outs = tf.engine().runKernel(POLY_ACTIVATION, { z, coeffs }, toAttrMap(attrs)) as tf.Tensor2D[];
-  outs[OUT.u].dispose();
-  outs[OUT.g1].dispose();
-  return { y: outs[OUT.y], dy: outs[OUT.dy], ...(attrs.second ? { d2y: outs[OUT.d2y] } : {}) };
+export function fusedPolyActivation(z: tf.Tensor2D, coeffs: tf.Tensor2D, attrs: Omit<PolyKernelAttrs, 'save'>): { y: tf.Tensor2D; dy: tf.Tensor2D; d2y?: tf.Tensor2D } {
+  const a = kernelAttrs(z, attrs);
+  const L = outputLayout(a, false);
+  const outs = tf.engine().runKernel(a.save ? POLY_ACTIVATION_SAVING : POLY_ACTIVATION, { z, coeffs }, toAttrMap(a)) as tf.Tensor2D[];
+  if (L.u >= 0) tf.dispose([outs[L.u], outs[L.g1]]);
+  return { y: outs[L.y], dy: outs[L.dy], ...(L.d2y >= 0 ? { d2y: outs[L.d2y] } : {}) };
 }
 
 /**
@@ -133,16 +149,17 @@ export function fusedPolyActivationJacobian(
   z: tf.Tensor2D,
   coeffs: tf.Tensor2D,
   kernel: tf.Tensor2D,
-  attrs: PolyKernelAttrs,
+  attrs: Omit<PolyKernelAttrs, 'save'>,
 ): { y: tf.Tensor2D; dy: tf.Tensor2D; d2y?: tf.Tensor2D; jacobianFrobenius: tf.Tensor1D } {
-  const outs = tf.engine().runKernel(POLY_ACTIVATION_JACOBIAN, { z, coeffs, kernel }, toAttrMap(attrs)) as tf.Tensor[];
-  outs[OUT_J.u].dispose();
-  outs[OUT_J.g1].dispose();
+  const a = kernelAttrs(z, attrs);
+  const L = outputLayout(a, true);
+  const outs = tf.engine().runKernel(a.save ? POLY_ACTIVATION_JACOBIAN_SAVING : POLY_ACTIVATION_JACOBIAN, { z, coeffs, kernel }, toAttrMap(a)) as tf.Tensor[];
+  if (L.u >= 0) tf.dispose([outs[L.u], outs[L.g1]]);
   return {
-    y: outs[OUT_J.y] as tf.Tensor2D,
-    dy: outs[OUT_J.dy] as tf.Tensor2D,
-    jacobianFrobenius: outs[OUT_J.r] as tf.Tensor1D,
-    ...(attrs.second ? { d2y: outs[OUT_J.d2y] as tf.Tensor2D } : {}),
+    y: outs[L.y] as tf.Tensor2D,
+    dy: outs[L.dy] as tf.Tensor2D,
+    jacobianFrobenius: outs[L.r] as tf.Tensor1D,
+    ...(L.d2y >= 0 ? { d2y: outs[L.d2y] as tf.Tensor2D } : {}),
   };
 }
 

@@ -256,3 +256,56 @@ export function declareDenseJacobianParity(tol: number): void {
     }
   });
 }
+
+/**
+ * Large `tanh` tensors (≥ 4096 elements): on cpu/wasm the kernels that keep u
+ * and g' for the gradient run (`…Saving`); values and gradients (through σ, σ',
+ * σ'' and the Jacobian norm) must still equal the composite op's.
+ */
+export function declareLargeTanhParity(tol: number, expectSaving: boolean): void {
+  it(`tanh guard on large tensors (${expectSaving ? 'u, g′ kept for the gradient' : 'recomputed'}): fused = composite`, async () => {
+    const rng = new Rng(23);
+    const B = 80;
+    const dIn = 7;
+    const n = 64;
+    for (const [basis, degree, shared] of [
+      ['monomial', 3, false],
+      ['chebyshev', 5, true],
+    ] as const) {
+      const cfg = resolvePolyConfig({ guard: 'tanh', basis, degree, sharing: shared ? 'layer' : 'channel' });
+      const x = tf.tensor2d(Float32Array.from({ length: B * dIn }, () => rng.normal() * 2), [B, dIn]);
+      const W = tf.tensor2d(Float32Array.from({ length: dIn * n }, () => rng.normal()), [dIn, n]);
+      const b = tf.tensor1d(Float32Array.from({ length: n }, () => rng.normal()));
+      const a = tf.tensor2d(Float32Array.from({ length: (shared ? 1 : n) * (degree + 1) }, () => rng.normal() * 0.5), [shared ? 1 : n, degree + 1]);
+      const w = [0, 1, 2, 3].map((i) => (i === 2 ? tf.tensor1d(Float32Array.from({ length: B }, () => rng.normal())) : tf.tensor2d(Float32Array.from({ length: B * n }, () => rng.normal()), [B, n])));
+      const run = async (impl: 'fused' | 'composite', jacobianNorm: boolean) => {
+        const loss = (xx: tf.Tensor, WW: tf.Tensor, bb: tf.Tensor, aa: tf.Tensor) => {
+          const { y, trace } = polyDense(xx as tf.Tensor2D, { kernel: WW as tf.Tensor2D, bias: bb as tf.Tensor1D, coeffs: aa as tf.Tensor2D }, cfg, {
+            jacobianNorm,
+            secondDerivative: true,
+            implementation: impl,
+          });
+          const r = trace.jacobianFrobenius ?? denseJacobianFrobenius(trace.dy, WW as tf.Tensor2D, impl);
+          return tf.addN([tf.sum(tf.mul(y, w[0])), tf.sum(tf.mul(trace.dy, w[1])), tf.sum(tf.mul(r, w[2])), tf.sum(tf.mul(trace.d2y!, w[3]))]) as tf.Scalar;
+        };
+        let names: string[] = [];
+        const g = tf.grads(loss)([x, W, b, a]);
+        const gv = await Promise.all(g.map((t) => t.data()));
+        tf.dispose(g);
+        if (impl === 'fused') {
+          const p = await tf.profile(() => tf.dispose(tf.grads(loss)([x, W, b, a])));
+          names = p.kernels.map((k) => k.name);
+        }
+        return { gv, names };
+      };
+      for (const jacobianNorm of [false, true]) {
+        const f = await run('fused', jacobianNorm);
+        const k = await run('composite', jacobianNorm);
+        const saving = f.names.some((nm) => nm.endsWith('Saving'));
+        expect(saving, `${basis}: …Saving kernel ran`).toBe(expectSaving);
+        ['x', 'W', 'b', 'coeffs'].forEach((nm, i) => expect(scaledError(f.gv[i], k.gv[i]), `${basis} jacobianNorm=${jacobianNorm} ∂L/∂${nm}`).toBeLessThan(tol));
+      }
+      tf.dispose([x, W, b, a, ...w]);
+    }
+  });
+}

@@ -7,7 +7,9 @@ import {
   POLY_ACTIVATION_GRAD,
   POLY_ACTIVATION_JACOBIAN,
   fromAttrMap,
+  outputLayout,
   type KernelGuard,
+  type PolyKernelAttrs,
 } from './names';
 
 /*
@@ -183,37 +185,43 @@ function need(inputs: NamedTensorInfoMap, name: string): TensorInfo {
 
 const rowOf = `select(index % uniforms.channels, 0, uniforms.rows == 1)`;
 
-function polyActivationKernel(jacobian: boolean): KernelFunc {
-  return ({ inputs, backend, attrs }) => {
-    const be = backend as unknown as WebGPUBackendLike;
-    const a = fromAttrMap(attrs);
-    const z = need(inputs, 'z');
-    const coeffs = need(inputs, 'coeffs');
-    const K = coeffs.shape[1] - 1;
-    const C = z.shape[z.shape.length - 1];
-    const total = size(z.shape);
-    const head = guardFn(a.guard) + polyAtFn(a.basis, K);
-    const uni = polyUniforms(a.scale, C, coeffs.shape[0], total);
-    const run = (which: number) => {
-      const program = new FlatProgram(
-        key(['poly', a.basis, a.guard, K, which]),
-        ['Z', 'A'],
-        z.shape,
-        POLY_UNIFORMS,
-        `${head}
+/** σ (which = 0), σ' (1) or σ'' (2) of z, elementwise. */
+function polyValues(be: WebGPUBackendLike, z: TensorInfo, coeffs: TensorInfo, a: PolyKernelAttrs, which: number): TensorInfo {
+  const K = coeffs.shape[1] - 1;
+  const program = new FlatProgram(
+    key(['poly', a.basis, a.guard, K, which]),
+    ['Z', 'A'],
+    z.shape,
+    POLY_UNIFORMS,
+    `${guardFn(a.guard)}${polyAtFn(a.basis, K)}
   fn main(index : i32) {
     if (index < uniforms.size) {
       let v = polyAt(Z[index], ${rowOf});
       setOutputAtIndex(index, v[${which}]);
     }
   }`,
-      );
-      return be.runWebGPUProgram(program, [z, coeffs], 'float32', uni);
-    };
-    const dy = run(1);
-    const outs = [run(0), dy, be.makeTensorInfo([1], 'float32', new Float32Array(1)), be.makeTensorInfo([1], 'float32', new Float32Array(1))];
-    if (jacobian) outs.push(jacobianNorm(be, dy, need(inputs, 'kernel')));
-    if (a.second) outs.push(run(2));
+  );
+  return be.runWebGPUProgram(program, [z, coeffs], 'float32', polyUniforms(a.scale, z.shape[z.shape.length - 1], coeffs.shape[0], size(z.shape)));
+}
+
+function polyActivationKernel(jacobian: boolean): KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const be = backend as unknown as WebGPUBackendLike;
+    const a = fromAttrMap(attrs);
+    const z = need(inputs, 'z');
+    const coeffs = need(inputs, 'coeffs');
+    const run = (which: number) => polyValues(be, z, coeffs, a, which);
+    // u and g' are recomputed in the gradient shaders: when a caller asks to keep them, one-element placeholders fill their slots
+    const L = outputLayout(a, jacobian);
+    const outs: TensorInfo[] = new Array(L.count);
+    outs[L.y] = run(0);
+    outs[L.dy] = run(1);
+    if (L.r >= 0) outs[L.r] = jacobianNorm(be, outs[L.dy], need(inputs, 'kernel'));
+    if (L.u >= 0) {
+      outs[L.u] = be.makeTensorInfo([1], 'float32', new Float32Array(1));
+      outs[L.g1] = be.makeTensorInfo([1], 'float32', new Float32Array(1));
+    }
+    if (L.d2y >= 0) outs[L.d2y] = run(2);
     return outs;
   };
 }
@@ -226,8 +234,13 @@ const polyActivationGradKernel: KernelFunc = ({ inputs, backend, attrs }) => {
   const gy = need(inputs, 'gy');
   const gd2y = inputs.gd2y;
   const W = inputs.kernel;
-  // Jacobian-norm output: ĝdy = gdy + 2·gr_b·c_j·σ', and ∂L/∂W
-  const jac = W !== undefined ? jacobianGrad(be, need(inputs, 'dy'), W, need(inputs, 'gr'), need(inputs, 'gdy')) : undefined;
+  // Jacobian-norm output: ĝdy = gdy + 2·gr_b·c_j·σ' (σ' recomputed), and ∂L/∂W
+  let jac: { gdy: TensorInfo; gW: TensorInfo } | undefined;
+  if (W !== undefined) {
+    const dy = polyValues(be, z, coeffs, a, 1);
+    jac = jacobianGrad(be, dy, W, need(inputs, 'gr'), need(inputs, 'gdy'));
+    be.disposeData(dy.dataId);
+  }
   const gdy = jac ? jac.gdy : need(inputs, 'gdy');
   const K = coeffs.shape[1] - 1;
   const C = z.shape[z.shape.length - 1];
