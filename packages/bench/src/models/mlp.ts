@@ -2,9 +2,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { dense, Rng } from '@chainz/core';
 import { polyDense, resolvePolyConfig, initPolyCoefficients, type PolyConfig, type TargetActivation, type DenseLayerTrace } from '@chainz/poly-layer';
 import { dregPenalty, type DregOptions } from '@chainz/dreg';
-import { gradientTailRatio, inputGradientNorms } from '@chainz/metrics';
+import { gradientTailRatio, inputGradientNormsAsync } from '@chainz/metrics';
 import { stratifiedSubsample } from '@chainz/data';
 import type { FitResult, ModelRunner, TabularFold } from './types';
+import { predictAsync, trainMlpAsync } from './mlp-async';
 
 /** Hidden-layer activation of an MLP. `poly` = ChainzRule polynomial activation. */
 export type MlpActivation = 'poly' | 'relu' | 'gelu' | 'tanh' | 'silu';
@@ -291,11 +292,12 @@ export function mlpModel(name: string, description: string, config: MlpConfig): 
       const model = new Mlp(config, fold.nFeatures, fold.nClasses, seed);
       try {
         const t0 = performance.now();
-        const stats = trainMlp(model, xTrain, yTrain, fold.nClasses, seed, xVal && yVal ? { x: xVal, y: yVal } : undefined);
+        // asynchronous reads: WebGPU in Node cannot read synchronously (same results as trainMlp / predict / inputGradientNorms)
+        const stats = await trainMlpAsync(model, xTrain, yTrain, fold.nClasses, seed, xVal && yVal ? { x: xVal, y: yVal } : undefined);
         const trainSeconds = (performance.now() - t0) / 1000;
-        const predictions = model.predict(xTest);
+        const predictions = await predictAsync(model, xTest);
         // τ (input source): per-sample ‖∂ℓ_i/∂x_i‖₂ on the held-out rows, same code for every model.
-        const norms = inputGradientNorms((xb, start) => model.perSampleLoss(xb, tf.slice(yTestOh, [start, 0], [xb.shape[0], fold.nClasses])), xTest);
+        const norms = await inputGradientNormsAsync((xb, start) => model.perSampleLoss(xb, tf.slice(yTestOh, [start, 0], [xb.shape[0], fold.nClasses])), xTest);
         const tau = gradientTailRatio(norms);
         return {
           predictions,
