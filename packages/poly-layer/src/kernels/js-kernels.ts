@@ -9,8 +9,10 @@ import {
   POLY_ACTIVATION_SAVING,
   fromAttrMap,
   outputLayout,
+  type PolyKernelAttrs,
 } from './names';
 import { allZero, columnNorms2, jacobianFrobeniusBackward, jacobianFrobeniusForward, polyBackward, polyForward, type PolyDims } from './js-math';
+import { BWD_GDY, BWD_JAC, BWD_SAVED, FWD_JAC, FWD_SAVE, FWD_SECOND, simdLoops, type SimdLoops } from './wasm-simd';
 
 /*
  * Kernel functions for the `cpu` and `wasm` backends: the same typed-array
@@ -75,6 +77,10 @@ function dimsOf(z: TensorInfo, coeffs: TensorInfo): PolyDims {
 function polyActivationKernel(run: Runner, jacobian: boolean): KernelFunc {
   return ({ inputs, backend, attrs }) => {
     const a = fromAttrMap(attrs);
+    if (run === runWasm) {
+      const fast = simdForward(backend, inputs, a, jacobian);
+      if (fast) return fast;
+    }
     const z = need(inputs, 'z');
     const coeffs = need(inputs, 'coeffs');
     const W = jacobian ? need(inputs, 'kernel') : undefined;
@@ -99,6 +105,10 @@ function polyActivationKernel(run: Runner, jacobian: boolean): KernelFunc {
 function polyActivationGradKernel(run: Runner): KernelFunc {
   return ({ inputs, backend, attrs }) => {
     const a = fromAttrMap(attrs);
+    if (run === runWasm) {
+      const fast = simdBackward(backend, inputs, a);
+      if (fast) return fast;
+    }
     const z = inputs.z;
     const coeffs = need(inputs, 'coeffs');
     const u = inputs.u;
@@ -179,4 +189,122 @@ export function jsKernelConfigs(): KernelConfig[] {
     );
   }
   return out;
+}
+
+// ---- wasm backend: WebAssembly SIMD loops on the heap (wasm-simd.ts), when they apply ----
+
+interface WasmBackendInternals extends WasmBackendLike {
+  wasm: { asm?: { memory?: unknown }; _malloc(bytes: number): number; _free(ptr: number): void };
+  getMemoryOffset(dataId: object): number;
+}
+
+/** The SIMD loops when they apply to this call (cubic monomial, an even number of channels), else null. */
+function simdFor(backend: unknown, a: PolyKernelAttrs, d: PolyDims): { be: WasmBackendInternals; loops: SimdLoops; memory: WebAssembly.Memory } | null {
+  if (a.basis !== 'monomial' || d.K > 3 || d.C < 2 || d.C % 2 !== 0) return null;
+  const be = backend as WasmBackendInternals;
+  const memory = be.wasm?.asm?.memory;
+  if (typeof be.getMemoryOffset !== 'function' || typeof be.wasm?._malloc !== 'function') return null;
+  const loops = simdLoops(memory);
+  return loops ? { be, loops, memory: memory as WebAssembly.Memory } : null;
+}
+
+/** Per-channel float64 columns f_k(a[j]) written at `ptr` (stride 8C bytes). */
+function writeColumns(memory: WebAssembly.Memory, ptr: number, coeffs: Float32Array, d: PolyDims, cols: Array<(a: number[]) => number>): void {
+  const out = new Float64Array(memory.buffer, ptr, cols.length * d.C);
+  const a = [0, 0, 0, 0];
+  for (let j = 0; j < d.C; j++) {
+    const row = d.shared ? 0 : j;
+    for (let k = 0; k < 4; k++) a[k] = k <= d.K ? coeffs[row * (d.K + 1) + k] : 0;
+    cols.forEach((f, k) => (out[k * d.C + j] = f(a)));
+  }
+}
+
+function simdForward(backend: unknown, inputs: NamedTensorInfoMap, a: PolyKernelAttrs, jacobian: boolean): TensorInfo[] | null {
+  const z = need(inputs, 'z');
+  const coeffs = need(inputs, 'coeffs');
+  const d = dimsOf(z, coeffs);
+  const s = simdFor(backend, a, d);
+  if (!s) return null;
+  const { be, loops, memory } = s;
+  const L = outputLayout(a, jacobian);
+  const infos: TensorInfo[] = [];
+  for (let i = 0; i < L.count; i++) infos.push(be.makeOutput(i === L.r ? [d.n] : z.shape, 'float32'));
+  const C8 = 8 * d.C;
+  const scratch = be.wasm._malloc(C8 * 8);
+  try {
+    writeColumns(memory, scratch, be.typedArrayFromHeap(coeffs), d, [(c) => c[0], (c) => c[1], (c) => c[2], (c) => c[3], (c) => 2 * c[2], (c) => 3 * c[3], (c) => 6 * c[3]]);
+    if (jacobian) {
+      const W = need(inputs, 'kernel');
+      loops.colnorm(be.getMemoryOffset(W.dataId), scratch + 7 * C8, W.shape[0], d.C, 1);
+    }
+    const off = (i: number) => (i >= 0 ? be.getMemoryOffset(infos[i].dataId) : 0);
+    const flags = (L.u >= 0 ? FWD_SAVE : 0) | (L.d2y >= 0 ? FWD_SECOND : 0) | (jacobian ? FWD_JAC : 0);
+    loops.fwd[a.guard](be.getMemoryOffset(z.dataId), off(L.y), off(L.dy), off(L.u), off(L.g1), off(L.d2y), off(L.r), scratch, scratch + 7 * C8, d.n, d.C, flags, 1 / a.scale);
+  } finally {
+    be.wasm._free(scratch);
+  }
+  return infos;
+}
+
+function simdBackward(backend: unknown, inputs: NamedTensorInfoMap, a: PolyKernelAttrs): TensorInfo[] | null {
+  const coeffs = need(inputs, 'coeffs');
+  const z = inputs.z;
+  const zShape = (z ?? need(inputs, 'u')).shape;
+  const d = dimsOf({ shape: zShape } as TensorInfo, coeffs);
+  if (inputs.gd2y !== undefined) return null; // σ''' path: typed-array loops
+  const s = simdFor(backend, a, d);
+  if (!s) return null;
+  const { be, loops, memory } = s;
+  const W = inputs.kernel;
+  const infos = [be.makeOutput(zShape, 'float32'), be.makeOutput(coeffs.shape, 'float32'), ...(W ? [be.makeOutput(W.shape, 'float32')] : [])];
+  const C8 = 8 * d.C;
+  // scratch: 4 coefficient columns, 5 accumulators (G0..G3, S), 2c_j
+  const scratch = be.wasm._malloc(C8 * 10);
+  try {
+    const gdy = inputs.gdy;
+    const gr = inputs.gr;
+    const hasGdy = gdy !== undefined && !allZero(be.typedArrayFromHeap(gdy));
+    const jac = W !== undefined && gr !== undefined && !allZero(be.typedArrayFromHeap(gr));
+    const saved = a.guard === 'tanh' && inputs.u !== undefined && inputs.g1 !== undefined;
+    writeColumns(memory, scratch, be.typedArrayFromHeap(coeffs), d, [(c) => c[1], (c) => 2 * c[2], (c) => 3 * c[3], (c) => 6 * c[3]]);
+    new Float64Array(memory.buffer, scratch + 4 * C8, 5 * d.C).fill(0);
+    if (jac) loops.colnorm(be.getMemoryOffset(W!.dataId), scratch + 9 * C8, W!.shape[0], d.C, 2);
+    const off = (t: TensorInfo | undefined) => (t !== undefined ? be.getMemoryOffset(t.dataId) : 0);
+    const flags = (saved ? BWD_SAVED : 0) | (hasGdy ? BWD_GDY : 0) | (jac ? BWD_JAC : 0);
+    loops.bwd[a.guard](
+      saved ? 0 : off(z),
+      saved ? off(inputs.u) : 0,
+      saved ? off(inputs.g1) : 0,
+      off(need(inputs, 'gy')),
+      hasGdy ? off(gdy) : 0,
+      off(infos[0]),
+      scratch,
+      scratch + 4 * C8,
+      jac ? off(gr) : 0,
+      scratch + 9 * C8,
+      d.n,
+      d.C,
+      flags,
+      1 / a.scale,
+    );
+    // ∂L/∂coeffs from the accumulators (summed over channels when shared); ∂L/∂W_ij = 2·W_ij·s_j
+    const G = new Float64Array(memory.buffer, scratch + 4 * C8, 5 * d.C);
+    const ga = be.typedArrayFromHeap(infos[1]);
+    if (d.shared) {
+      for (let k = 0; k <= d.K; k++) {
+        let t = 0;
+        for (let j = 0; j < d.C; j++) t += G[k * d.C + j];
+        ga[k] = t;
+      }
+    } else {
+      for (let j = 0; j < d.C; j++) for (let k = 0; k <= d.K; k++) ga[j * (d.K + 1) + k] = G[k * d.C + j];
+    }
+    if (W) {
+      if (!jac) be.typedArrayFromHeap(infos[2]).fill(0);
+      else loops.scalegrad(be.getMemoryOffset(W.dataId), scratch + 8 * C8, be.getMemoryOffset(infos[2].dataId), W.shape[0], d.C);
+    }
+  } finally {
+    be.wasm._free(scratch);
+  }
+  return infos;
 }
