@@ -25,7 +25,7 @@ describeBackends(['webgpu'], ({ name }) => {
   declarePolyKernelParity([3, 6], { reference: 3e-5, composite: 1e-4 }, [5, 7]);
   declareJacobianParity(2e-6);
   declareDenseJacobianParity(1e-4);
-  declareLargeTanhParity(1e-4, false);
+  declareLargeTanhParity(1e-4, () => false);
 
   it('no tensor leak over 30 training steps of a ChainzRule MLP with the fused DREG penalty (fused kernels run)', async () => {
     const rng = new Rng(9);

@@ -117,11 +117,16 @@ const SAVE_MIN_ELEMENTS = 4096;
 
 /**
  * Kernel attributes for a call: `save` (keep u, g' for the gradient: the
- * `…Saving` kernels) only for the tanh guard, on cpu/wasm (which have those
- * kernels), for large tensors.
+ * `…Saving` kernels) only for the tanh guard on large tensors, where the
+ * typed-array loops run (cpu; wasm unless its SIMD loops apply: a cubic
+ * monomial with an even channel count, for which recomputing tanh in the
+ * backward pass is cheaper than keeping two more tensors).
  */
-function kernelAttrs(z: tf.Tensor, attrs: Omit<PolyKernelAttrs, 'save'>): PolyKernelAttrs {
-  const save = attrs.guard === 'tanh' && z.size >= SAVE_MIN_ELEMENTS && tf.getKernel(POLY_ACTIVATION_SAVING, tf.getBackend()) != null;
+function kernelAttrs(z: tf.Tensor, coeffs: tf.Tensor2D, attrs: Omit<PolyKernelAttrs, 'save'>): PolyKernelAttrs {
+  const backend = tf.getBackend();
+  const C = z.shape[z.rank - 1];
+  const simd = backend === 'wasm' && attrs.basis === 'monomial' && coeffs.shape[1] <= 4 && C % 2 === 0;
+  const save = attrs.guard === 'tanh' && z.size >= SAVE_MIN_ELEMENTS && !simd && tf.getKernel(POLY_ACTIVATION_SAVING, backend) != null;
   return { ...attrs, save };
 }
 
@@ -132,7 +137,7 @@ function kernelAttrs(z: tf.Tensor, attrs: Omit<PolyKernelAttrs, 'save'>): PolyKe
  * records a gradient).
  */
 export function fusedPolyActivation(z: tf.Tensor2D, coeffs: tf.Tensor2D, attrs: Omit<PolyKernelAttrs, 'save'>): { y: tf.Tensor2D; dy: tf.Tensor2D; d2y?: tf.Tensor2D } {
-  const a = kernelAttrs(z, attrs);
+  const a = kernelAttrs(z, coeffs, attrs);
   const L = outputLayout(a, false);
   const outs = tf.engine().runKernel(a.save ? POLY_ACTIVATION_SAVING : POLY_ACTIVATION, { z, coeffs }, toAttrMap(a)) as tf.Tensor2D[];
   if (L.u >= 0) tf.dispose([outs[L.u], outs[L.g1]]);
@@ -151,7 +156,7 @@ export function fusedPolyActivationJacobian(
   kernel: tf.Tensor2D,
   attrs: Omit<PolyKernelAttrs, 'save'>,
 ): { y: tf.Tensor2D; dy: tf.Tensor2D; d2y?: tf.Tensor2D; jacobianFrobenius: tf.Tensor1D } {
-  const a = kernelAttrs(z, attrs);
+  const a = kernelAttrs(z, coeffs, attrs);
   const L = outputLayout(a, true);
   const outs = tf.engine().runKernel(a.save ? POLY_ACTIVATION_JACOBIAN_SAVING : POLY_ACTIVATION_JACOBIAN, { z, coeffs, kernel }, toAttrMap(a)) as tf.Tensor[];
   if (L.u >= 0) tf.dispose([outs[L.u], outs[L.g1]]);
