@@ -40,6 +40,7 @@ export {
   getPolyImplementation,
   hasFusedKernels,
   setPolyImplementation,
+  weightedSum,
   type PolyImplementation,
 } from './kernels/ops';
 export { registerPolyKernels } from './kernels/register';

@@ -7,6 +7,8 @@ import {
   POLY_ACTIVATION_JACOBIAN,
   POLY_ACTIVATION_JACOBIAN_SAVING,
   POLY_ACTIVATION_SAVING,
+  WEIGHTED_SUM,
+  WEIGHTED_SUM_GRAD,
   fromAttrMap,
   outputLayout,
 } from './names';
@@ -72,5 +74,17 @@ export const jacobianFrobeniusGradConfig: tf.GradConfig = {
     const [dy, kernel] = saved;
     const [gdy, gW] = tf.engine().runKernel(DENSE_JACOBIAN_FROBENIUS_GRAD, { dy, kernel, gr: gr as tf.Tensor }) as tf.Tensor[];
     return { dy: () => gdy, kernel: () => gW };
+  },
+};
+
+/** Gradient of {@link WEIGHTED_SUM}: w_l·dy everywhere (nothing saved). */
+export const weightedSumGradConfig: tf.GradConfig = {
+  kernelName: WEIGHTED_SUM,
+  gradFunc: (dy, _saved, attrs) => {
+    const weights = attrs.weights as number[];
+    const g = tf.engine().runKernel(WEIGHTED_SUM_GRAD, { dy: dy as tf.Tensor }, attrs) as tf.Tensor[];
+    const grads: Record<string, () => tf.Tensor> = {};
+    weights.forEach((_, l) => (grads[`x${l}`] = () => g[l]));
+    return grads;
   },
 };

@@ -7,6 +7,8 @@ import {
   POLY_ACTIVATION_JACOBIAN,
   POLY_ACTIVATION_JACOBIAN_SAVING,
   POLY_ACTIVATION_SAVING,
+  WEIGHTED_SUM,
+  WEIGHTED_SUM_GRAD,
   fromAttrMap,
   outputLayout,
   type PolyKernelAttrs,
@@ -171,6 +173,33 @@ function jacobianGradKernel(run: Runner): KernelFunc {
   };
 }
 
+function weightedSumKernel(run: Runner): KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const weights = (attrs?.weights ?? []) as number[];
+    return run(backend, [[]], (input, o) => {
+      let total = 0;
+      weights.forEach((w, l) => {
+        const x = input(need(inputs, `x${l}`));
+        let s = 0;
+        for (let i = 0; i < x.length; i++) s += x[i];
+        total += w * s;
+      });
+      o[0][0] = total;
+    })[0];
+  };
+}
+
+function weightedSumGradKernel(run: Runner): KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const weights = (attrs?.weights ?? []) as number[];
+    const shapes = (attrs?.shapes ?? []) as number[][];
+    return run(backend, shapes, (input, o) => {
+      const dy = input(need(inputs, 'dy'))[0];
+      o.forEach((out, l) => out.fill(weights[l] * dy));
+    });
+  };
+}
+
 /** Kernel configurations for the `cpu` and `wasm` backends. */
 export function jsKernelConfigs(): KernelConfig[] {
   const out: KernelConfig[] = [];
@@ -186,6 +215,8 @@ export function jsKernelConfigs(): KernelConfig[] {
       { kernelName: POLY_ACTIVATION_GRAD, backendName, kernelFunc: polyActivationGradKernel(run) },
       { kernelName: DENSE_JACOBIAN_FROBENIUS, backendName, kernelFunc: jacobianKernel(run) },
       { kernelName: DENSE_JACOBIAN_FROBENIUS_GRAD, backendName, kernelFunc: jacobianGradKernel(run) },
+      { kernelName: WEIGHTED_SUM, backendName, kernelFunc: weightedSumKernel(run) },
+      { kernelName: WEIGHTED_SUM_GRAD, backendName, kernelFunc: weightedSumGradKernel(run) },
     );
   }
   return out;

@@ -17,7 +17,7 @@ import { initPolyCoefficients } from '../fit';
 import { DENSE_JACOBIAN_FROBENIUS, POLY_ACTIVATION, POLY_ACTIVATION_GRAD } from './names';
 import { denseJacobianFrobenius, getPolyImplementation, hasFusedKernels, setPolyImplementation } from './ops';
 import { registerPolyKernels } from './register';
-import { declareDenseJacobianParity, declareJacobianParity, declareLargeTanhParity, declarePolyKernelParity, scaledError } from './parity-suite';
+import { declareDenseJacobianParity, declareJacobianParity, declareLargeTanhParity, declarePolyKernelParity, declareWeightedSumParity, scaledError } from './parity-suite';
 
 function kernelNames(f: () => unknown): Promise<string[]> {
   return tf.profile(() => {
@@ -36,6 +36,7 @@ describeBackends(['cpu', 'wasm'], ({ name }) => {
   declareJacobianParity(2e-6);
   declareDenseJacobianParity(2e-5);
   declareLargeTanhParity(2e-5, (basis) => name === 'cpu' || basis !== 'monomial');
+  declareWeightedSumParity(true);
 
   it('rank-4 z ([B, H, W, C]) gives the same values and gradients as the flattened [B·H·W, C]', async () => {
     const rng = new Rng(4);

@@ -15,7 +15,7 @@ import { polyDense } from '../poly-dense';
 import { initPolyCoefficients } from '../fit';
 import { POLY_ACTIVATION } from './names';
 import { denseJacobianFrobenius, hasFusedKernels } from './ops';
-import { declareDenseJacobianParity, declareJacobianParity, declareLargeTanhParity, declarePolyKernelParity } from './parity-suite';
+import { declareDenseJacobianParity, declareJacobianParity, declareLargeTanhParity, declarePolyKernelParity, declareWeightedSumParity } from './parity-suite';
 
 describeBackends(['webgpu'], ({ name }) => {
   it('has the fused kernels registered', () => {
@@ -26,6 +26,7 @@ describeBackends(['webgpu'], ({ name }) => {
   declareJacobianParity(2e-6);
   declareDenseJacobianParity(1e-4);
   declareLargeTanhParity(1e-4, () => false);
+  declareWeightedSumParity(false);
 
   it('no tensor leak over 30 training steps of a ChainzRule MLP with the fused DREG penalty (fused kernels run)', async () => {
     const rng = new Rng(9);

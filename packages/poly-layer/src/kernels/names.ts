@@ -60,6 +60,19 @@ export const DENSE_JACOBIAN_FROBENIUS = 'ChainzDenseJacobianFrobenius';
  */
 export const DENSE_JACOBIAN_FROBENIUS_GRAD = 'ChainzDenseJacobianFrobeniusGrad';
 
+/**
+ * Σ_l w_l·Σ_i x_l[i] of several tensors in one kernel (DREG's reduction of the
+ * per-sample layer penalties): inputs `x0, x1, …`, attribute `weights`
+ * (one per input), output a scalar.
+ */
+export const WEIGHTED_SUM = 'ChainzWeightedSum';
+
+/**
+ * Gradient of {@link WEIGHTED_SUM}: input `dy` (scalar), attributes `weights`
+ * and `shapes`; output l is w_l·dy broadcast to `shapes[l]`.
+ */
+export const WEIGHTED_SUM_GRAD = 'ChainzWeightedSumGrad';
+
 /** Elementwise guards handled by the fused kernel (`layernorm` normalises with composite ops first, then uses `none`). */
 export type KernelGuard = 'tanh' | 'clip' | 'none';
 

@@ -8,6 +8,8 @@ import {
   POLY_ACTIVATION_JACOBIAN,
   POLY_ACTIVATION_JACOBIAN_SAVING,
   POLY_ACTIVATION_SAVING,
+  WEIGHTED_SUM,
+  WEIGHTED_SUM_GRAD,
   outputLayout,
   toAttrMap,
   type PolyKernelAttrs,
@@ -192,4 +194,40 @@ export function denseJacobianFrobenius(dy: tf.Tensor2D, kernel: tf.Tensor2D, imp
     return tf.engine().runKernel(DENSE_JACOBIAN_FROBENIUS, { dy, kernel }) as tf.Tensor1D;
   }
   return tf.tidy(() => tf.sum(tf.mul(tf.square(dy), tf.sum(tf.square(kernel), 0)), 1) as tf.Tensor1D);
+}
+
+/**
+ * Σ_l w_l·Σ_i x_l[i] — a weighted sum of the sums of several tensors (DREG's
+ * reduction of the per-sample layer penalties, R = Σ_l λ·w_l·mean_b(R_l)/n_l
+ * with w_l ← λ·w_l/(n_l·B)), as one kernel and one gradient kernel on cpu and
+ * wasm (tfjs dispatch costs more than the arithmetic for small models), and
+ * as `sum`/`mul`/`addN` elsewhere and under second-order autodiff.
+ *
+ * @param xs tensors of any shapes (float32).
+ * @param weights one finite number per tensor.
+ * @param implementation overrides the process-wide {@link PolyImplementation}.
+ * @returns a scalar.
+ * @throws ShapeError when `weights` and `xs` differ in length.
+ */
+export function weightedSum(xs: tf.Tensor[], weights: number[], implementation?: PolyImplementation): tf.Scalar {
+  if (xs.length !== weights.length) throw new ShapeError(`weightedSum: ${xs.length} tensors but ${weights.length} weights`, { tensor: 'xs' });
+  if (xs.length === 0) return tf.scalar(0);
+  const mode = implementation ?? getPolyImplementation();
+  checkMode(mode);
+  const backend = tf.getBackend();
+  if (
+    mode !== 'composite' &&
+    gradientDepth() <= 1 &&
+    tf.getKernel(WEIGHTED_SUM, backend) != null &&
+    tf.getKernel(WEIGHTED_SUM_GRAD, backend) != null &&
+    xs.every((x) => x.dtype === 'float32')
+  ) {
+    const inputs: tf.NamedTensorMap = {};
+    xs.forEach((x, l) => (inputs[`x${l}`] = x));
+    return tf.engine().runKernel(WEIGHTED_SUM, inputs, { weights: weights.slice(), shapes: xs.map((x) => x.shape.slice()) }) as tf.Scalar;
+  }
+  return tf.tidy(() => {
+    const terms = xs.map((x, l) => tf.mul(tf.sum(x), weights[l]));
+    return (terms.length === 1 ? terms[0] : tf.addN(terms)) as tf.Scalar;
+  });
 }

@@ -19,7 +19,7 @@ import { polyActivation } from '../activation';
 import { resolvePolyConfig, type PolyBasis, type PolyConfig, type PolyGuard } from '../config';
 import { refActivation, refLayerNorm, refPolyDenseSample, refPolynomial } from '../testing';
 import { polyDense } from '../poly-dense';
-import { denseJacobianFrobenius } from './ops';
+import { denseJacobianFrobenius, weightedSum } from './ops';
 
 export const BASES: readonly PolyBasis[] = ['monomial', 'chebyshev', 'legendre'];
 export const GUARDS: readonly PolyGuard[] = ['tanh', 'clip', 'none', 'layernorm'];
@@ -308,5 +308,28 @@ export function declareLargeTanhParity(tol: number, expectSaving: (basis: PolyBa
       }
       tf.dispose([x, W, b, a, ...w]);
     }
+  });
+}
+
+/** {@link weightedSum}: value and gradients (with an upstream gradient ≠ 1) equal the composite ops'. */
+export function declareWeightedSumParity(expectKernel: boolean): void {
+  it(`weightedSum (DREG's reduction): fused = composite, value and gradients${expectKernel ? ' (one kernel)' : ''}`, async () => {
+    const rng = new Rng(31);
+    const xs = [tf.tensor1d(Float32Array.from({ length: 7 }, () => rng.normal())), tf.tensor2d(Float32Array.from({ length: 6 }, () => rng.normal()), [2, 3])];
+    const w = [0.25, -1.5];
+    const run = async (impl: 'fused' | 'composite') => {
+      const v = await weightedSum(xs, w, impl).data();
+      const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.mul(weightedSum([a, b], w, impl), 3) as tf.Scalar)(xs);
+      const out = [v, ...(await Promise.all(g.map((t) => t.data())))];
+      tf.dispose(g);
+      return out;
+    };
+    const f = await run('fused');
+    const k = await run('composite');
+    for (let i = 0; i < 3; i++) expect(scaledError(f[i], k[i])).toBeLessThan(1e-6);
+    expect(Array.from(f[1])).toEqual(new Array(7).fill(Math.fround(0.75)));
+    const names = (await tf.profile(() => weightedSum(xs, w).dispose())).kernels.map((x) => x.name);
+    expect(names.includes('ChainzWeightedSum')).toBe(expectKernel);
+    tf.dispose(xs);
   });
 }
