@@ -2,7 +2,10 @@
 """PyTorch-on-CPU reference for `pnpm bench:perf` (optional; not a dependency).
 
 Times the same training steps as `chainz bench perf` with PyTorch on the CPU,
-one thread by default (the tfjs wasm backend runs one thread in Node):
+one thread by default (the tfjs wasm backend runs one thread in Node). Use
+Debian's interpreter (`/usr/bin/python3` if pyenv or a venv shadows it) and
+OpenBLAS as the system BLAS (`apt-get install -y libopenblas0-pthread`; with
+Debian's default reference BLAS every matmul is ~20x slower):
 
   relu          ReLU MLP, Adam step
   cr            ChainzRule MLP: cubic polynomial activation per unit, tanh guard
@@ -17,15 +20,33 @@ Median of --steps interleaved steps after --warmup rounds, shapes
 64-256-256-10 (batch 256) and 8-32-32-2 (batch 64). Prints a table and one
 JSON line. Install on Debian: apt-get install -y python3-torch.
 
-  python3 scripts/perf_torch.py [--threads 1] [--steps 30] [--warmup 5] [--repeats 3]
+  /usr/bin/python3 scripts/perf_torch.py [--threads 1] [--steps 30] [--warmup 5] [--repeats 3]
 """
 import argparse
 import json
 import math
+import os
 import statistics
+import sys
 import time
 
-import torch
+
+def _threads_from_argv(default=1):
+    for i, a in enumerate(sys.argv):
+        if a == "--threads" and i + 1 < len(sys.argv):
+            return sys.argv[i + 1]
+        if a.startswith("--threads="):
+            return a.split("=", 1)[1]
+    return str(default)
+
+
+# Debian's torch calls the system BLAS (update-alternatives: the reference BLAS is ~20x
+# slower than OpenBLAS, `apt-get install -y libopenblas0-pthread`); pin its threads too,
+# before torch loads it.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", _threads_from_argv())
+os.environ.setdefault("OMP_NUM_THREADS", _threads_from_argv())
+
+import torch  # noqa: E402
 
 SHAPES = [("mlp-64-256-256-10-b256", [64, 256, 256, 10], 256), ("pima-8-32-32-2-b64", [8, 32, 32, 2], 64)]
 LAMBDA_DREG = 10 ** -2.5
@@ -46,7 +67,7 @@ class Mlp:
         self.W = [glorot(dims[i], dims[i + 1], gen).requires_grad_() for i in range(len(dims) - 1)]
         self.b = [torch.zeros(dims[i + 1], requires_grad=True) for i in range(len(dims) - 1)]
         # cubic near identity (a0 + a1 u + a2 u^2 + a3 u^3 of u = tanh(z/s)); the values do not change the cost
-        self.a = [torch.tensor([[0.0, SCALE, 0.3, 0.1]] * dims[i + 1], requires_grad=True) for i in range(1, len(dims) - 1)] if activation == "poly" else []
+        self.a = [torch.tensor([[0.0, SCALE, 0.3, 0.1]] * dims[l + 1], requires_grad=True) for l in range(len(dims) - 2)] if activation == "poly" else []
 
     def params(self):
         return self.W + self.b + self.a
@@ -131,7 +152,8 @@ def main():
     o = ap.parse_args()
     torch.set_num_threads(o.threads)
     torch.manual_seed(0)
-    report = {"torch": torch.__version__, "threads": o.threads, "protocol": {"steps": o.steps, "warmup": o.warmup, "repeats": o.repeats}, "shapes": []}
+    blas = next((line.strip() for line in torch.__config__.show().splitlines() if "BLAS_INFO" in line), "")
+    report = {"torch": torch.__version__, "threads": o.threads, "blas": blas, "protocol": {"steps": o.steps, "warmup": o.warmup, "repeats": o.repeats}, "shapes": []}
     for sname, dims, batch in SHAPES:
         gen = torch.Generator().manual_seed(7)
         x = torch.randn(batch, dims[0], generator=gen)
