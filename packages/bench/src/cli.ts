@@ -74,6 +74,7 @@ async function main(argv: string[]): Promise<void> {
     .option('--steps <n>', 'timed interleaved rounds per block', int('--steps'), 30)
     .option('--warmup <n>', 'untimed rounds first', int('--warmup'), 5)
     .option('--repeats <n>', 'blocks (the ratio range is over blocks)', int('--repeats'), 3)
+    .option('--chunk-ms <ms>', 'target length of one sample (consecutive steps of one variant)', int('--chunk-ms'), 25)
     .option('--shapes <list>', 'comma-separated subset of: mlp, pima')
     .option('--variants <list>', 'comma-separated subset of the variants (default all)')
     .option('--no-progress', 'no progress lines on stderr')
@@ -88,6 +89,7 @@ async function main(argv: string[]): Promise<void> {
         steps: o.steps,
         warmup: o.warmup,
         repeats: o.repeats,
+        chunkMs: o.chunkMs,
         shapes,
         variants: o.variants ? String(o.variants).split(',').map((s: string) => s.trim()).filter(Boolean) : undefined,
         backend: be.name,

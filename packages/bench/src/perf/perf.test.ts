@@ -6,13 +6,14 @@ import { PERF_RATIOS, renderPerfTables, runPerfBench } from './perf';
 describe('chainz bench perf (tiny shape, cpu)', () => {
   it('times every variant, forms the ratios, reports memory and targets, leaks nothing', async () => {
     const before = tf.memory().numTensors;
-    const report = await runPerfBench({ steps: 2, warmup: 1, repeats: 2, shapes: [{ name: 'tiny', dims: [4, 6, 6, 3], batch: 5 }], backend: tf.getBackend() });
+    const report = await runPerfBench({ steps: 2, warmup: 1, repeats: 2, chunkMs: 0, shapes: [{ name: 'tiny', dims: [4, 6, 6, 3], batch: 5 }], backend: tf.getBackend() });
     expect(tf.memory().numTensors).toBe(before);
     expect(report.fusedKernels).toBe(true);
     const [s] = report.shapes;
     expect(s.variants.map((v) => v.name)).toEqual(['relu', 'cr', 'cr+dreg', 'cr-composite', 'cr+dreg-composite', 'relu-matmul', 'softplus', 'softplus+igpen', 'softplus+projection', 'cr+igpen']);
     for (const v of s.variants) {
       expect(v.samples).toBe(4);
+      expect(v.stepsPerSample).toBe(1);
       expect(v.medianMs).toBeGreaterThan(0);
       expect(v.p25Ms).toBeLessThanOrEqual(v.p75Ms);
       expect(s.memory[v.name].stepBytes).toBeGreaterThan(0);
@@ -27,6 +28,12 @@ describe('chainz bench perf (tiny shape, cpu)', () => {
     expect(text).toContain('## tiny: widths 4→6→6→3, batch 5');
     expect(text).toMatch(/\| dregOverhead +\| [0-9.]+ +\|/);
     expect(JSON.parse(JSON.stringify(report)).shapes[0].shape.name).toBe('tiny');
+  });
+
+  it('a sample averages k consecutive steps so that it lasts about chunkMs (k ≤ 100)', async () => {
+    const report = await runPerfBench({ steps: 1, warmup: 3, repeats: 1, chunkMs: 10_000, variants: ['relu', 'cr'], shapes: [{ name: 'tiny', dims: [3, 4, 2], batch: 4 }], backend: tf.getBackend() });
+    for (const v of report.shapes[0].variants) expect(v.stepsPerSample).toBe(100);
+    expect(report.protocol.chunkMs).toBe(10_000);
   });
 
   it('rejects bad counts and unknown variants', async () => {

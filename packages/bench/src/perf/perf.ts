@@ -10,10 +10,15 @@ import { makeBatch, mlpVariant, plainVariant, type PerfBatch, type PerfShape, ty
  * alternatives, measured side by side in one process on one backend.
  *
  * Method: all variants of a shape are built once; after `warmup` rounds, each
- * round runs one step of every variant (ABAB…, the order rotated every round so
- * no variant always follows the same one), timing each step alone. A run has
+ * round takes one sample of every variant (ABAB…, the order rotated every round
+ * so no variant always follows the same one). A sample is the mean time of
+ * k_v consecutive steps of variant v, with k_v chosen from the warm-up so that
+ * a sample lasts about `chunkMs` (k = 1 for steps longer than that): on a
+ * shared machine a 2 ms step either fits in the process's time slice or waits
+ * for the next one, which makes single-step times bimodal; samples of several
+ * slices see the same average contention in every variant. A run has
  * `repeats` blocks of `steps` rounds; per block we take each variant's median
- * step time and form the ratios; the table shows the ratio of all samples'
+ * sample and form the ratios; the table shows the ratio of all samples'
  * medians and, beside it, the lowest and highest block ratio. wasm and cpu run
  * synchronously, so a step's wall time is its cost; on webgpu the loss is read
  * back after every step (which waits for the queue).
@@ -51,6 +56,8 @@ export interface PerfOptions {
   steps?: number;
   /** Untimed rounds first (default 5). */
   warmup?: number;
+  /** Target duration of one sample in ms (consecutive steps of one variant; default 25). */
+  chunkMs?: number;
   /** Blocks (default 3): the ratio range is over blocks. */
   repeats?: number;
   /** Shapes (default {@link PERF_SHAPES}). */
@@ -72,6 +79,8 @@ export interface VariantTiming {
   p25Ms: number;
   p75Ms: number;
   samples: number;
+  /** Steps per sample. */
+  stepsPerSample: number;
 }
 
 /** Result for one shape. */
@@ -92,7 +101,7 @@ export interface ShapeResult {
 export interface PerfReport {
   backend: string;
   fusedKernels: boolean;
-  protocol: { steps: number; warmup: number; repeats: number };
+  protocol: { steps: number; warmup: number; repeats: number; chunkMs: number };
   shapes: ShapeResult[];
   environment: EnvironmentInfo;
   wallSeconds: number;
@@ -146,7 +155,7 @@ function ratiosOf(med: Map<string, number>): Record<string, number> {
   return out;
 }
 
-async function measureShape(shape: PerfShape, o: Required<Pick<PerfOptions, 'steps' | 'warmup' | 'repeats'>> & PerfOptions): Promise<ShapeResult> {
+async function measureShape(shape: PerfShape, o: Required<Pick<PerfOptions, 'steps' | 'warmup' | 'repeats' | 'chunkMs'>> & PerfOptions): Promise<ShapeResult> {
   const log = o.log ?? (() => {});
   const batch = makeBatch(shape, 7);
   const variants = buildVariants(shape, batch, o.variants);
@@ -154,7 +163,19 @@ async function measureShape(shape: PerfShape, o: Required<Pick<PerfOptions, 'ste
   try {
     const samples = new Map<string, number[]>(variants.map((v) => [v.name, []]));
     const blockRatios: Array<Record<string, number>> = [];
-    for (let w = 0; w < o.warmup; w++) for (const v of variants) await runStep(v, sync);
+    const warm = new Map<string, number[]>(variants.map((v) => [v.name, []]));
+    for (let w = 0; w < o.warmup; w++) {
+      for (const v of variants) {
+        const t0 = performance.now();
+        await runStep(v, sync);
+        warm.get(v.name)!.push(performance.now() - t0);
+      }
+    }
+    // steps per sample: about chunkMs per sample (1 when the warm-up gives no estimate)
+    const per = new Map(variants.map((v) => {
+      const t = warm.get(v.name)!.length > 1 ? median(warm.get(v.name)!.slice(1)) : NaN;
+      return [v.name, Number.isFinite(t) && t > 0 ? Math.max(1, Math.min(100, Math.round(o.chunkMs / t))) : 1];
+    }));
     // memory: one profiled step per variant (working memory above what is held before the step)
     const memory: ShapeResult['memory'] = {};
     for (const v of variants) {
@@ -172,9 +193,10 @@ async function measureShape(shape: PerfShape, o: Required<Pick<PerfOptions, 'ste
         const k = (r * o.steps + s) % variants.length;
         const order = [...variants.slice(k), ...variants.slice(0, k)];
         for (const v of order) {
+          const k = per.get(v.name)!;
           const t0 = performance.now();
-          await runStep(v, sync);
-          const dt = performance.now() - t0;
+          for (let q = 0; q < k; q++) await runStep(v, sync);
+          const dt = (performance.now() - t0) / k;
           block.get(v.name)!.push(dt);
           samples.get(v.name)!.push(dt);
         }
@@ -187,7 +209,7 @@ async function measureShape(shape: PerfShape, o: Required<Pick<PerfOptions, 'ste
     if (leaked !== 0) throw new Error(`perf: ${leaked} tensors leaked over ${o.repeats * o.steps} rounds of ${shape.name}`);
     const timings: VariantTiming[] = variants.map((v) => {
       const xs = [...samples.get(v.name)!].sort((a, b) => a - b);
-      return { name: v.name, description: v.description, medianMs: quantile(xs, 0.5), p25Ms: quantile(xs, 0.25), p75Ms: quantile(xs, 0.75), samples: xs.length };
+      return { name: v.name, description: v.description, medianMs: quantile(xs, 0.5), p25Ms: quantile(xs, 0.25), p75Ms: quantile(xs, 0.75), samples: xs.length, stepsPerSample: per.get(v.name)! };
     });
     const ratios = ratiosOf(new Map(timings.map((t) => [t.name, t.medianMs])));
     const ratioRanges: Record<string, [number, number]> = {};
@@ -215,6 +237,8 @@ export async function runPerfBench(opts: PerfOptions): Promise<PerfReport> {
   const steps = opts.steps ?? 30;
   const warmup = opts.warmup ?? 5;
   const repeats = opts.repeats ?? 3;
+  const chunkMs = opts.chunkMs ?? 25;
+  if (!Number.isFinite(chunkMs) || chunkMs < 0) throw new ConfigError(`must be a number ≥ 0, got ${chunkMs}`, { option: '--chunk-ms' });
   for (const [k, v, min] of [
     ['--steps', steps, 1],
     ['--warmup', warmup, 0],
@@ -224,11 +248,11 @@ export async function runPerfBench(opts: PerfOptions): Promise<PerfReport> {
   }
   const t0 = performance.now();
   const shapes: ShapeResult[] = [];
-  for (const shape of opts.shapes ?? PERF_SHAPES) shapes.push(await measureShape(shape, { ...opts, steps, warmup, repeats }));
+  for (const shape of opts.shapes ?? PERF_SHAPES) shapes.push(await measureShape(shape, { ...opts, steps, warmup, repeats, chunkMs }));
   const environment = collectEnvironment(opts.backend, opts.backendNotes);
   const wallSeconds = (performance.now() - t0) / 1000;
   environment.wallSeconds = wallSeconds;
-  return { backend: opts.backend, fusedKernels: hasFusedKernels(), protocol: { steps, warmup, repeats }, shapes, environment, wallSeconds };
+  return { backend: opts.backend, fusedKernels: hasFusedKernels(), protocol: { steps, warmup, repeats, chunkMs }, shapes, environment, wallSeconds };
 }
 
 const fmt = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '—');
@@ -236,14 +260,14 @@ const fmt = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '—');
 /** The human-readable tables (one step-time table and one ratio table per shape). */
 export function renderPerfTables(report: PerfReport): string {
   const parts: string[] = [
-    `chainz bench perf — backend ${report.backend} (fused kernels: ${report.fusedKernels ? 'yes' : 'no'}), median of ${report.protocol.steps}×${report.protocol.repeats} interleaved steps after ${report.protocol.warmup} warm-up rounds`,
+    `chainz bench perf — backend ${report.backend} (fused kernels: ${report.fusedKernels ? 'yes' : 'no'}), median of ${report.protocol.steps}×${report.protocol.repeats} interleaved samples (each the mean of k consecutive steps, ≈ ${report.protocol.chunkMs} ms) after ${report.protocol.warmup} warm-up rounds`,
   ];
   for (const s of report.shapes) {
     parts.push('', `## ${s.shape.name}: widths ${s.shape.dims.join('→')}, batch ${s.shape.batch}`, '');
     parts.push(
       markdownTable([
-        ['variant', 'median ms', 'p25–p75 ms', 'step memory MB', 'what'],
-        ...s.variants.map((v) => [v.name, fmt(v.medianMs), `${fmt(v.p25Ms)}–${fmt(v.p75Ms)}`, fmt((s.memory[v.name]?.stepBytes ?? NaN) / 2 ** 20), v.description]),
+        ['variant', 'median ms/step', 'p25–p75 ms', 'k', 'step memory MB', 'what'],
+        ...s.variants.map((v) => [v.name, fmt(v.medianMs), `${fmt(v.p25Ms)}–${fmt(v.p75Ms)}`, String(v.stepsPerSample), fmt((s.memory[v.name]?.stepBytes ?? NaN) / 2 ** 20), v.description]),
       ]),
     );
     parts.push('');
