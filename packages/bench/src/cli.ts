@@ -74,7 +74,8 @@ async function main(argv: string[]): Promise<void> {
     .option('--steps <n>', 'timed interleaved rounds per block', int('--steps'), 30)
     .option('--warmup <n>', 'untimed rounds first', int('--warmup'), 5)
     .option('--repeats <n>', 'blocks (the ratio range is over blocks)', int('--repeats'), 3)
-    .option('--chunk-ms <ms>', 'target length of one sample (consecutive steps of one variant)', int('--chunk-ms'), 25)
+    .option('--chunk-ms <ms>', 'average k consecutive steps per sample, k ≈ ms / step time (default 0: one step)', int('--chunk-ms'), 0)
+    .addOption(new Option('--clock <clock>', 'time to report: cpu (process CPU time), wall, auto (cpu on wasm/cpu, else wall)').choices(['auto', 'cpu', 'wall']).default('auto'))
     .option('--shapes <list>', 'comma-separated subset of: mlp, pima')
     .option('--variants <list>', 'comma-separated subset of the variants (default all)')
     .option('--no-progress', 'no progress lines on stderr')
@@ -90,6 +91,7 @@ async function main(argv: string[]): Promise<void> {
         warmup: o.warmup,
         repeats: o.repeats,
         chunkMs: o.chunkMs,
+        clock: o.clock,
         shapes,
         variants: o.variants ? String(o.variants).split(',').map((s: string) => s.trim()).filter(Boolean) : undefined,
         backend: be.name,

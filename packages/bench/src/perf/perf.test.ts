@@ -16,9 +16,12 @@ describe('chainz bench perf (tiny shape, cpu)', () => {
       expect(v.stepsPerSample).toBe(1);
       expect(v.medianMs).toBeGreaterThan(0);
       expect(v.p25Ms).toBeLessThanOrEqual(v.p75Ms);
+      expect(v.otherClockMedianMs).toBeGreaterThan(0);
       expect(s.memory[v.name].stepBytes).toBeGreaterThan(0);
     }
     expect(Object.keys(s.ratios).sort()).toEqual(Object.keys(PERF_RATIOS).sort());
+    expect(s.clock).toBe('cpu'); // auto on the cpu backend
+    expect(Object.keys(s.otherClockRatios).sort()).toEqual(Object.keys(PERF_RATIOS).sort());
     const med = Object.fromEntries(s.variants.map((v) => [v.name, v.medianMs]));
     expect(s.ratios.polyVsRelu).toBeCloseTo(med.cr / med.relu, 10);
     expect(s.ratios.igpenVsDreg).toBeCloseTo(med['softplus+igpen'] / med['cr+dreg'], 10);
@@ -31,9 +34,10 @@ describe('chainz bench perf (tiny shape, cpu)', () => {
   });
 
   it('a sample averages k consecutive steps so that it lasts about chunkMs (k ≤ 100)', async () => {
-    const report = await runPerfBench({ steps: 1, warmup: 3, repeats: 1, chunkMs: 10_000, variants: ['relu', 'cr'], shapes: [{ name: 'tiny', dims: [3, 4, 2], batch: 4 }], backend: tf.getBackend() });
+    const report = await runPerfBench({ steps: 1, warmup: 3, repeats: 1, chunkMs: 10_000, clock: 'wall', variants: ['relu', 'cr'], shapes: [{ name: 'tiny', dims: [3, 4, 2], batch: 4 }], backend: tf.getBackend() });
     for (const v of report.shapes[0].variants) expect(v.stepsPerSample).toBe(100);
-    expect(report.protocol.chunkMs).toBe(10_000);
+    expect(report.protocol).toMatchObject({ chunkMs: 10_000, clock: 'wall' });
+    expect(report.shapes[0].clock).toBe('wall');
   });
 
   it('rejects bad counts and unknown variants', async () => {

@@ -11,12 +11,13 @@ import { makeBatch, mlpVariant, plainVariant, type PerfBatch, type PerfShape, ty
  *
  * Method: all variants of a shape are built once; after `warmup` rounds, each
  * round takes one sample of every variant (ABAB…, the order rotated every round
- * so no variant always follows the same one). A sample is the mean time of
- * k_v consecutive steps of variant v, with k_v chosen from the warm-up so that
- * a sample lasts about `chunkMs` (k = 1 for steps longer than that): on a
- * shared machine a 2 ms step either fits in the process's time slice or waits
- * for the next one, which makes single-step times bimodal; samples of several
- * slices see the same average contention in every variant. A run has
+ * so no variant always follows the same one); a sample is one step (or the
+ * mean of k consecutive steps with `chunkMs`). Each sample is timed on two
+ * clocks: wall time and the process's CPU time (user + system). On the cpu and
+ * wasm backends tfjs runs synchronously on the main thread, so CPU time is the
+ * step's cost without the time the process waited for a core — on a shared
+ * machine a 2 ms step either fits in a time slice or waits for the next, which
+ * makes wall times bimodal — and it is the primary clock there (`clock`). A run has
  * `repeats` blocks of `steps` rounds; per block we take each variant's median
  * sample and form the ratios; the table shows the ratio of all samples'
  * medians and, beside it, the lowest and highest block ratio. wasm and cpu run
@@ -56,8 +57,10 @@ export interface PerfOptions {
   steps?: number;
   /** Untimed rounds first (default 5). */
   warmup?: number;
-  /** Target duration of one sample in ms (consecutive steps of one variant; default 25). */
+  /** Target duration of one sample in ms: k consecutive steps of one variant, the same k for every variant of a shape (default 0: one step per sample). */
   chunkMs?: number;
+  /** What is timed: `cpu` (process CPU time: not counting the time the process waits for a core on a shared machine), `wall`, or `auto` (default: cpu on the cpu/wasm backends, which run synchronously on the main thread; wall otherwise). */
+  clock?: PerfClock;
   /** Blocks (default 3): the ratio range is over blocks. */
   repeats?: number;
   /** Shapes (default {@link PERF_SHAPES}). */
@@ -71,6 +74,9 @@ export interface PerfOptions {
   log?: (line: string) => void;
 }
 
+/** Clock of the timings (see {@link PerfOptions.clock}). */
+export type PerfClock = 'auto' | 'wall' | 'cpu';
+
 /** Step times of one variant. */
 export interface VariantTiming {
   name: string;
@@ -78,6 +84,8 @@ export interface VariantTiming {
   medianMs: number;
   p25Ms: number;
   p75Ms: number;
+  /** Median on the other clock (wall when the primary is cpu, and vice versa). */
+  otherClockMedianMs: number;
   samples: number;
   /** Steps per sample. */
   stepsPerSample: number;
@@ -86,11 +94,15 @@ export interface VariantTiming {
 /** Result for one shape. */
 export interface ShapeResult {
   shape: PerfShape;
+  /** Clock of `variants[].medianMs`, `ratios`, `ratioRanges`, `targets`. */
+  clock: 'wall' | 'cpu';
   variants: VariantTiming[];
   /** Ratio of medians over all samples. */
   ratios: Record<string, number>;
   /** [lowest, highest] ratio over the blocks. */
   ratioRanges: Record<string, [number, number]>;
+  /** The ratios on the other clock (for comparison). */
+  otherClockRatios: Record<string, number>;
   /** Peak `tf.memory().numBytes` during one step, minus the bytes held before it (working memory), and the absolute peak. */
   memory: Record<string, { stepBytes: number; peakBytes: number }>;
   /** Whether each target was met (by the ratio of medians). */
@@ -101,7 +113,7 @@ export interface ShapeResult {
 export interface PerfReport {
   backend: string;
   fusedKernels: boolean;
-  protocol: { steps: number; warmup: number; repeats: number; chunkMs: number };
+  protocol: { steps: number; warmup: number; repeats: number; chunkMs: number; clock: 'wall' | 'cpu' };
   shapes: ShapeResult[];
   environment: EnvironmentInfo;
   wallSeconds: number;
@@ -155,27 +167,37 @@ function ratiosOf(med: Map<string, number>): Record<string, number> {
   return out;
 }
 
-async function measureShape(shape: PerfShape, o: Required<Pick<PerfOptions, 'steps' | 'warmup' | 'repeats' | 'chunkMs'>> & PerfOptions): Promise<ShapeResult> {
+/** Milliseconds of CPU time (user + system, all threads) used by this process so far. */
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+/** The primary clock for a backend (`auto`: CPU time on the synchronous cpu/wasm backends, wall time otherwise). */
+export function resolveClock(clock: PerfClock, backend: string): 'wall' | 'cpu' {
+  if (clock !== 'auto') return clock;
+  return backend === 'wasm' || backend === 'cpu' ? 'cpu' : 'wall';
+}
+
+async function measureShape(shape: PerfShape, o: Required<Pick<PerfOptions, 'steps' | 'warmup' | 'repeats' | 'chunkMs'>> & PerfOptions & { primary: 'wall' | 'cpu' }): Promise<ShapeResult> {
   const log = o.log ?? (() => {});
   const batch = makeBatch(shape, 7);
   const variants = buildVariants(shape, batch, o.variants);
   const sync = !['wasm', 'cpu'].includes(tf.getBackend());
   try {
-    const samples = new Map<string, number[]>(variants.map((v) => [v.name, []]));
+    const samples = { wall: new Map<string, number[]>(variants.map((v) => [v.name, []])), cpu: new Map<string, number[]>(variants.map((v) => [v.name, []])) };
     const blockRatios: Array<Record<string, number>> = [];
-    const warm = new Map<string, number[]>(variants.map((v) => [v.name, []]));
+    const warm: number[] = [];
     for (let w = 0; w < o.warmup; w++) {
       for (const v of variants) {
         const t0 = performance.now();
         await runStep(v, sync);
-        warm.get(v.name)!.push(performance.now() - t0);
+        if (w > 0) warm.push(performance.now() - t0);
       }
     }
-    // steps per sample: about chunkMs per sample (1 when the warm-up gives no estimate)
-    const per = new Map(variants.map((v) => {
-      const t = warm.get(v.name)!.length > 1 ? median(warm.get(v.name)!.slice(1)) : NaN;
-      return [v.name, Number.isFinite(t) && t > 0 ? Math.max(1, Math.min(100, Math.round(o.chunkMs / t))) : 1];
-    }));
+    // steps per sample (the same for every variant): about chunkMs for a typical step; 1 by default
+    const typical = warm.length > 0 ? median(warm) : NaN;
+    const k = o.chunkMs > 0 && Number.isFinite(typical) && typical > 0 ? Math.max(1, Math.min(100, Math.round(o.chunkMs / typical))) : 1;
     // memory: one profiled step per variant (working memory above what is held before the step)
     const memory: ShapeResult['memory'] = {};
     for (const v of variants) {
@@ -190,28 +212,36 @@ async function measureShape(shape: PerfShape, o: Required<Pick<PerfOptions, 'ste
     for (let r = 0; r < o.repeats; r++) {
       const block = new Map<string, number[]>(variants.map((v) => [v.name, []]));
       for (let s = 0; s < o.steps; s++) {
-        const k = (r * o.steps + s) % variants.length;
-        const order = [...variants.slice(k), ...variants.slice(0, k)];
+        const rot = (r * o.steps + s) % variants.length;
+        const order = [...variants.slice(rot), ...variants.slice(0, rot)];
         for (const v of order) {
-          const k = per.get(v.name)!;
+          const c0 = cpuMs();
           const t0 = performance.now();
           for (let q = 0; q < k; q++) await runStep(v, sync);
-          const dt = (performance.now() - t0) / k;
-          block.get(v.name)!.push(dt);
-          samples.get(v.name)!.push(dt);
+          const wall = (performance.now() - t0) / k;
+          const cpu = (cpuMs() - c0) / k;
+          samples.wall.get(v.name)!.push(wall);
+          samples.cpu.get(v.name)!.push(cpu);
+          block.get(v.name)!.push(o.primary === 'cpu' ? cpu : wall);
         }
       }
       const med = new Map([...block].map(([n, xs]) => [n, median(xs)]));
       blockRatios.push(ratiosOf(med));
-      log(`[perf] ${shape.name} block ${r + 1}/${o.repeats}: ${[...med].map(([n, m]) => `${n} ${m.toFixed(2)} ms`).join(', ')}`);
+      log(`[perf] ${shape.name} block ${r + 1}/${o.repeats} (${o.primary} time): ${[...med].map(([n, m]) => `${n} ${m.toFixed(2)} ms`).join(', ')}`);
     }
     const leaked = tf.memory().numTensors - tensorsBefore;
     if (leaked !== 0) throw new Error(`perf: ${leaked} tensors leaked over ${o.repeats * o.steps} rounds of ${shape.name}`);
+    const stats = (xs0: number[]) => {
+      const xs = [...xs0].sort((a, b) => a - b);
+      return { medianMs: quantile(xs, 0.5), p25Ms: quantile(xs, 0.25), p75Ms: quantile(xs, 0.75) };
+    };
     const timings: VariantTiming[] = variants.map((v) => {
-      const xs = [...samples.get(v.name)!].sort((a, b) => a - b);
-      return { name: v.name, description: v.description, medianMs: quantile(xs, 0.5), p25Ms: quantile(xs, 0.25), p75Ms: quantile(xs, 0.75), samples: xs.length, stepsPerSample: per.get(v.name)! };
+      const main = stats(samples[o.primary].get(v.name)!);
+      const other = o.primary === 'cpu' ? 'wall' : 'cpu';
+      return { name: v.name, description: v.description, ...main, otherClockMedianMs: stats(samples[other].get(v.name)!).medianMs, samples: samples.wall.get(v.name)!.length, stepsPerSample: k };
     });
     const ratios = ratiosOf(new Map(timings.map((t) => [t.name, t.medianMs])));
+    const otherRatios = ratiosOf(new Map(timings.map((t) => [t.name, t.otherClockMedianMs])));
     const ratioRanges: Record<string, [number, number]> = {};
     for (const name of Object.keys(ratios)) {
       const vals = blockRatios.map((b) => b[name]).filter((x) => x !== undefined);
@@ -221,7 +251,7 @@ async function measureShape(shape: PerfShape, o: Required<Pick<PerfOptions, 'ste
     for (const [name, t] of Object.entries(PERF_TARGETS)) {
       if (ratios[name] !== undefined) targets[name] = t.op === '<=' ? ratios[name] <= t.value : ratios[name] >= t.value;
     }
-    return { shape, variants: timings, ratios, ratioRanges, memory, targets };
+    return { shape, clock: o.primary, variants: timings, ratios, ratioRanges, otherClockRatios: otherRatios, memory, targets };
   } finally {
     for (const v of variants) v.dispose();
     tf.dispose([batch.x, batch.y]);
@@ -237,7 +267,9 @@ export async function runPerfBench(opts: PerfOptions): Promise<PerfReport> {
   const steps = opts.steps ?? 30;
   const warmup = opts.warmup ?? 5;
   const repeats = opts.repeats ?? 3;
-  const chunkMs = opts.chunkMs ?? 25;
+  const chunkMs = opts.chunkMs ?? 0;
+  const clock = resolveClock(opts.clock ?? 'auto', opts.backend);
+  if (!['auto', 'wall', 'cpu'].includes(opts.clock ?? 'auto')) throw new ConfigError(`must be auto, wall or cpu, got ${opts.clock}`, { option: '--clock' });
   if (!Number.isFinite(chunkMs) || chunkMs < 0) throw new ConfigError(`must be a number ≥ 0, got ${chunkMs}`, { option: '--chunk-ms' });
   for (const [k, v, min] of [
     ['--steps', steps, 1],
@@ -248,11 +280,11 @@ export async function runPerfBench(opts: PerfOptions): Promise<PerfReport> {
   }
   const t0 = performance.now();
   const shapes: ShapeResult[] = [];
-  for (const shape of opts.shapes ?? PERF_SHAPES) shapes.push(await measureShape(shape, { ...opts, steps, warmup, repeats, chunkMs }));
+  for (const shape of opts.shapes ?? PERF_SHAPES) shapes.push(await measureShape(shape, { ...opts, steps, warmup, repeats, chunkMs, primary: clock }));
   const environment = collectEnvironment(opts.backend, opts.backendNotes);
   const wallSeconds = (performance.now() - t0) / 1000;
   environment.wallSeconds = wallSeconds;
-  return { backend: opts.backend, fusedKernels: hasFusedKernels(), protocol: { steps, warmup, repeats, chunkMs }, shapes, environment, wallSeconds };
+  return { backend: opts.backend, fusedKernels: hasFusedKernels(), protocol: { steps, warmup, repeats, chunkMs, clock }, shapes, environment, wallSeconds };
 }
 
 const fmt = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '—');
@@ -260,24 +292,24 @@ const fmt = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '—');
 /** The human-readable tables (one step-time table and one ratio table per shape). */
 export function renderPerfTables(report: PerfReport): string {
   const parts: string[] = [
-    `chainz bench perf — backend ${report.backend} (fused kernels: ${report.fusedKernels ? 'yes' : 'no'}), median of ${report.protocol.steps}×${report.protocol.repeats} interleaved samples (each the mean of k consecutive steps, ≈ ${report.protocol.chunkMs} ms) after ${report.protocol.warmup} warm-up rounds`,
+    `chainz bench perf — backend ${report.backend} (fused kernels: ${report.fusedKernels ? 'yes' : 'no'}), ${report.protocol.clock === 'cpu' ? 'process CPU time' : 'wall time'} per step, median of ${report.protocol.steps}×${report.protocol.repeats} interleaved samples after ${report.protocol.warmup} warm-up rounds`,
   ];
   for (const s of report.shapes) {
     parts.push('', `## ${s.shape.name}: widths ${s.shape.dims.join('→')}, batch ${s.shape.batch}`, '');
     parts.push(
       markdownTable([
-        ['variant', 'median ms/step', 'p25–p75 ms', 'k', 'step memory MB', 'what'],
-        ...s.variants.map((v) => [v.name, fmt(v.medianMs), `${fmt(v.p25Ms)}–${fmt(v.p75Ms)}`, String(v.stepsPerSample), fmt((s.memory[v.name]?.stepBytes ?? NaN) / 2 ** 20), v.description]),
+        ['variant', `median ms (${s.clock})`, 'p25–p75 ms', `median ms (${s.clock === 'cpu' ? 'wall' : 'cpu'})`, 'step memory MB', 'what'],
+        ...s.variants.map((v) => [v.name, fmt(v.medianMs), `${fmt(v.p25Ms)}–${fmt(v.p75Ms)}`, fmt(v.otherClockMedianMs), fmt((s.memory[v.name]?.stepBytes ?? NaN) / 2 ** 20), v.description]),
       ]),
     );
     parts.push('');
     parts.push(
       markdownTable([
-        ['ratio', 'value', 'range over blocks', 'target', ''],
+        ['ratio', `value (${s.clock})`, 'range over blocks', `value (${s.clock === 'cpu' ? 'wall' : 'cpu'})`, 'target', ''],
         ...Object.entries(s.ratios).map(([name, r]) => {
           const t = PERF_TARGETS[name];
           const [a, b] = PERF_RATIOS[name];
-          return [name, fmt(r), `${fmt(s.ratioRanges[name][0])}–${fmt(s.ratioRanges[name][1])}`, t ? `${t.op} ${t.value}: ${s.targets[name] ? 'met' : 'missed'}` : '', `${a} / ${b}`];
+          return [name, fmt(r), `${fmt(s.ratioRanges[name][0])}–${fmt(s.ratioRanges[name][1])}`, fmt(s.otherClockRatios[name]), t ? `${t.op} ${t.value}: ${s.targets[name] ? 'met' : 'missed'}` : '', `${a} / ${b}`];
         }),
       ]),
     );
