@@ -17,8 +17,10 @@ Debian's default reference BLAS every matmul is ~20x slower):
   softplus+projection   + random-projection Jacobian estimate (1 projection per sample)
 
 Median of --steps interleaved steps after --warmup rounds, shapes
-64-256-256-10 (batch 256) and 8-32-32-2 (batch 64). Prints a table and one
-JSON line. Install on Debian: apt-get install -y python3-torch.
+64-256-256-10 (batch 256) and 8-32-32-2 (batch 64), timed as process CPU time
+(time.process_time: not counting the time the process waits for a core on a
+shared machine; one thread, so it is the step's cost) and as wall time. Prints
+a table and one JSON line. Install on Debian: apt-get install -y python3-torch.
 
   /usr/bin/python3 scripts/perf_torch.py [--threads 1] [--steps 30] [--warmup 5] [--repeats 3]
 """
@@ -163,32 +165,37 @@ def main():
             for v in VARIANTS:
                 steps[v]()
         samples = {v: [] for v in VARIANTS}
+        walls = {v: [] for v in VARIANTS}
         blocks = []
         for r in range(o.repeats):
             block = {v: [] for v in VARIANTS}
             for s in range(o.steps):
                 k = (r * o.steps + s) % len(VARIANTS)
                 for v in VARIANTS[k:] + VARIANTS[:k]:
+                    c0 = time.process_time()
                     t0 = time.perf_counter()
                     steps[v]()
-                    dt = (time.perf_counter() - t0) * 1000
+                    dt = (time.process_time() - c0) * 1000
+                    walls[v].append((time.perf_counter() - t0) * 1000)
                     block[v].append(dt)
                     samples[v].append(dt)
             med = {v: statistics.median(block[v]) for v in VARIANTS}
             blocks.append({k: med[a] / med[b] for k, (a, b) in RATIOS.items()})
         med = {v: statistics.median(samples[v]) for v in VARIANTS}
+        wall = {v: statistics.median(walls[v]) for v in VARIANTS}
         ratios = {k: med[a] / med[b] for k, (a, b) in RATIOS.items()}
+        wall_ratios = {k: wall[a] / wall[b] for k, (a, b) in RATIOS.items()}
         ranges = {k: [min(b[k] for b in blocks), max(b[k] for b in blocks)] for k in RATIOS}
         print(f"\n## {sname} (torch {torch.__version__}, {o.threads} thread(s))\n")
-        print("| variant | median ms |")
-        print("| --- | --- |")
-        for v in VARIANTS:
-            print(f"| {v} | {med[v]:.2f} |")
-        print("\n| ratio | value | range over blocks |")
+        print("| variant | median ms (cpu) | median ms (wall) |")
         print("| --- | --- | --- |")
+        for v in VARIANTS:
+            print(f"| {v} | {med[v]:.2f} | {wall[v]:.2f} |")
+        print("\n| ratio | value (cpu) | range over blocks | value (wall) |")
+        print("| --- | --- | --- | --- |")
         for k in RATIOS:
-            print(f"| {k} | {ratios[k]:.2f} | {ranges[k][0]:.2f}–{ranges[k][1]:.2f} |")
-        report["shapes"].append({"name": sname, "dims": dims, "batch": batch, "medianMs": med, "ratios": ratios, "ratioRanges": ranges})
+            print(f"| {k} | {ratios[k]:.2f} | {ranges[k][0]:.2f}–{ranges[k][1]:.2f} | {wall_ratios[k]:.2f} |")
+        report["shapes"].append({"name": sname, "dims": dims, "batch": batch, "clock": "cpu", "medianMs": med, "wallMedianMs": wall, "ratios": ratios, "ratioRanges": ranges, "wallRatios": wall_ratios})
     print()
     print(json.dumps(report))
 
