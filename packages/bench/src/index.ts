@@ -12,3 +12,6 @@ export { createProgress, type Progress, type ProgressMode } from './progress';
 export { collectEnvironment, type EnvironmentInfo } from './env';
 export { writeFileAtomically, writeJsonAtomically } from './io';
 export { renderVegaLiteSvg, writeVegaLiteSvg } from './plots';
+export { trainMlpAsync, predictAsync } from './models/mlp-async';
+export { runPerfBench, renderPerfTables, resolveClock, PERF_SHAPES, PERF_RATIOS, PERF_TARGETS, type PerfOptions, type PerfReport, type PerfClock, type ShapeResult, type VariantTiming } from './perf/perf';
+export { mlpVariant, plainVariant, makeBatch, type PerfShape, type PerfVariant, type PerfBatch } from './perf/variants';
