@@ -7,7 +7,7 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-webgpu';
 import { Rng, resolveBackend } from '@chainz/core';
-import { MODEL_NAME, SHAPE, forward, initParams, variables } from './model';
+import { MODEL_NAME, SHAPE, initParams, loss, variables } from './model';
 
 interface TestResult {
   name: string;
@@ -43,8 +43,8 @@ function makeData(seed: number): { x: Float32Array; labels: Int32Array } {
   return { x, labels };
 }
 
-/** Trains STEPS full-batch Adam steps on the active backend; returns the loss of every step. */
-async function train(): Promise<{ losses: number[]; leaked: number; firstStepMs: number }> {
+/** Trains STEPS full-batch Adam steps on the active backend; returns the loss of every step and the kernels of one step. */
+async function train(): Promise<{ losses: number[]; leaked: number; firstStepMs: number; kernels: string[] }> {
   const before = tf.memory().numTensors;
   const data = makeData(SEED);
   const x = tf.tensor2d(data.x, [BATCH, SHAPE.inputs]);
@@ -55,14 +55,16 @@ async function train(): Promise<{ losses: number[]; leaked: number; firstStepMs:
   let firstStepMs = 0;
   for (let s = 0; s < STEPS; s++) {
     const t = performance.now();
-    const loss = opt.minimize(() => tf.losses.softmaxCrossEntropy(y, forward(params, x)), true, variables(params)) as tf.Scalar;
-    losses.push((await loss.data())[0]);
-    loss.dispose();
+    const cost = opt.minimize(() => loss(params, x, y, s), true, variables(params)) as tf.Scalar;
+    losses.push((await cost.data())[0]);
+    cost.dispose();
     if (s === 0) firstStepMs = Math.round(performance.now() - t);
   }
+  // which kernels one more step runs (e.g. the fused polynomial kernels), without changing the losses above
+  const profile = await tf.profile(() => tf.dispose(tf.variableGrads(() => loss(params, x, y, STEPS), variables(params)) as unknown as tf.TensorContainer));
   opt.dispose();
   tf.dispose([x, y, ...variables(params)]);
-  return { losses, leaked: tf.memory().numTensors - before, firstStepMs };
+  return { losses, leaked: tf.memory().numTensors - before, firstStepMs, kernels: [...new Set(profile.kernels.map((k) => k.name))] };
 }
 
 function maxRelDiff(a: number[], b: number[]): number {
@@ -110,6 +112,9 @@ async function main(): Promise<PageReport> {
     const d = maxRelDiff(gpuRun.losses, cpuRun.losses);
     check('webgpu losses match cpu (max rel diff < 1e-4 over all steps)', d < 1e-4, `max rel diff ${d.toExponential(2)}`);
     check('webgpu: no tensor leak', gpuRun.leaked === 0, `${gpuRun.leaked} tensors leaked`);
+    const fused = gpuRun.kernels.filter((k) => k.startsWith('ChainzPoly'));
+    info.webgpuChainzKernels = fused;
+    check('webgpu: the fused ChainzRule kernels (WGSL) ran', fused.some((k) => k.startsWith('ChainzPolyActivationJacobian')) && fused.includes('ChainzPolyActivationGrad'), fused.join(', ') || 'none');
   }
   check('cpu: no tensor leak', cpuRun.leaked === 0, `${cpuRun.leaked} tensors leaked`);
   return { results, info };

@@ -84,6 +84,8 @@ try {
     sourcemap: 'inline',
     logLevel: 'warning',
     plugins: [chainzSources],
+    // @chainz/poly-layer's saveModel/loadModel import node:fs etc. lazily (never run in the page)
+    external: ['node:*'],
   });
   const js = bundle.outputFiles[0].contents;
   const html = '<!doctype html><meta charset="utf-8"><title>ChainzRule-TS browser tests</title><script type="module" src="/page.js"></script>';

@@ -172,6 +172,39 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(`\n${out.table}\n\n`);
     process.stdout.write(`Results: ${out.dir}/results.json, summary.md, ${out.plots.map((p) => p.split('/').pop()).join(', ')} (wall time ${out.wallSeconds.toFixed(1)} s, backend ${be.name})\n`);
   });
+  bench
+    .command('perf')
+    .description('training-step cost: ChainzRule (fused kernels) vs ReLU, DREG vs input-gradient / random-projection penalties, dense op vs tf.matMul')
+    .option('--backend <name>', 'tfjs backend: wasm (default), cpu, webgpu, auto, tensorflow', 'wasm')
+    .option('--steps <n>', 'timed interleaved rounds per block', int('--steps'), 30)
+    .option('--warmup <n>', 'untimed rounds first', int('--warmup'), 5)
+    .option('--repeats <n>', 'blocks (the ratio range is over blocks)', int('--repeats'), 3)
+    .option('--chunk-ms <ms>', 'average k consecutive steps per sample, k ≈ ms / step time (default 0: one step)', int('--chunk-ms'), 0)
+    .addOption(new Option('--clock <clock>', 'time to report: cpu (process CPU time), wall, auto (cpu on wasm/cpu, else wall)').choices(['auto', 'cpu', 'wall']).default('auto'))
+    .option('--shapes <list>', 'comma-separated subset of: mlp, pima')
+    .option('--variants <list>', 'comma-separated subset of the variants (default all)')
+    .option('--no-progress', 'no progress lines on stderr')
+    .action(async (o) => {
+      const { useBackend } = await import('./backend');
+      const { runPerfBench, renderPerfTables, PERF_SHAPES } = await import('./perf/perf');
+      const be = await useBackend(o.backend);
+      const wanted = o.shapes ? String(o.shapes).split(',').map((s: string) => s.trim()) : undefined;
+      const shapes = wanted ? PERF_SHAPES.filter((s) => wanted.some((w) => s.name.startsWith(w))) : undefined;
+      if (wanted && shapes!.length !== wanted.length) throw new InvalidArgumentError(`--shapes: choose from mlp, pima`);
+      const report = await runPerfBench({
+        steps: o.steps,
+        warmup: o.warmup,
+        repeats: o.repeats,
+        chunkMs: o.chunkMs,
+        clock: o.clock,
+        shapes,
+        variants: o.variants ? String(o.variants).split(',').map((s: string) => s.trim()).filter(Boolean) : undefined,
+        backend: be.name,
+        backendNotes: be.notes,
+        log: o.progress === false ? undefined : (line) => process.stderr.write(`${line}\n`),
+      });
+      process.stdout.write(`${renderPerfTables(report)}\n\n${JSON.stringify(report)}\n`);
+    });
 
   program
     .command('datasets')

@@ -23,3 +23,6 @@ export { runEfficiencyBench, parseFractions, EFFICIENCY_MODEL_NAMES, type Effici
 export { EFFICIENCY_FRACTIONS, EFFICIENCY_PAPER, EFFICIENCY_MIN_STEPS, efficiencyConfigs } from './experiments/efficiency.config';
 export { runHeadExperiment, type HeadExperimentInput, type HeadExperimentOutput, type HeadUnitSpec, type ReferenceRow } from './experiments/heads-runner';
 export { parseEncoderSpec, type EncoderSpec } from './experiments/text-embeddings';
+export { trainMlpAsync } from './models/mlp';
+export { runPerfBench, renderPerfTables, resolveClock, PERF_SHAPES, PERF_RATIOS, PERF_TARGETS, type PerfOptions, type PerfReport, type PerfClock, type ShapeResult, type VariantTiming } from './perf/perf';
+export { mlpVariant, plainVariant, makeBatch, type PerfShape, type PerfVariant, type PerfBatch } from './perf/variants';

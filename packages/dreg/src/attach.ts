@@ -63,7 +63,7 @@ export function attachDreg(model: tfl.LayersModel | tfl.layers.Layer[], options:
   }
   layers.forEach((layer, l) => {
     const w = o.layerWeights ? o.layerWeights[l] : 1;
-    layer.setTracePenalty((trace, step) => dregLayerPenalty(trace, o, step, w), { secondDerivative: o.curvature > 0 });
+    layer.setTracePenalty((trace, step) => dregLayerPenalty(trace, o, step, w), { secondDerivative: o.curvature > 0, jacobianNorm: o.variant === 'frobenius' });
   });
   return layers;
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, ShapeError, dense } from '@chainz/core';
-import type { LayerTrace } from '@chainz/poly-layer';
+import { denseJacobianFrobenius, type LayerTrace } from '@chainz/poly-layer';
 
 function checkTrace(trace: LayerTrace): void {
   if (trace === null || typeof trace !== 'object' || trace.kind !== 'dense') {
@@ -9,6 +9,10 @@ function checkTrace(trace: LayerTrace): void {
   const [B, n] = trace.dy.shape;
   if (trace.kernel.rank !== 2 || trace.kernel.shape[1] !== n || trace.dy.rank !== 2) {
     throw new ShapeError(`trace of layer '${trace.name ?? '?'}': kernel [${trace.kernel.shape}] does not match dy [${trace.dy.shape}]`, { tensor: trace.name ?? 'kernel' });
+  }
+  const jf = trace.jacobianFrobenius;
+  if (jf !== undefined && (jf.rank !== 1 || jf.shape[0] !== B)) {
+    throw new ShapeError(`trace of layer '${trace.name ?? '?'}': jacobianFrobenius [${jf.shape}] must be [${B}]`, { tensor: trace.name ?? 'jacobianFrobenius' });
   }
   if (trace.guard === 'layernorm') {
     const ln = trace.layernorm;
@@ -36,6 +40,11 @@ function checkTrace(trace: LayerTrace): void {
  *   parallel (W̃ close to rank 1 with d_in ≥ 2) the second part has an absolute
  *   error ≈ 1e-7·‖W̃_j‖².
  *
+ * Elementwise guards: the value the forward pass already computed when the
+ * trace has it (`polyDense(…, { jacobianNorm: true })`: same fused kernel pass
+ * as σ'), else one fused kernel (`denseJacobianFrobenius` of
+ * `@chainz/poly-layer`, with its own gradient) on the cpu, wasm and webgpu
+ * backends, ordinary ops elsewhere and under second-order autodiff.
  * Matmuls go through `@chainz/core`'s `dense` (explicit transposes in the backward
  * pass too; tfjs's own MatMul gradient uses transposed matmuls, slow on wasm).
  *
@@ -46,13 +55,14 @@ function checkTrace(trace: LayerTrace): void {
  */
 export function perSampleJacobianFrobenius(trace: LayerTrace): tf.Tensor1D {
   checkTrace(trace);
+  if (trace.guard !== 'layernorm') {
+    // Σ_j σ'_j²·‖W[:, j]‖²: computed in the forward pass (polyDense's jacobianNorm) or here
+    if (trace.jacobianFrobenius !== undefined) return trace.jacobianFrobenius;
+    return denseJacobianFrobenius(trace.dy, trace.kernel);
+  }
   return tf.tidy(() => {
     const W = trace.kernel; // [d_in, n]
     const dy2 = tf.square(trace.dy); // [B, n]
-    if (trace.guard !== 'layernorm') {
-      const colNorm2 = tf.sum(tf.square(W), 0); // [n]
-      return tf.sum(tf.mul(dy2, colNorm2), 1) as tf.Tensor1D;
-    }
     const { u, invStd } = trace.layernorm!;
     const dIn = W.shape[0];
     const n = W.shape[1];

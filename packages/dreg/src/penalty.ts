@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, ShapeError, dense } from '@chainz/core';
-import type { LayerTrace } from '@chainz/poly-layer';
+import { weightedSum, type LayerTrace } from '@chainz/poly-layer';
 import { resolveDregOptions, type DregOptions, type ResolvedDregOptions } from './options';
 import { applyLayerNormJacobian, checkTrace, perSampleJacobianFrobenius } from './jacobian';
 
@@ -129,15 +129,16 @@ export function dregPenalty(traces: LayerTrace[], options?: Partial<DregOptions>
   if (traces.length === 0 || lambda === 0) return tf.scalar(0);
   return tf.tidy(() => {
     const perSample = o.variant === 'forward' ? forwardChain(traces, o.seed + Math.floor(step)) : traces.map((tr) => perSampleLayerPenalty(tr, o));
-    const terms = traces.map((tr, l) => {
+    const rs = traces.map((tr, l) => {
       let r = perSample[l];
       if (o.variant === 'forward') {
         const curv = curvatureTerm(tr, o.curvature);
         if (curv) r = tf.add(r, curv) as tf.Tensor1D;
       }
-      const w = o.layerWeights ? o.layerWeights[l] : 1;
-      return tf.mul(tf.mean(r), w / tr.dy.shape[1]);
+      return r;
     });
-    return tf.mul(tf.addN(terms), lambda) as tf.Scalar;
+    // λ·Σ_l w_l·mean_batch(R_l)/n_l = Σ_l (λ·w_l/(n_l·B))·Σ_batch R_l: one fused kernel on cpu/wasm
+    const weights = traces.map((tr, l) => (lambda * (o.layerWeights ? o.layerWeights[l] : 1)) / (tr.dy.shape[1] * tr.dy.shape[0]));
+    return weightedSum(rs, weights);
   });
 }

@@ -66,24 +66,60 @@ export function inputGradientNorms<T extends tf.Tensor2D | tf.Tensor3D | tf.Tens
   if (x.dtype !== 'float32') throw new ShapeError(`x must be float32, got ${x.dtype}`, { tensor: 'x' });
   const n = x.shape[0];
   const out = new Float32Array(n);
-  const reduceAxes = x.shape.slice(1).map((_, i) => i + 1);
   for (let start = 0; start < n; start += batchSize) {
-    const rows = Math.min(batchSize, n - start);
-    const norms = tf.tidy(() => {
-      const begin = x.shape.map((_, i) => (i === 0 ? start : 0));
-      const size = x.shape.map((s, i) => (i === 0 ? rows : s));
-      const xb = tf.slice(x, begin, size) as T;
-      let lossShape: number[] | undefined;
-      const g = tf.grad((xi: tf.Tensor) => {
-        const loss = perSampleLoss(xi as T, start);
-        lossShape = loss.shape;
-        return tf.sum(loss);
-      })(xb);
-      checkLoss(lossShape, rows);
-      return tf.sqrt(tf.sum(tf.square(g), reduceAxes));
-    });
+    const norms = batchInputGradientNorms(perSampleLoss, x, start, Math.min(batchSize, n - start));
     out.set(norms.dataSync() as Float32Array, start);
     norms.dispose();
+  }
+  return out;
+}
+
+/** ‖∂ℓ_i/∂x_i‖₂ for rows start … start+rows−1 of x, `[rows]` (a new tensor). */
+function batchInputGradientNorms<T extends tf.Tensor2D | tf.Tensor3D | tf.Tensor4D>(
+  perSampleLoss: (x: T, start: number) => tf.Tensor1D,
+  x: T,
+  start: number,
+  rows: number,
+): tf.Tensor1D {
+  const reduceAxes = x.shape.slice(1).map((_, i) => i + 1);
+  return tf.tidy(() => {
+    const begin = x.shape.map((_, i) => (i === 0 ? start : 0));
+    const size = x.shape.map((s, i) => (i === 0 ? rows : s));
+    const xb = tf.slice(x, begin, size) as T;
+    let lossShape: number[] | undefined;
+    const g = tf.grad((xi: tf.Tensor) => {
+      const loss = perSampleLoss(xi as T, start);
+      lossShape = loss.shape;
+      return tf.sum(loss);
+    })(xb);
+    checkLoss(lossShape, rows);
+    return tf.sqrt(tf.sum(tf.square(g), reduceAxes)) as tf.Tensor1D;
+  });
+}
+
+/**
+ * {@link inputGradientNorms} with asynchronous reads (`await tensor.data()`),
+ * for backends that cannot read synchronously — WebGPU in Node (tfjs's WebGPU
+ * `readSync` needs an `OffscreenCanvas`). Same values, arguments and errors.
+ */
+export async function inputGradientNormsAsync<T extends tf.Tensor2D | tf.Tensor3D | tf.Tensor4D>(
+  perSampleLoss: (x: T, start: number) => tf.Tensor1D,
+  x: T,
+  opts: GradientNormOptions = {},
+): Promise<Float32Array> {
+  const batchSize = opts.batchSize ?? DEFAULT_BATCH;
+  checkBatchSize(batchSize);
+  if (x.rank < 2) throw new ShapeError(`x must have shape [N, ...] with rank >= 2, got [${x.shape.join(', ')}]`, { tensor: 'x' });
+  if (x.dtype !== 'float32') throw new ShapeError(`x must be float32, got ${x.dtype}`, { tensor: 'x' });
+  const n = x.shape[0];
+  const out = new Float32Array(n);
+  for (let start = 0; start < n; start += batchSize) {
+    const norms = batchInputGradientNorms(perSampleLoss, x, start, Math.min(batchSize, n - start));
+    try {
+      out.set((await norms.data()) as Float32Array, start);
+    } finally {
+      norms.dispose();
+    }
   }
   return out;
 }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, NumericError, ShapeError } from '@chainz/core';
 import { LAYERNORM_EPSILON, resolvePolyConfig, type PolyConfig } from './config';
+import { denseJacobianFrobenius, fusedPolyActivation, fusedPolyActivationJacobian, useFused, type PolyImplementation } from './kernels/ops';
 
 /**
  * The polynomial activation as one composite op (DESIGN §2):
@@ -13,8 +14,12 @@ import { LAYERNORM_EPSILON, resolvePolyConfig, type PolyConfig } from './config'
  * (Horner for monomials, three-term recurrences for Chebyshev and Legendre), so
  * u and the basis values are computed once for σ, σ' and σ''. Every output is
  * built from ordinary differentiable tfjs ops, so gradients of a loss that uses
- * σ *and* σ' (the DREG penalty) are exact with first-order autodiff. A later task
- * may register fused kernels behind the same function.
+ * σ *and* σ' (the DREG penalty) are exact with first-order autodiff.
+ *
+ * On backends with the fused kernel (cpu, wasm, webgpu; registered on import of
+ * the package, see kernels/register.ts) the same values come from one kernel
+ * pass instead (`implementation`, {@link setPolyImplementation}); the composite
+ * op stays the fallback everywhere else and for second-order autodiff.
  */
 
 /** Auxiliary values of the `layernorm` guard (needed for the normalisation's Jacobian). */
@@ -48,6 +53,12 @@ export interface PolyActivationOptions {
    * this call, overriding the global mode set by {@link setNumericCheck}.
    */
   check?: boolean;
+  /**
+   * Fused kernel or composite op for this call (default: the process-wide mode,
+   * initially `'auto'`; see {@link PolyImplementation}). Both give the same values
+   * and gradients to float32 rounding.
+   */
+  implementation?: PolyImplementation;
 }
 
 /**
@@ -263,6 +274,41 @@ function evalPolynomial(basis: PolyConfig['basis'], a: tf.Tensor[], u: tf.Tensor
 }
 
 /**
+ * The fused-kernel path of {@link polyActivation}: one kernel pass gives σ, σ' (and
+ * σ''); for `layernorm` the normalisation runs as composite ops first and the
+ * kernel evaluates the polynomial of u with the identity guard (so dy, d2y are
+ * w.r.t. u, as in the composite op). z of rank > 2 is viewed as `[n, C]`.
+ */
+function fusedActivation(z: tf.Tensor, coeffs: tf.Tensor2D, cfg: PolyConfig, second: boolean): PolyActivationResult {
+  if (z.rank === 2 && cfg.guard !== 'layernorm') {
+    // the common case creates no intermediate tensor: no tidy scope needed
+    const o = fusedPolyActivation(z as tf.Tensor2D, coeffs, { basis: cfg.basis, guard: cfg.guard, scale: cfg.scale, second });
+    return second ? { y: o.y, dy: o.dy, d2y: o.d2y } : { y: o.y, dy: o.dy };
+  }
+  return tf.tidy(() => {
+    let src = z;
+    let ln: LayerNormAux | undefined;
+    if (cfg.guard === 'layernorm') {
+      ln = layerNorm(z);
+      src = ln.u;
+    }
+    const C = src.shape[src.rank - 1];
+    const flat = (src.rank === 2 ? src : tf.reshape(src, [-1, C])) as tf.Tensor2D;
+    const o = fusedPolyActivation(flat, coeffs, {
+      basis: cfg.basis,
+      guard: cfg.guard === 'layernorm' ? 'none' : cfg.guard,
+      scale: cfg.scale,
+      second,
+    });
+    const back = (t: tf.Tensor2D): tf.Tensor => (src.rank === 2 ? t : tf.reshape(t, src.shape));
+    const result: PolyActivationResult = { y: back(o.y), dy: back(o.dy) };
+    if (second) result.d2y = back(o.d2y!);
+    if (ln) result.layernorm = ln;
+    return result as unknown as tf.TensorContainer;
+  }) as unknown as PolyActivationResult;
+}
+
+/**
  * Polynomial activation σ and its derivatives from one evaluation (DESIGN §2).
  *
  * @param z pre-activations, `[B, C]` or `[B, H, W, C]` (channels last; any rank ≥ 2
@@ -271,7 +317,8 @@ function evalPolynomial(basis: PolyConfig['basis'], a: tf.Tensor[], u: tf.Tensor
  *   in the configured basis.
  * @param config polynomial configuration (validated with {@link resolvePolyConfig}).
  * @param opts `secondDerivative` (also return σ''), `name` (for errors), `check`
- *   (override the numeric-check mode for this call).
+ *   (override the numeric-check mode for this call), `implementation` (fused
+ *   kernel or composite op; default the process-wide mode, `'auto'`).
  * @returns `{ y, dy, d2y?, layernorm? }`: y = σ(z), dy = σ'(z), d2y = σ''(z), all
  *   shaped like z. With the `layernorm` guard, dy and d2y are derivatives w.r.t. the
  *   normalised u (the normalisation's Jacobian is *not* included; `@chainz/dreg`
@@ -279,7 +326,8 @@ function evalPolynomial(basis: PolyConfig['basis'], a: tf.Tensor[], u: tf.Tensor
  *   Guards `tanh`, `clip` and `layernorm` keep every output finite for |z| up to
  *   1e30 (and beyond, within float32).
  * @throws ShapeError (tensor `z` or `coeffs`, with the layer name) for bad shapes.
- * @throws ConfigError for an invalid config.
+ * @throws ConfigError for an invalid config or `implementation`.
+ * @throws BackendError for `implementation: 'fused'` on a backend without the kernel.
  * @throws NumericError naming the layer when the `none` guard produced NaN/±Inf
  *   and the check ran (see {@link NumericCheckMode}: by default on the first call per
  *   layer name; the check reads one boolean back from the backend).
@@ -303,7 +351,7 @@ export function polyActivation(
     );
   }
   const s = cfg.scale;
-  const out = tf.tidy(() => {
+  const out = useFused(opts.implementation, [z, coeffs]) ? fusedActivation(z, coeffs, cfg, second) : tf.tidy(() => {
     const a = tf.unstack(coeffs, 1); // K+1 tensors of shape [C] (or [1])
     let u: tf.Tensor;
     let gp: V = 1; // g'(z)
@@ -348,22 +396,68 @@ export function polyActivation(
     return result as unknown as tf.TensorContainer;
   }) as unknown as PolyActivationResult;
 
-  if (cfg.guard === 'none' && shouldCheck(name, opts.check)) {
-    const bad = tf.tidy(() => {
-      const parts = [out.y, out.dy, ...(out.d2y ? [out.d2y] : [])].map((t) => tf.any(tf.logicalNot(tf.isFinite(t))));
-      return parts.reduce((acc, t) => tf.logicalOr(acc, t));
-    });
-    const isBad = bad.dataSync()[0] !== 0;
-    bad.dispose();
-    if (isBad) {
-      const maxAbsZ = tf.tidy(() => tf.max(tf.abs(z))).dataSync()[0];
-      tf.dispose([out.y, out.dy, out.d2y]);
-      throw new NumericError(
-        `layer '${name}': polynomial activation with guard 'none' produced a non-finite value (NaN or ±Infinity); max |z| = ${maxAbsZ}`,
-        { tensor: name },
-        "use guard 'tanh' (default), 'clip' or 'layernorm' to bound the polynomial's input, or lower the learning rate",
-      );
+  if (cfg.guard === 'none' && shouldCheck(name, opts.check)) checkFinite(out, z, name);
+  return out;
+}
+
+/**
+ * {@link polyActivation} for a dense layer z = x·W + b (z `[B, n]`, W `[d_in, n]`)
+ * that also returns the layer's per-sample squared Jacobian norm
+ * r_b = Σ_j σ'(z_bj)²·‖W[:, j]‖² (DREG `frobenius` for elementwise guards), from
+ * the same kernel pass where the fused kernel runs and with ordinary ops (or the
+ * separate norm kernel) otherwise. Not for the `layernorm` guard (its Jacobian
+ * includes the normalisation; `@chainz/dreg` computes that one).
+ * @internal used by `polyDense`.
+ */
+export function polyActivationWithJacobian(
+  z: tf.Tensor2D,
+  coeffs: tf.Tensor2D,
+  kernel: tf.Tensor2D,
+  config: PolyConfig,
+  opts: PolyActivationOptions = {},
+): PolyActivationResult & { jacobianFrobenius: tf.Tensor1D } {
+  const cfg = resolvePolyConfig(config);
+  if (cfg.guard === 'layernorm' || z.rank !== 2 || kernel.rank !== 2 || kernel.shape[1] !== z.shape[1] || !useFused(opts.implementation, [z, coeffs, kernel])) {
+    const out = polyActivation(z, coeffs, cfg, opts);
+    try {
+      return { ...out, jacobianFrobenius: denseJacobianFrobenius(out.dy as tf.Tensor2D, kernel, opts.implementation) };
+    } catch (e) {
+      tf.dispose([out.y, out.dy, out.d2y ?? out.y]);
+      throw e;
     }
   }
+  // validation (shapes, config) as in polyActivation, without running it twice
+  const name = opts.name ?? 'polyActivation';
+  const rows = cfg.sharing === 'channel' ? z.shape[1] : 1;
+  if (coeffs.rank !== 2 || coeffs.shape[0] !== rows || coeffs.shape[1] !== cfg.degree + 1) {
+    throw new ShapeError(
+      `layer '${name}': coeffs must have shape [${rows}, ${cfg.degree + 1}] (sharing '${cfg.sharing}', degree ${cfg.degree}, ${z.shape[1]} channels), got [${coeffs.shape}]`,
+      { tensor: 'coeffs' },
+    );
+  }
+  const second = opts.secondDerivative === true;
+  const o = fusedPolyActivationJacobian(z, coeffs, kernel, { basis: cfg.basis, guard: cfg.guard, scale: cfg.scale, second });
+  const out: PolyActivationResult & { jacobianFrobenius: tf.Tensor1D } = { y: o.y, dy: o.dy, jacobianFrobenius: o.jacobianFrobenius };
+  if (second) out.d2y = o.d2y;
+  if (cfg.guard === 'none' && shouldCheck(name, opts.check)) checkFinite(out, z, name);
   return out;
+}
+
+/** The `none` guard's finiteness check (reads one boolean back); disposes the outputs and throws on NaN/±Inf. */
+function checkFinite(out: PolyActivationResult & { jacobianFrobenius?: tf.Tensor }, z: tf.Tensor, name: string): void {
+  const bad = tf.tidy(() => {
+    const parts = [out.y, out.dy, ...(out.d2y ? [out.d2y] : [])].map((t) => tf.any(tf.logicalNot(tf.isFinite(t))));
+    return parts.reduce((acc, t) => tf.logicalOr(acc, t));
+  });
+  const isBad = bad.dataSync()[0] !== 0;
+  bad.dispose();
+  if (isBad) {
+    const maxAbsZ = tf.tidy(() => tf.max(tf.abs(z))).dataSync()[0];
+    tf.dispose([out.y, out.dy, ...(out.d2y ? [out.d2y] : []), ...(out.jacobianFrobenius ? [out.jacobianFrobenius] : [])]);
+    throw new NumericError(
+      `layer '${name}': polynomial activation with guard 'none' produced a non-finite value (NaN or ±Infinity); max |z| = ${maxAbsZ}`,
+      { tensor: name },
+      "use guard 'tanh' (default), 'clip' or 'layernorm' to bound the polynomial's input, or lower the learning rate",
+    );
+  }
 }

@@ -35,3 +35,12 @@ export {
   type TracePenalty,
 } from './layers';
 export { loadModel, saveModel } from './io';
+export {
+  denseJacobianFrobenius,
+  getPolyImplementation,
+  hasFusedKernels,
+  setPolyImplementation,
+  weightedSum,
+  type PolyImplementation,
+} from './kernels/ops';
+export { registerPolyKernels } from './kernels/register';

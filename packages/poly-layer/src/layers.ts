@@ -196,6 +196,7 @@ export class PolyDense extends tfl.layers.Layer {
   private coeffs?: tfl.LayerVariable;
   private tracePenalty: TracePenalty | null = null;
   private penaltySecondDerivative = false;
+  private penaltyJacobianNorm = false;
   private recorded: tf.Scalar[] = [];
   private penaltySteps = 0;
 
@@ -231,11 +232,13 @@ export class PolyDense extends tfl.layers.Layer {
    * Attaches (or with `null` detaches) a penalty evaluated on this layer's forward
    * trace during training calls.
    * @param penalty the penalty, or null.
-   * @param opts `secondDerivative`: the penalty needs `trace.d2y`.
+   * @param opts `secondDerivative`: the penalty needs `trace.d2y`; `jacobianNorm`:
+   *   it uses `trace.jacobianFrobenius` (computed in the same fused pass as σ').
    */
-  setTracePenalty(penalty: TracePenalty | null, opts: { secondDerivative?: boolean } = {}): void {
+  setTracePenalty(penalty: TracePenalty | null, opts: { secondDerivative?: boolean; jacobianNorm?: boolean } = {}): void {
     this.tracePenalty = penalty;
     this.penaltySecondDerivative = opts.secondDerivative === true;
+    this.penaltyJacobianNorm = opts.jacobianNorm === true;
     this.recorded = [];
     this.penaltySteps = 0;
   }
@@ -270,7 +273,11 @@ export class PolyDense extends tfl.layers.Layer {
     }
     // Training with a penalty: no tidy here, the trace must stay on fit's gradient scope
     // (which disposes it after the step).
-    const { y, trace } = polyDense(x, this.params(), this.polyConfig, { name: this.name, secondDerivative: this.penaltySecondDerivative });
+    const { y, trace } = polyDense(x, this.params(), this.polyConfig, {
+      name: this.name,
+      secondDerivative: this.penaltySecondDerivative,
+      jacobianNorm: this.penaltyJacobianNorm,
+    });
     this.recorded.push(penalty(trace, this.penaltySteps));
     return y;
   }

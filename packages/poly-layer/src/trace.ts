@@ -27,6 +27,11 @@ export interface DenseLayerTrace {
   guard: PolyGuard;
   /** Only with the `layernorm` guard: u `[B, d_out]` and invStd = 1/sqrt(var(z)+ε) `[B, 1]`. */
   layernorm?: { u: tf.Tensor2D; invStd: tf.Tensor2D };
+  /**
+   * ‖J_b‖_F² = Σ_j σ'(z_bj)²·‖W[:, j]‖² per sample, `[B]`, computed in the forward
+   * pass when requested (`polyDense(…, { jacobianNorm: true })`; elementwise guards).
+   */
+  jacobianFrobenius?: tf.Tensor1D;
 }
 
 /**
@@ -35,9 +40,9 @@ export interface DenseLayerTrace {
  */
 export type LayerTrace = DenseLayerTrace;
 
-/** Disposes the tensors a trace owns (z, dy, d2y, layernorm.*), not the kernel. */
+/** Disposes the tensors a trace owns (z, dy, d2y, layernorm.*, jacobianFrobenius), not the kernel. */
 export function disposeTraces(traces: LayerTrace | LayerTrace[]): void {
   for (const t of Array.isArray(traces) ? traces : [traces]) {
-    tf.dispose([t.z, t.dy, ...(t.d2y ? [t.d2y] : []), ...(t.layernorm ? [t.layernorm.u, t.layernorm.invStd] : [])]);
+    tf.dispose([t.z, t.dy, ...(t.d2y ? [t.d2y] : []), ...(t.layernorm ? [t.layernorm.u, t.layernorm.invStd] : []), ...(t.jacobianFrobenius ? [t.jacobianFrobenius] : [])]);
   }
 }

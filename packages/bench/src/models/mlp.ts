@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { dense, Rng } from '@chainz/core';
 import { polyDense, resolvePolyConfig, initPolyCoefficients, type PolyConfig, type TargetActivation, type DenseLayerTrace } from '@chainz/poly-layer';
 import { dregPenalty, type DregOptions } from '@chainz/dreg';
-import { gradientTailRatio, inputGradientNorms } from '@chainz/metrics';
+import { gradientTailRatio, inputGradientNormsAsync } from '@chainz/metrics';
 import { stratifiedSubsample } from '@chainz/data';
 import type { FitResult, ModelRunner, TabularFold } from './types';
 import { cumulativeLogits, ordinalLevels, ordinalLoss, ordinalPredict, UNIT_GAP } from './ordinal';
@@ -164,6 +164,8 @@ export class Mlp {
       } else if (this.polyConfig && p.coeffs) {
         const out = polyDense(h, { kernel: p.kernel as tf.Tensor2D, bias: p.bias as tf.Tensor1D, coeffs: p.coeffs as tf.Tensor2D }, this.polyConfig, {
           secondDerivative: (this.config.dreg?.curvature ?? 0) > 0,
+          // the fused kernel also returns the per-sample ‖J‖_F² that DREG frobenius needs
+          jacobianNorm: this.config.dreg != null && (this.config.dreg.variant ?? 'frobenius') === 'frobenius',
         });
         traces.push(out.trace);
         h = out.y;
@@ -200,19 +202,21 @@ export class Mlp {
 
   /** Predicted class per row of `x` ([B, nIn]): argmax (softmax) or #{k : η_k > 0} (ordinal). */
   predict(x: tf.Tensor2D): Int32Array {
-    if (this.head === 'ordinal') {
-      const eta = tf.tidy(() => this.forward(x).logits);
-      try {
-        return ordinalPredict(eta);
-      } finally {
-        eta.dispose();
-      }
-    }
-    const pred = tf.tidy(() => tf.argMax(this.forward(x).logits, 1));
+    return drive(this.predictSteps(x));
+  }
+
+  /** {@link predict} with an asynchronous read (WebGPU in Node cannot read synchronously). */
+  predictAsync(x: tf.Tensor2D): Promise<Int32Array> {
+    return driveAsync(this.predictSteps(x));
+  }
+
+  private *predictSteps(x: tf.Tensor2D): Generator<tf.Tensor, Int32Array, Float32Array | Int32Array> {
+    const out = tf.tidy(() => (this.head === 'ordinal' ? this.forward(x).logits : tf.argMax(this.forward(x).logits, 1)));
     try {
-      return Int32Array.from(pred.dataSync());
+      const values = yield out;
+      return this.head === 'ordinal' ? ordinalPredict(Float32Array.from(values), out.shape[1]) : Int32Array.from(values);
     } finally {
-      pred.dispose();
+      out.dispose();
     }
   }
 
@@ -254,6 +258,39 @@ export function trainMlp(
   seed: number,
   validation?: { x: tf.Tensor2D; y: Int32Array },
 ): TrainStats {
+  return drive(trainSteps(model, x, y, nClasses, seed, validation));
+}
+
+/**
+ * {@link trainMlp} with asynchronous reads: the same computation in the same
+ * order (identical results), every read `await tensor.data()`. tfjs's WebGPU
+ * backend cannot read synchronously in Node (its `readSync` needs an
+ * OffscreenCanvas); on cpu and wasm it costs one microtask per read.
+ */
+export function trainMlpAsync(
+  model: Mlp,
+  x: tf.Tensor2D,
+  y: Int32Array,
+  nClasses: number,
+  seed: number,
+  validation?: { x: tf.Tensor2D; y: Int32Array },
+): Promise<TrainStats> {
+  return driveAsync(trainSteps(model, x, y, nClasses, seed, validation));
+}
+
+/**
+ * The training loop as a generator: it yields each tensor whose value it
+ * needs (losses for the statistics, the validation loss) and receives the
+ * values back, so one loop serves the synchronous and asynchronous drivers.
+ */
+function* trainSteps(
+  model: Mlp,
+  x: tf.Tensor2D,
+  y: Int32Array,
+  nClasses: number,
+  seed: number,
+  validation?: { x: tf.Tensor2D; y: Int32Array },
+): Generator<tf.Tensor, TrainStats, Float32Array | Int32Array> {
   const cfg = model.config;
   const rng = new Rng(seed ^ 0x5eed);
   const n = y.length;
@@ -302,8 +339,8 @@ export function trainMlp(
           });
         });
         if (wantLoss) {
-          sumTask += task!.dataSync()[0];
-          sumPen += pen ? pen.dataSync()[0] : 0;
+          sumTask += (yield task!)[0];
+          sumPen += pen ? (yield pen)[0] : 0;
           batches++;
           task?.dispose();
           pen?.dispose();
@@ -316,8 +353,12 @@ export function trainMlp(
       }
       if (validation && yVal && ((epoch + 1) % checkEvery === 0 || epoch === epochs - 1)) {
         const v = tf.tidy(() => (model.head === 'softmax' ? tf.losses.softmaxCrossEntropy(yVal, model.forward(validation.x).logits) : tf.mean(model.lossFromLogits(model.forward(validation.x).logits, yVal))));
-        const val = v.dataSync()[0];
-        v.dispose();
+        let val: number;
+        try {
+          val = (yield v)[0];
+        } finally {
+          v.dispose();
+        }
         if (val < bestVal) {
           bestVal = val;
           bestEpoch = epoch + 1;
@@ -335,6 +376,20 @@ export function trainMlp(
     if (best) tf.dispose(best);
     optimizer.dispose();
   }
+}
+
+/** Run a read-yielding generator, reading each yielded tensor synchronously. */
+function drive<R>(gen: Generator<tf.Tensor, R, Float32Array | Int32Array>): R {
+  let r = gen.next();
+  while (!r.done) r = gen.next(r.value.dataSync() as Float32Array | Int32Array);
+  return r.value;
+}
+
+/** Run a read-yielding generator, reading each yielded tensor with `await data()`. */
+async function driveAsync<R>(gen: Generator<tf.Tensor, R, Float32Array | Int32Array>): Promise<R> {
+  let r = gen.next();
+  while (!r.done) r = gen.next((await r.value.data()) as Float32Array | Int32Array);
+  return r.value;
 }
 
 /**
@@ -382,11 +437,12 @@ export function mlpModel(name: string, description: string, config: MlpConfig): 
       const nTargets = yTestOh.shape[1];
       try {
         const t0 = performance.now();
-        const stats = trainMlp(model, xTrain, yTrain, fold.nClasses, seed, xVal && yVal ? { x: xVal, y: yVal } : undefined);
+        // asynchronous reads: WebGPU in Node cannot read synchronously (results identical to trainMlp / predict / inputGradientNorms)
+        const stats = await trainMlpAsync(model, xTrain, yTrain, fold.nClasses, seed, xVal && yVal ? { x: xVal, y: yVal } : undefined);
         const trainSeconds = (performance.now() - t0) / 1000;
-        const predictions = model.predict(xTest);
+        const predictions = await model.predictAsync(xTest);
         // τ (input source): per-sample ‖∂ℓ_i/∂x_i‖₂ on the held-out rows, same code for every model.
-        const norms = inputGradientNorms((xb, start) => model.perSampleLoss(xb, tf.slice(yTestOh, [start, 0], [xb.shape[0], nTargets])), xTest);
+        const norms = await inputGradientNormsAsync((xb, start) => model.perSampleLoss(xb, tf.slice(yTestOh, [start, 0], [xb.shape[0], nTargets])), xTest);
         const tau = gradientTailRatio(norms);
         return {
           predictions,

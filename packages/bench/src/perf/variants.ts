@@ -1,0 +1,191 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { dense, Rng } from '@chainz/core';
+import { setPolyImplementation, getPolyImplementation, type PolyImplementation } from '@chainz/poly-layer';
+import {
+  dregPenalty,
+  inputGradientPenalty,
+  randomProjectionJacobianPenalty,
+  twiceDifferentiableSoftmaxCrossEntropy,
+} from '@chainz/dreg';
+import { Mlp, type MlpConfig } from '../models/mlp';
+
+/*
+ * The training steps `chainz bench perf` times (one Adam step on one fixed
+ * batch each). Every variant owns its parameters and optimizer; `step()` returns
+ * the loss (so that asynchronous backends can be synchronised by reading it).
+ */
+
+/** Layer widths and batch of one benchmark shape. */
+export interface PerfShape {
+  /** Short name used in the table and the JSON. */
+  name: string;
+  /** Widths [d_in, hidden…, classes]. */
+  dims: number[];
+  batch: number;
+}
+
+/** A timed training step. */
+export interface PerfVariant {
+  name: string;
+  /** What it is, for the table. */
+  description: string;
+  /** One optimiser step on the batch; returns the loss (a scalar the caller disposes). */
+  step(): tf.Scalar;
+  dispose(): void;
+}
+
+/** The fixed batch every variant of a shape trains on. */
+export interface PerfBatch {
+  x: tf.Tensor2D;
+  /** One-hot labels. */
+  y: tf.Tensor2D;
+}
+
+/** Seeded batch: x ~ N(0, 1) `[B, d_in]`, uniformly random labels. */
+export function makeBatch(shape: PerfShape, seed: number): PerfBatch {
+  const rng = new Rng(seed);
+  const [dIn] = shape.dims;
+  const classes = shape.dims[shape.dims.length - 1];
+  const xv = Float32Array.from({ length: shape.batch * dIn }, () => rng.normal());
+  const labels = Int32Array.from({ length: shape.batch }, () => rng.int(classes));
+  return tf.tidy(() => ({
+    x: tf.tensor2d(xv, [shape.batch, dIn]),
+    y: tf.cast(tf.oneHot(tf.tensor1d(labels, 'int32'), classes), 'float32') as tf.Tensor2D,
+  }));
+}
+
+const LEARNING_RATE = 1e-3;
+/** λ of the baseline penalties (the cost does not depend on it). */
+const PENALTY_LAMBDA = 1e-2;
+
+function mlpConfig(activation: MlpConfig['activation'], hidden: number[], dreg: MlpConfig['dreg']): MlpConfig {
+  return { hidden, activation, poly: {}, polyInit: 'gelu', dreg, epochs: 1, batchSize: 0, learningRate: LEARNING_RATE, weightDecay: 0, validationFraction: 0 };
+}
+
+/** Runs `f` with the process-wide polynomial implementation set to `mode`. */
+function withImplementation<T>(mode: PolyImplementation, f: () => T): T {
+  const prev = getPolyImplementation();
+  setPolyImplementation(mode);
+  try {
+    return f();
+  } finally {
+    setPolyImplementation(prev);
+  }
+}
+
+/**
+ * A variant built on the bench's own `Mlp` (the model `chainz bench` trains):
+ * `relu` or ChainzRule polynomial hidden layers (PolyDense: core `dense` +
+ * polynomial activation), optional DREG (`frobenius`, λ = 10^−2.5), optional
+ * input-gradient penalty (double backpropagation through the same network).
+ */
+export function mlpVariant(
+  name: string,
+  description: string,
+  shape: PerfShape,
+  batch: PerfBatch,
+  opts: { activation: 'relu' | 'poly'; dreg?: boolean; implementation?: PolyImplementation; inputGradientPenalty?: boolean; seed?: number },
+): PerfVariant {
+  const hidden = shape.dims.slice(1, -1);
+  const model = new Mlp(mlpConfig(opts.activation, hidden, opts.dreg ? { variant: 'frobenius' } : null), shape.dims[0], shape.dims[shape.dims.length - 1], opts.seed ?? 1);
+  const optimizer = tf.train.adam(LEARNING_RATE);
+  const mode = opts.implementation ?? 'auto';
+  let t = 0;
+  return {
+    name,
+    description,
+    step: () =>
+      withImplementation(mode, () =>
+        optimizer.minimize(() => {
+          const { logits, traces } = model.forward(batch.x);
+          let loss = tf.losses.softmaxCrossEntropy(batch.y, logits) as tf.Scalar;
+          if (opts.dreg) loss = tf.add(loss, dregPenalty(traces, { variant: 'frobenius' }, t));
+          if (opts.inputGradientPenalty) {
+            const pen = inputGradientPenalty((xx) => twiceDifferentiableSoftmaxCrossEntropy(batch.y, model.forward(xx as tf.Tensor2D).logits), batch.x);
+            loss = tf.add(loss, tf.mul(pen, PENALTY_LAMBDA));
+          }
+          t++;
+          return loss;
+        }, true, model.variables()) as tf.Scalar,
+      ),
+    dispose: () => {
+      model.dispose();
+      optimizer.dispose();
+    },
+  };
+}
+
+function glorot(rng: Rng, fanIn: number, fanOut: number): tf.Tensor2D {
+  const limit = Math.sqrt(6 / (fanIn + fanOut));
+  return tf.tensor2d(Float32Array.from({ length: fanIn * fanOut }, () => (2 * rng.next() - 1) * limit), [fanIn, fanOut]);
+}
+
+/** Plain MLP parameters (kernels, biases), Glorot-uniform, seeded. */
+function plainParams(dims: number[], seed: number): { kernels: tf.Variable[]; biases: tf.Variable[] } {
+  const rng = new Rng(seed);
+  const kernels: tf.Variable[] = [];
+  const biases: tf.Variable[] = [];
+  for (let l = 0; l < dims.length - 1; l++) {
+    kernels.push(tf.tidy(() => tf.variable(glorot(rng, dims[l], dims[l + 1]))));
+    biases.push(tf.tidy(() => tf.variable(tf.zeros([dims[l + 1]]))));
+  }
+  return { kernels, biases };
+}
+
+/**
+ * An MLP written directly with tfjs ops, for the baselines that need a
+ * second-order-differentiable activation (`softplus`) or tfjs's own matmul:
+ * - `penalty: 'none' | 'igpen' | 'projection'`: no penalty, the exact
+ *   input-gradient penalty (double backpropagation), or the random-projection
+ *   Jacobian estimate (Hoffman et al. 2019, one projection per sample per step);
+ * - `matmul: true`: affine maps with `tf.matMul` + `tf.add` (tfjs's own MatMul
+ *   gradient) instead of the project's `dense`.
+ */
+export function plainVariant(
+  name: string,
+  description: string,
+  shape: PerfShape,
+  batch: PerfBatch,
+  opts: { activation: 'relu' | 'softplus'; penalty?: 'none' | 'igpen' | 'projection'; matmul?: boolean; seed?: number },
+): PerfVariant {
+  const { kernels, biases } = plainParams(shape.dims, opts.seed ?? 1);
+  const vars = [...kernels, ...biases];
+  const act = opts.activation === 'relu' ? tf.relu : tf.softplus;
+  const affine = (h: tf.Tensor2D, l: number): tf.Tensor2D =>
+    opts.matmul ? (tf.add(tf.matMul(h, kernels[l] as tf.Tensor2D), biases[l]) as tf.Tensor2D) : dense(h, kernels[l] as tf.Tensor2D, biases[l] as tf.Tensor1D);
+  const forward = (x: tf.Tensor2D): tf.Tensor2D => {
+    let h = x;
+    for (let l = 0; l < kernels.length; l++) {
+      const z = affine(h, l);
+      h = l < kernels.length - 1 ? (act(z) as tf.Tensor2D) : z;
+    }
+    return h;
+  };
+  const optimizer = tf.train.adam(LEARNING_RATE);
+  const penalty = opts.penalty ?? 'none';
+  let t = 0;
+  return {
+    name,
+    description,
+    step: () =>
+      optimizer.minimize(() => {
+        let loss: tf.Scalar;
+        if (penalty === 'none') {
+          loss = tf.losses.softmaxCrossEntropy(batch.y, forward(batch.x)) as tf.Scalar;
+        } else {
+          loss = tf.mean(twiceDifferentiableSoftmaxCrossEntropy(batch.y, forward(batch.x))) as tf.Scalar;
+          const pen =
+            penalty === 'igpen'
+              ? inputGradientPenalty((xx) => twiceDifferentiableSoftmaxCrossEntropy(batch.y, forward(xx as tf.Tensor2D)), batch.x)
+              : randomProjectionJacobianPenalty((xx) => forward(xx as tf.Tensor2D), batch.x, { projections: 1, seed: t });
+          loss = tf.add(loss, tf.mul(pen, PENALTY_LAMBDA));
+        }
+        t++;
+        return loss;
+      }, true, vars) as tf.Scalar,
+    dispose: () => {
+      tf.dispose(vars);
+      optimizer.dispose();
+    },
+  };
+}

@@ -1,0 +1,341 @@
+import type { KernelConfig, KernelFunc, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
+import {
+  DENSE_JACOBIAN_FROBENIUS,
+  DENSE_JACOBIAN_FROBENIUS_GRAD,
+  POLY_ACTIVATION,
+  POLY_ACTIVATION_GRAD,
+  POLY_ACTIVATION_JACOBIAN,
+  POLY_ACTIVATION_JACOBIAN_SAVING,
+  POLY_ACTIVATION_SAVING,
+  WEIGHTED_SUM,
+  WEIGHTED_SUM_GRAD,
+  fromAttrMap,
+  outputLayout,
+  type PolyKernelAttrs,
+} from './names';
+import { allZero, columnNorms2, jacobianFrobeniusBackward, jacobianFrobeniusForward, polyBackward, polyForward, type PolyDims } from './js-math';
+import { BWD_GDY, BWD_JAC, BWD_SAVED, FWD_JAC, FWD_SAVE, FWD_SECOND, simdLoops, type SimdLoops } from './wasm-simd';
+
+/*
+ * Kernel functions for the `cpu` and `wasm` backends: the same typed-array
+ * loops (js-math.ts), with the arrays read from and written to where each
+ * backend keeps its data. No backend package is imported: the functions only
+ * use the backend object tfjs passes in.
+ *
+ * - cpu: input data is `backend.data.get(dataId).values`; outputs are new
+ *   Float32Arrays handed over with `backend.makeTensorInfo(shape, dtype, values)`.
+ * - wasm: outputs are allocated on the wasm heap with `backend.makeOutput`, and
+ *   every view (`backend.typedArrayFromHeap`) is taken after the last
+ *   allocation, since an allocation can grow (and so detach) the heap.
+ */
+
+interface CpuBackendLike {
+  data: { get(dataId: object): { values?: unknown } };
+  makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): TensorInfo;
+}
+
+interface WasmBackendLike {
+  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
+  typedArrayFromHeap(t: TensorInfo): Float32Array;
+}
+
+type Body = (input: (t: TensorInfo) => Float32Array, outputs: Float32Array[]) => void;
+
+function size(shape: number[]): number {
+  let s = 1;
+  for (const d of shape) s *= d;
+  return s;
+}
+
+function runCpu(backend: unknown, shapes: number[][], body: Body): TensorInfo[] {
+  const be = backend as CpuBackendLike;
+  const outs = shapes.map((s) => new Float32Array(size(s)));
+  body((t) => be.data.get(t.dataId).values as Float32Array, outs);
+  return shapes.map((s, i) => be.makeTensorInfo(s, 'float32', outs[i]));
+}
+
+function runWasm(backend: unknown, shapes: number[][], body: Body): TensorInfo[] {
+  const be = backend as WasmBackendLike;
+  const infos = shapes.map((s) => be.makeOutput(s, 'float32'));
+  const outs = infos.map((t) => be.typedArrayFromHeap(t));
+  body((t) => be.typedArrayFromHeap(t), outs);
+  return infos;
+}
+
+type Runner = typeof runCpu;
+
+function need(inputs: NamedTensorInfoMap, name: string): TensorInfo {
+  const t = inputs[name];
+  if (t === undefined) throw new Error(`kernel input '${name}' is missing`);
+  return t;
+}
+
+function dimsOf(z: TensorInfo, coeffs: TensorInfo): PolyDims {
+  const C = z.shape[z.shape.length - 1];
+  return { n: size(z.shape) / Math.max(C, 1), C, K: coeffs.shape[1] - 1, shared: coeffs.shape[0] === 1 && C !== 1 };
+}
+
+/** Forward kernel; with `jacobian`, the dense Jacobian-norm output r (inputs include `kernel`). */
+function polyActivationKernel(run: Runner, jacobian: boolean): KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const a = fromAttrMap(attrs);
+    if (run === runWasm) {
+      const fast = simdForward(backend, inputs, a, jacobian);
+      if (fast) return fast;
+    }
+    const z = need(inputs, 'z');
+    const coeffs = need(inputs, 'coeffs');
+    const W = jacobian ? need(inputs, 'kernel') : undefined;
+    const d = dimsOf(z, coeffs);
+    const L = outputLayout(a, jacobian);
+    const shapes: number[][] = [];
+    for (let i = 0; i < L.count; i++) shapes.push(i === L.r ? [d.n] : z.shape);
+    return run(backend, shapes, (input, o) => {
+      polyForward(input(z), input(coeffs), d, a, {
+        y: o[L.y],
+        dy: o[L.dy],
+        u: L.u >= 0 ? o[L.u] : null,
+        g1: L.g1 >= 0 ? o[L.g1] : null,
+        r: L.r >= 0 ? o[L.r] : null,
+        c: W ? columnNorms2(input(W), W.shape[0], d.C) : null,
+        d2y: L.d2y >= 0 ? o[L.d2y] : null,
+      });
+    });
+  };
+}
+
+function polyActivationGradKernel(run: Runner): KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const a = fromAttrMap(attrs);
+    if (run === runWasm) {
+      const fast = simdBackward(backend, inputs, a);
+      if (fast) return fast;
+    }
+    const z = inputs.z;
+    const coeffs = need(inputs, 'coeffs');
+    const u = inputs.u;
+    const g1 = inputs.g1;
+    const keep = u !== undefined && g1 !== undefined;
+    const zShape = (z ?? need(inputs, 'u')).shape;
+    const d = dimsOf({ shape: zShape } as TensorInfo, coeffs);
+    const W = inputs.kernel;
+    const shapes = [zShape, coeffs.shape];
+    if (W) shapes.push(W.shape);
+    return run(backend, shapes, (input, o) => {
+      const gdy = inputs.gdy ? input(inputs.gdy) : null;
+      const gd2y = inputs.gd2y ? input(inputs.gd2y) : null;
+      const gr = inputs.gr ? input(inputs.gr) : null;
+      const Wv = W ? input(W) : null;
+      const useJ = Wv !== null && gr !== null && !allZero(gr);
+      const s = useJ ? new Float64Array(d.C) : null;
+      polyBackward(
+        z ? input(z) : null,
+        input(coeffs),
+        d,
+        a,
+        {
+          u: keep ? input(u) : null,
+          g1: keep ? input(g1) : null,
+          gy: input(need(inputs, 'gy')),
+          gdy: gdy !== null && !allZero(gdy) ? gdy : null,
+          gd2y: gd2y !== null && !allZero(gd2y) ? gd2y : null,
+          gr: useJ ? gr : null,
+          c: useJ ? columnNorms2(Wv!, W!.shape[0], d.C) : null,
+        },
+        { gz: o[0], ga: o[1], s },
+      );
+      if (W) {
+        // ∂L/∂W_ij = 2·W_ij·s_j (zero when r is unused)
+        const gW = o[2];
+        if (s === null) gW.fill(0);
+        else for (let i = 0, t = 0; i < W.shape[0]; i++) for (let j = 0; j < d.C; j++, t++) gW[t] = 2 * Wv![t] * s[j];
+      }
+    });
+  };
+}
+
+function jacobianKernel(run: Runner): KernelFunc {
+  return ({ inputs, backend }) => {
+    const dy = need(inputs, 'dy');
+    const W = need(inputs, 'kernel');
+    const [B, n] = dy.shape;
+    return run(backend, [[B]], (input, o) => jacobianFrobeniusForward(input(dy), input(W), B, W.shape[0], n, o[0]))[0];
+  };
+}
+
+function jacobianGradKernel(run: Runner): KernelFunc {
+  return ({ inputs, backend }) => {
+    const dy = need(inputs, 'dy');
+    const W = need(inputs, 'kernel');
+    const gr = need(inputs, 'gr');
+    const [B, n] = dy.shape;
+    return run(backend, [dy.shape, W.shape], (input, o) => jacobianFrobeniusBackward(input(dy), input(W), input(gr), B, W.shape[0], n, o[0], o[1]));
+  };
+}
+
+function weightedSumKernel(run: Runner): KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const weights = (attrs?.weights ?? []) as number[];
+    return run(backend, [[]], (input, o) => {
+      let total = 0;
+      weights.forEach((w, l) => {
+        const x = input(need(inputs, `x${l}`));
+        let s = 0;
+        for (let i = 0; i < x.length; i++) s += x[i];
+        total += w * s;
+      });
+      o[0][0] = total;
+    })[0];
+  };
+}
+
+function weightedSumGradKernel(run: Runner): KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const weights = (attrs?.weights ?? []) as number[];
+    const shapes = (attrs?.shapes ?? []) as number[][];
+    return run(backend, shapes, (input, o) => {
+      const dy = input(need(inputs, 'dy'))[0];
+      o.forEach((out, l) => out.fill(weights[l] * dy));
+    });
+  };
+}
+
+/** Kernel configurations for the `cpu` and `wasm` backends. */
+export function jsKernelConfigs(): KernelConfig[] {
+  const out: KernelConfig[] = [];
+  for (const [backendName, run] of [
+    ['cpu', runCpu],
+    ['wasm', runWasm],
+  ] as const) {
+    out.push(
+      { kernelName: POLY_ACTIVATION, backendName, kernelFunc: polyActivationKernel(run, false) },
+      { kernelName: POLY_ACTIVATION_SAVING, backendName, kernelFunc: polyActivationKernel(run, false) },
+      { kernelName: POLY_ACTIVATION_JACOBIAN, backendName, kernelFunc: polyActivationKernel(run, true) },
+      { kernelName: POLY_ACTIVATION_JACOBIAN_SAVING, backendName, kernelFunc: polyActivationKernel(run, true) },
+      { kernelName: POLY_ACTIVATION_GRAD, backendName, kernelFunc: polyActivationGradKernel(run) },
+      { kernelName: DENSE_JACOBIAN_FROBENIUS, backendName, kernelFunc: jacobianKernel(run) },
+      { kernelName: DENSE_JACOBIAN_FROBENIUS_GRAD, backendName, kernelFunc: jacobianGradKernel(run) },
+      { kernelName: WEIGHTED_SUM, backendName, kernelFunc: weightedSumKernel(run) },
+      { kernelName: WEIGHTED_SUM_GRAD, backendName, kernelFunc: weightedSumGradKernel(run) },
+    );
+  }
+  return out;
+}
+
+// ---- wasm backend: WebAssembly SIMD loops on the heap (wasm-simd.ts), when they apply ----
+
+interface WasmBackendInternals extends WasmBackendLike {
+  wasm: { asm?: { memory?: unknown }; _malloc(bytes: number): number; _free(ptr: number): void };
+  getMemoryOffset(dataId: object): number;
+}
+
+/** The SIMD loops when they apply to this call (cubic monomial, an even number of channels), else null. */
+function simdFor(backend: unknown, a: PolyKernelAttrs, d: PolyDims): { be: WasmBackendInternals; loops: SimdLoops; memory: WebAssembly.Memory } | null {
+  if (a.basis !== 'monomial' || d.K > 3 || d.C < 2 || d.C % 2 !== 0) return null;
+  const be = backend as WasmBackendInternals;
+  const memory = be.wasm?.asm?.memory;
+  if (typeof be.getMemoryOffset !== 'function' || typeof be.wasm?._malloc !== 'function') return null;
+  const loops = simdLoops(memory);
+  return loops ? { be, loops, memory: memory as WebAssembly.Memory } : null;
+}
+
+/** Per-channel float64 columns f_k(a[j]) written at `ptr` (stride 8C bytes). */
+function writeColumns(memory: WebAssembly.Memory, ptr: number, coeffs: Float32Array, d: PolyDims, cols: Array<(a: number[]) => number>): void {
+  const out = new Float64Array(memory.buffer, ptr, cols.length * d.C);
+  const a = [0, 0, 0, 0];
+  for (let j = 0; j < d.C; j++) {
+    const row = d.shared ? 0 : j;
+    for (let k = 0; k < 4; k++) a[k] = k <= d.K ? coeffs[row * (d.K + 1) + k] : 0;
+    cols.forEach((f, k) => (out[k * d.C + j] = f(a)));
+  }
+}
+
+function simdForward(backend: unknown, inputs: NamedTensorInfoMap, a: PolyKernelAttrs, jacobian: boolean): TensorInfo[] | null {
+  const z = need(inputs, 'z');
+  const coeffs = need(inputs, 'coeffs');
+  const d = dimsOf(z, coeffs);
+  const s = simdFor(backend, a, d);
+  if (!s) return null;
+  const { be, loops, memory } = s;
+  const L = outputLayout(a, jacobian);
+  const infos: TensorInfo[] = [];
+  for (let i = 0; i < L.count; i++) infos.push(be.makeOutput(i === L.r ? [d.n] : z.shape, 'float32'));
+  const C8 = 8 * d.C;
+  const scratch = be.wasm._malloc(C8 * 8);
+  try {
+    writeColumns(memory, scratch, be.typedArrayFromHeap(coeffs), d, [(c) => c[0], (c) => c[1], (c) => c[2], (c) => c[3], (c) => 2 * c[2], (c) => 3 * c[3], (c) => 6 * c[3]]);
+    if (jacobian) {
+      const W = need(inputs, 'kernel');
+      loops.colnorm(be.getMemoryOffset(W.dataId), scratch + 7 * C8, W.shape[0], d.C, 1);
+    }
+    const off = (i: number) => (i >= 0 ? be.getMemoryOffset(infos[i].dataId) : 0);
+    const flags = (L.u >= 0 ? FWD_SAVE : 0) | (L.d2y >= 0 ? FWD_SECOND : 0) | (jacobian ? FWD_JAC : 0);
+    loops.fwd[a.guard](be.getMemoryOffset(z.dataId), off(L.y), off(L.dy), off(L.u), off(L.g1), off(L.d2y), off(L.r), scratch, scratch + 7 * C8, d.n, d.C, flags, 1 / a.scale);
+  } finally {
+    be.wasm._free(scratch);
+  }
+  return infos;
+}
+
+function simdBackward(backend: unknown, inputs: NamedTensorInfoMap, a: PolyKernelAttrs): TensorInfo[] | null {
+  const coeffs = need(inputs, 'coeffs');
+  const z = inputs.z;
+  const zShape = (z ?? need(inputs, 'u')).shape;
+  const d = dimsOf({ shape: zShape } as TensorInfo, coeffs);
+  if (inputs.gd2y !== undefined) return null; // σ''' path: typed-array loops
+  const s = simdFor(backend, a, d);
+  if (!s) return null;
+  const { be, loops, memory } = s;
+  const W = inputs.kernel;
+  const infos = [be.makeOutput(zShape, 'float32'), be.makeOutput(coeffs.shape, 'float32'), ...(W ? [be.makeOutput(W.shape, 'float32')] : [])];
+  const C8 = 8 * d.C;
+  // scratch: 4 coefficient columns, 5 accumulators (G0..G3, S), 2c_j
+  const scratch = be.wasm._malloc(C8 * 10);
+  try {
+    const gdy = inputs.gdy;
+    const gr = inputs.gr;
+    const hasGdy = gdy !== undefined && !allZero(be.typedArrayFromHeap(gdy));
+    const jac = W !== undefined && gr !== undefined && !allZero(be.typedArrayFromHeap(gr));
+    const saved = a.guard === 'tanh' && inputs.u !== undefined && inputs.g1 !== undefined;
+    writeColumns(memory, scratch, be.typedArrayFromHeap(coeffs), d, [(c) => c[1], (c) => 2 * c[2], (c) => 3 * c[3], (c) => 6 * c[3]]);
+    new Float64Array(memory.buffer, scratch + 4 * C8, 5 * d.C).fill(0);
+    if (jac) loops.colnorm(be.getMemoryOffset(W!.dataId), scratch + 9 * C8, W!.shape[0], d.C, 2);
+    const off = (t: TensorInfo | undefined) => (t !== undefined ? be.getMemoryOffset(t.dataId) : 0);
+    const flags = (saved ? BWD_SAVED : 0) | (hasGdy ? BWD_GDY : 0) | (jac ? BWD_JAC : 0);
+    loops.bwd[a.guard](
+      saved ? 0 : off(z),
+      saved ? off(inputs.u) : 0,
+      saved ? off(inputs.g1) : 0,
+      off(need(inputs, 'gy')),
+      hasGdy ? off(gdy) : 0,
+      off(infos[0]),
+      scratch,
+      scratch + 4 * C8,
+      jac ? off(gr) : 0,
+      scratch + 9 * C8,
+      d.n,
+      d.C,
+      flags,
+      1 / a.scale,
+    );
+    // ∂L/∂coeffs from the accumulators (summed over channels when shared); ∂L/∂W_ij = 2·W_ij·s_j
+    const G = new Float64Array(memory.buffer, scratch + 4 * C8, 5 * d.C);
+    const ga = be.typedArrayFromHeap(infos[1]);
+    if (d.shared) {
+      for (let k = 0; k <= d.K; k++) {
+        let t = 0;
+        for (let j = 0; j < d.C; j++) t += G[k * d.C + j];
+        ga[k] = t;
+      }
+    } else {
+      for (let j = 0; j < d.C; j++) for (let k = 0; k <= d.K; k++) ga[j * (d.K + 1) + k] = G[k * d.C + j];
+    }
+    if (W) {
+      if (!jac) be.typedArrayFromHeap(infos[2]).fill(0);
+      else loops.scalegrad(be.getMemoryOffset(W.dataId), scratch + 8 * C8, be.getMemoryOffset(infos[2].dataId), W.shape[0], d.C);
+    }
+  } finally {
+    be.wasm._free(scratch);
+  }
+  return infos;
+}
