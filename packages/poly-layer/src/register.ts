@@ -2,5 +2,7 @@
 // registers the layer classes with tfjs's serialization registry on import,
 // like tfjs's own layers, so that loadLayersModel can rebuild saved models.
 import { registerPolyLayers } from './layers';
+import { registerPolyConv2D } from './poly-conv2d-layer';
 
 registerPolyLayers();
+registerPolyConv2D();
