@@ -12,3 +12,8 @@ export { createProgress, type Progress, type ProgressMode } from './progress';
 export { collectEnvironment, type EnvironmentInfo } from './env';
 export { writeFileAtomically, writeJsonAtomically } from './io';
 export { renderVegaLiteSvg, writeVegaLiteSvg } from './plots';
+export { Cnn, type CnnConfig, type CnnConvSpec } from './models/cnn';
+export { trainClassifier, predictClasses, meanCrossEntropy, type TrainableClassifier, type TrainOptions, type ClassifierTrainStats } from './models/train';
+export { runCifar10cBench, CIFAR10C_MODEL_NAMES, type Cifar10cBenchOptions, type Cifar10cBenchOutput } from './experiments/cifar10c';
+export { CIFAR10C_TRAINING, CIFAR10C_PROTOCOL, CIFAR10C_MLPS, CIFAR10C_CNNS, CIFAR10C_PAPER } from './experiments/cifar10c.config';
+export { loadCifarBenchData, defaultCifar10cCacheDir, type CifarBenchData, type CifarDataOptions } from './experiments/cifar10c.data';
