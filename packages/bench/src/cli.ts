@@ -83,6 +83,11 @@ async function main(argv: string[]): Promise<void> {
     .option('--cache-dir <dir>', 'cache of regenerated corrupted sets (default $CHAINZ_CACHE_DIR or ~/.cache/chainz, /cifar10c-generated)')
     .option('--no-cache', 'regenerate the corrupted sets without reading or writing the cache')
     .option('--epochs <n>', 'override the configured epochs (for quick checks; the report records it)', int('--epochs'))
+    .option('--lambda <value>', "DREG λ for cr-mlp and cr-cnn (default 10^-2.5, the paper's); for ablations", (v: string) => {
+      const x = Number(v);
+      if (!Number.isFinite(x) || x < 0) throw new InvalidArgumentError('--lambda must be a number ≥ 0.');
+      return x;
+    })
     .option('--out <dir>', 'results directory (default: ./results/cifar10c/<timestamp>)')
     .option('--resume <dir>', 'continue an interrupted run in <dir> (same options required)')
     .option('--backend <name>', 'tfjs backend: auto, wasm, cpu, webgpu, tensorflow (default: $CHAINZ_BACKEND or auto)')
@@ -111,6 +116,7 @@ async function main(argv: string[]): Promise<void> {
         corruptionSeed: o.corruptionSeed,
         cacheDir: o.cache === false ? null : abs(o.cacheDir),
         epochs: o.epochs,
+        lambda: o.lambda,
         out: abs(o.out),
         resume: abs(o.resume),
         progress: o.progress === false ? 'none' : 'auto',

@@ -60,26 +60,35 @@ const POLY = { degree: 3, basis: 'monomial', guard: 'tanh' } as const;
 /**
  * The MLPs of the paper's setting (flattened 32×32×3 input, standardised per
  * channel), parameter-matched: the ChainzRule MLP's 4 coefficients per hidden
- * unit (1,024) are offset by 7 more units in the baselines' second layer
- * (412,170 vs 412,119 parameters, −0.012%).
+ * unit (768) are offset by 7 more units in the baselines' second layer
+ * (306,058 vs 306,039 parameters, −0.006%).
+ *
+ * (The first timing runs used 3072-128-128 / 3072-128-135; narrowed to 96 for
+ * time only, to keep the default run well inside 15 minutes on the loaded
+ * machine. Those runs' results are kept in docs/experiments/cifar10c.md.)
  */
 export const CIFAR10C_MLPS = {
-  'cr-mlp': { hidden: [128, 128], activation: 'poly', poly: POLY, polyInit: 'gelu', dreg: DREG },
-  'gelu-mlp': { hidden: [128, 135], activation: 'gelu', dreg: null },
-  'relu-mlp': { hidden: [128, 135], activation: 'relu', dreg: null },
+  'cr-mlp': { hidden: [96, 96], activation: 'poly', poly: POLY, polyInit: 'gelu', dreg: DREG },
+  'gelu-mlp': { hidden: [96, 103], activation: 'gelu', dreg: null },
+  'relu-mlp': { hidden: [96, 103], activation: 'relu', dreg: null },
 } satisfies Record<string, Pick<MlpConfig, 'hidden' | 'activation' | 'poly' | 'polyInit' | 'dreg'>>;
 
 /**
- * Small CNNs: three 3×3 stride-2 SAME convolutions (32→16→8→4), flatten, dense
- * to the 10 classes. Parameter-matched: the ChainzRule CNN's 4 coefficients per
- * channel (224) are offset by one more channel in the ReLU CNN's first layer
- * (11,386 vs 11,334 parameters, −0.46%).
+ * Small CNNs: a 4×4 stride-4 convolution (32×32 → 8×8, "patchify"), a 3×3
+ * stride-2 SAME convolution (→ 4×4), flatten, dense to the 10 classes.
+ * Parameter-matched: the ChainzRule CNN's 4 coefficients per channel (192) are
+ * offset by one more channel in the ReLU CNN's second layer (10,746 vs 10,859
+ * parameters, +1.05%; one channel is the finest step here).
+ *
+ * (The first timing runs used three 3×3 stride-2 layers 8-16-32; the ChainzRule
+ * CNN then took ~40% of the run's time, most of it in the polynomial activations
+ * of the 16×16 first-layer maps, and the run needed 14–15 min under load. This
+ * layout has 57% fewer activations per image. Changed for time only.)
  */
 export const CIFAR10C_CNNS = {
   'cr-cnn': {
     convs: [
-      { filters: 8, kernel: 3, stride: 2, padding: 'same' },
-      { filters: 16, kernel: 3, stride: 2, padding: 'same' },
+      { filters: 16, kernel: 4, stride: 4, padding: 'same' },
       { filters: 32, kernel: 3, stride: 2, padding: 'same' },
     ],
     activation: 'poly',
@@ -89,9 +98,8 @@ export const CIFAR10C_CNNS = {
   },
   'relu-cnn': {
     convs: [
-      { filters: 9, kernel: 3, stride: 2, padding: 'same' },
-      { filters: 16, kernel: 3, stride: 2, padding: 'same' },
-      { filters: 32, kernel: 3, stride: 2, padding: 'same' },
+      { filters: 16, kernel: 4, stride: 4, padding: 'same' },
+      { filters: 33, kernel: 3, stride: 2, padding: 'same' },
     ],
     activation: 'relu',
     dreg: null,

@@ -102,23 +102,30 @@ function build(name: string, seed: number): BuiltModel & { flat: boolean } {
 function describe(name: string): string {
   switch (name) {
     case 'cr-mlp':
-      return 'ChainzRule MLP 3072-128-128-10, cubic poly (tanh guard, GELU init) + DREG frobenius λ=10^-2.5';
+      return 'ChainzRule MLP 3072-96-96-10, cubic poly (tanh guard, GELU init) + DREG frobenius λ=10^-2.5';
     case 'gelu-mlp':
-      return 'MLP 3072-128-135-10, GELU (parameter-matched)';
+      return 'MLP 3072-96-103-10, GELU (parameter-matched)';
     case 'relu-mlp':
-      return 'MLP 3072-128-135-10, ReLU (parameter-matched)';
+      return 'MLP 3072-96-103-10, ReLU (parameter-matched)';
     case 'cr-cnn':
-      return 'ChainzRule CNN, 3×(3×3 s2 conv) 8-16-32 + poly (PolyConv2D) + DREG frobenius λ=10^-2.5, dense 512→10';
+      return 'ChainzRule CNN, conv 4×4 s4 ×16 → conv 3×3 s2 ×32, per-channel poly (polyConv2d) + conv DREG frobenius λ=10^-2.5, dense 512→10';
     case 'relu-cnn':
-      return 'CNN, 3×(3×3 s2 conv) 9-16-32 + ReLU, dense 512→10 (parameter-matched)';
+      return 'CNN, conv 4×4 s4 ×16 → conv 3×3 s2 ×33, ReLU, dense 528→10 (parameter-matched)';
     default:
       return name;
   }
 }
 
-function dregOf(name: string): TrainOptions['dreg'] {
+/** Options that change the models (CLI flags), sent to worker threads as JSON. */
+export interface Cifar10cModelOptions {
+  /** DREG λ of the ChainzRule models [--lambda]; default the paper's 10^-2.5. For ablations (0 = no penalty). */
+  lambda?: number;
+}
+
+function dregOf(name: string, options: Cifar10cModelOptions): TrainOptions['dreg'] {
   const c = (CIFAR10C_MLPS as Record<string, { dreg: TrainOptions['dreg'] }>)[name] ?? (CIFAR10C_CNNS as Record<string, { dreg: TrainOptions['dreg'] }>)[name];
-  return c.dreg ? { ...c.dreg } : null;
+  if (!c.dreg) return null;
+  return options.lambda === undefined ? { ...c.dreg } : { ...c.dreg, lambda: options.lambda };
 }
 
 /**
@@ -127,7 +134,7 @@ function dregOf(name: string): TrainOptions['dreg'] {
  * @returns predictions concatenated as [clean, set 0, set 1, …] (n each), τ of the
  *   per-sample input-gradient norms on the clean test set, timings and diagnostics.
  */
-async function runUnit(name: string, input: CifarUnitInput, seed: number): Promise<FitResult> {
+async function runUnit(name: string, input: CifarUnitInput, seed: number, options: Cifar10cModelOptions): Promise<FitResult> {
   const model = build(name, seed);
   const { flat } = model;
   const xTrain = standardize(input.train.images, input.mean, input.std, input.trainIdx, flat);
@@ -136,7 +143,7 @@ async function runUnit(name: string, input: CifarUnitInput, seed: number): Promi
   const yVal = Int32Array.from(input.valIdx, (i) => input.train.labels[i]);
   try {
     const t0 = performance.now();
-    const stats = trainClassifier(model, { ...input.training, dreg: dregOf(name) }, xTrain, yTrain, input.nClasses, seed, input.valIdx.length > 0 ? { x: xVal, y: yVal } : undefined);
+    const stats = trainClassifier(model, { ...input.training, dreg: dregOf(name, options) }, xTrain, yTrain, input.nClasses, seed, input.valIdx.length > 0 ? { x: xVal, y: yVal } : undefined);
     const trainSeconds = (performance.now() - t0) / 1000;
     xTrain.dispose();
     xVal.dispose();
@@ -194,14 +201,23 @@ async function runUnit(name: string, input: CifarUnitInput, seed: number): Promi
 }
 
 /** The benchmark's models as runners (for the executor and worker threads); `fold` must be a {@link CifarUnitInput}. */
-export function buildCifar10cModels(): ModelRunner[] {
-  return CIFAR10C_MODEL_NAMES.map((name) => ({
-    name,
-    description: describe(name),
-    config: { ...((CIFAR10C_MLPS as Record<string, unknown>)[name] ?? (CIFAR10C_CNNS as Record<string, unknown>)[name]) as object, training: { ...CIFAR10C_TRAINING } },
-    run(fold: TabularFold, seed: number): Promise<FitResult> {
-      if (!isCifarUnitInput(fold)) throw new ConfigError(`model '${name}' of cifar10c needs a CIFAR unit input`, { option: 'experiment' });
-      return runUnit(name, fold, seed);
-    },
-  }));
+export function buildCifar10cModels(options: Cifar10cModelOptions = {}): ModelRunner[] {
+  if (options.lambda !== undefined && !(Number.isFinite(options.lambda) && options.lambda >= 0)) {
+    throw new ConfigError(`must be a number ≥ 0, got ${options.lambda}`, { option: '--lambda' });
+  }
+  return CIFAR10C_MODEL_NAMES.map((name) => {
+    const dreg = dregOf(name, options);
+    const base = ((CIFAR10C_MLPS as Record<string, unknown>)[name] ?? (CIFAR10C_CNNS as Record<string, unknown>)[name]) as object;
+    let description = describe(name);
+    if (dreg && options.lambda !== undefined) description = description.replace('λ=10^-2.5', `λ=${options.lambda}`);
+    return {
+      name,
+      description,
+      config: { ...base, dreg, training: { ...CIFAR10C_TRAINING } },
+      run(fold: TabularFold, seed: number): Promise<FitResult> {
+        if (!isCifarUnitInput(fold)) throw new ConfigError(`model '${name}' of cifar10c needs a CIFAR unit input`, { option: 'experiment' });
+        return runUnit(name, fold, seed, options);
+      },
+    };
+  });
 }

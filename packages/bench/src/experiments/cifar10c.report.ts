@@ -205,6 +205,11 @@ export function heatmapSpec(summaries: CifarModelSummary[], corruptions: string[
   const values = summaries.flatMap((s) =>
     corruptions.flatMap((c) => severities.map((sev, i) => ({ model: s.name, corruption: c, severity: sev, accuracy: Math.round(1000 * s.grid[c][i]) / 10 }))),
   );
+  // colour range from the data (differences are a few points), text dark on the bright half of viridis
+  const acc = values.map((v) => v.accuracy);
+  const lo = Math.floor(Math.min(...acc));
+  const hi = Math.max(lo + 1, Math.ceil(Math.max(...acc)));
+  const mid = (lo + hi) / 2;
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title,
@@ -219,7 +224,7 @@ export function heatmapSpec(summaries: CifarModelSummary[], corruptions: string[
           encoding: {
             x: { field: 'severity', type: 'ordinal', title: 'severity', axis: { labelAngle: 0 } },
             y: { field: 'corruption', type: 'nominal', sort: corruptions, title: null },
-            color: { field: 'accuracy', type: 'quantitative', title: 'accuracy %', scale: { scheme: 'viridis', domain: [0, 100] } },
+            color: { field: 'accuracy', type: 'quantitative', title: 'accuracy %', scale: { scheme: 'viridis', domain: [lo, hi] } },
           },
         },
         {
@@ -228,7 +233,7 @@ export function heatmapSpec(summaries: CifarModelSummary[], corruptions: string[
             x: { field: 'severity', type: 'ordinal' },
             y: { field: 'corruption', type: 'nominal', sort: corruptions },
             text: { field: 'accuracy', type: 'quantitative', format: '.0f' },
-            color: { condition: { test: 'datum.accuracy > 55', value: 'black' }, value: 'white' },
+            color: { condition: { test: `datum.accuracy > ${mid}`, value: 'black' }, value: 'white' },
           },
         },
       ],

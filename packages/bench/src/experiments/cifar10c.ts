@@ -62,6 +62,8 @@ export interface Cifar10cBenchOptions {
   cacheDir?: string | null;
   /** Override the configured epochs (smoke tests) [--epochs]. */
   epochs?: number;
+  /** DREG λ of cr-mlp and cr-cnn [--lambda]; default 10^-2.5 (the paper's). For ablations; recorded in results.json. */
+  lambda?: number;
 }
 
 /** What a finished run returns. */
@@ -124,7 +126,8 @@ export async function runCifar10cBench(opts: Cifar10cBenchOptions): Promise<Cifa
   const t0 = performance.now();
   const nSeeds = positiveInt(opts.seeds, CIFAR10C_PROTOCOL.seeds, '--seeds');
   const epochs = positiveInt(opts.epochs, CIFAR10C_TRAINING.epochs, '--epochs');
-  let models = buildCifar10cModels();
+  const modelOptions = opts.lambda === undefined ? {} : { lambda: opts.lambda };
+  let models = buildCifar10cModels(modelOptions);
   if (opts.models && opts.models.length > 0) {
     const unknown = opts.models.filter((m) => !models.some((x) => x.name === m));
     if (unknown.length > 0) throw new ConfigError(`unknown model(s) ${unknown.join(', ')}; choose from ${CIFAR10C_MODEL_NAMES.join(', ')}`, { option: '--models' });
@@ -249,7 +252,7 @@ export async function runCifar10cBench(opts: Cifar10cBenchOptions): Promise<Cifa
   let executor: UnitExecutor;
   if (unitWorkers > 1) {
     try {
-      executor = await workerExecutor('cifar10c', unitWorkers, opts.backend, {});
+      executor = await workerExecutor('cifar10c', unitWorkers, opts.backend, modelOptions);
     } catch (e) {
       if (opts.workers !== undefined) throw e;
       executor = inProcessExecutor(models); // running from sources (tests): no worker bundle

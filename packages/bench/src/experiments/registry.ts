@@ -9,7 +9,7 @@ export function modelsFor(experiment: string, options: Record<string, unknown> =
     case 'pima':
       return buildPimaModels(options);
     case 'cifar10c':
-      return buildCifar10cModels();
+      return buildCifar10cModels(options);
     default:
       throw new ConfigError(`no models registered for experiment '${experiment}'`);
   }
