@@ -80,7 +80,7 @@ async function main(argv: string[]): Promise<void> {
     .option('--corruptions <list>', 'comma-separated subset of the 15 corruptions (default all)')
     .option('--severities <list>', 'comma-separated severities 1..5 (default all)')
     .option('--corruption-seed <n>', 'seed of the corruption generator (default 0)', int('--corruption-seed'))
-    .option('--cache-dir <dir>', 'cache of regenerated corrupted sets (default $CHAINZ_CACHE_DIR or ~/.cache/chainz, /cifar10c-generated)')
+    .option('--cache-dir <dir>', 'cache of regenerated corrupted sets (default <$CHAINZ_CACHE_DIR or ~/.cache/chainz>/cifar10c-generated)')
     .option('--no-cache', 'regenerate the corrupted sets without reading or writing the cache')
     .option('--epochs <n>', 'override the configured epochs (for quick checks; the report records it)', int('--epochs'))
     .option('--lambda <value>', "DREG λ for cr-mlp and cr-cnn (default 10^-2.5, the paper's); for ablations", (v: string) => {
