@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts', 'src/cli.ts', 'src/worker.ts'],
+  entry: ['src/index.ts', 'src/cli.ts', 'src/worker.ts', 'src/experiments/cifar10c.generate.worker.ts'],
   format: ['esm'],
   dts: { entry: 'src/index.ts' },
   sourcemap: true,

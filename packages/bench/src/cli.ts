@@ -2,6 +2,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { isChainzError } from '@chainz/core';
 import { createRequire } from 'node:module';
+import path from 'node:path';
 
 const require = createRequire(import.meta.url);
 const { version } = require('../package.json') as { version: string };
@@ -172,6 +173,7 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(`\n${out.table}\n\n`);
     process.stdout.write(`Results: ${out.dir}/results.json, summary.md, ${out.plots.map((p) => p.split('/').pop()).join(', ')} (wall time ${out.wallSeconds.toFixed(1)} s, backend ${be.name})\n`);
   });
+
   bench
     .command('perf')
     .description('training-step cost: ChainzRule (fused kernels) vs ReLU, DREG vs input-gradient / random-projection penalties, dense op vs tf.matMul')
@@ -204,6 +206,67 @@ async function main(argv: string[]): Promise<void> {
         log: o.progress === false ? undefined : (line) => process.stderr.write(`${line}\n`),
       });
       process.stdout.write(`${renderPerfTables(report)}\n\n${JSON.stringify(report)}\n`);
+    });
+
+  bench
+    .command('cifar10c')
+    .description('CIFAR-10-C: parameter-matched MLPs (ChainzRule + DREG vs GELU, ReLU) and small CNNs, clean and under 15 corruptions × 5 severities, several seeds')
+    .option('--seeds <n>', 'number of training seeds (0..n-1)', int('--seeds'))
+    .option('--models <list>', 'comma-separated subset of: cr-mlp, gelu-mlp, relu-mlp, cr-cnn, relu-cnn')
+    .option('--cifar-dir <dir>', 'CIFAR-10 binary batches (official data_batch_*.bin/test_batch.bin, or train_first4000.bin/test_first1000.bin); default $CHAINZ_DATA_DIR/cifar10')
+    .option('--cifar10c-dir <dir>', 'official CIFAR-10-C folder (<corruption>.npy, labels.npy); default: regenerate the corruptions with our port')
+    .option('--train-size <n>', 'first N training images (default 4000)', int('--train-size'))
+    .option('--test-size <n>', 'first N test images, clean and corrupted (default 1000)', int('--test-size'))
+    .option('--corruptions <list>', 'comma-separated subset of the 15 corruptions (default all)')
+    .option('--severities <list>', 'comma-separated severities 1..5 (default all)')
+    .option('--corruption-seed <n>', 'seed of the corruption generator (default 0)', int('--corruption-seed'))
+    .option('--cache-dir <dir>', 'cache of regenerated corrupted sets (default <$CHAINZ_CACHE_DIR or ~/.cache/chainz>/cifar10c-generated)')
+    .option('--no-cache', 'regenerate the corrupted sets without reading or writing the cache')
+    .option('--epochs <n>', 'override the configured epochs (for quick checks; the report records it)', int('--epochs'))
+    .option('--lambda <value>', "DREG λ for cr-mlp and cr-cnn (default 10^-2.5, the paper's); for ablations", (v: string) => {
+      const x = Number(v);
+      if (!Number.isFinite(x) || x < 0) throw new InvalidArgumentError('--lambda must be a number ≥ 0.');
+      return x;
+    })
+    .option('--out <dir>', 'results directory (default: ./results/cifar10c/<timestamp>)')
+    .option('--resume <dir>', 'continue an interrupted run in <dir> (same options required)')
+    .option('--backend <name>', 'tfjs backend: auto, wasm, cpu, webgpu, tensorflow (default: $CHAINZ_BACKEND or auto)')
+    .option('--workers <n>', 'worker threads (default: min(4, CPU cores))', int('--workers'))
+    .option('--no-progress', 'no progress output on stderr')
+    .action(async (o) => {
+      const { useBackend } = await import('./backend');
+      const { runCifar10cBench } = await import('./experiments/cifar10c');
+      const list = (v: unknown) => (v ? String(v).split(',').map((s: string) => s.trim()).filter(Boolean) : undefined);
+      const severities = list(o.severities)?.map((v) => {
+        if (!/^[1-5]$/.test(v)) throw new InvalidArgumentError(`--severities takes integers 1..5, got '${v}'.`);
+        return Number(v) as 1 | 2 | 3 | 4 | 5;
+      });
+      const be = await useBackend(o.backend);
+      const cwd = process.env.INIT_CWD ?? process.cwd();
+      const abs = (p: unknown) => (typeof p === 'string' ? path.resolve(cwd, p) : undefined);
+      const out = await runCifar10cBench({
+        seeds: o.seeds,
+        models: list(o.models),
+        cifarDir: abs(o.cifarDir),
+        cifar10cDir: abs(o.cifar10cDir),
+        trainSize: o.trainSize,
+        testSize: o.testSize,
+        corruptions: list(o.corruptions),
+        severities,
+        corruptionSeed: o.corruptionSeed,
+        cacheDir: o.cache === false ? null : abs(o.cacheDir),
+        epochs: o.epochs,
+        lambda: o.lambda,
+        out: abs(o.out),
+        resume: abs(o.resume),
+        progress: o.progress === false ? 'none' : 'auto',
+        backend: be.name,
+        backendNotes: be.notes,
+        cwd,
+        workers: o.workers,
+      });
+      process.stdout.write(`\nData: ${out.dataDescription}\n\n${out.table}\n\n`);
+      process.stdout.write(`Results: ${out.dir}/results.json, summary.md, heatmap.svg (wall time ${out.wallSeconds.toFixed(1)} s, backend ${be.name})\n`);
     });
 
   program

@@ -26,3 +26,8 @@ export { parseEncoderSpec, type EncoderSpec } from './experiments/text-embedding
 export { trainMlpAsync } from './models/mlp';
 export { runPerfBench, renderPerfTables, resolveClock, PERF_SHAPES, PERF_RATIOS, PERF_TARGETS, type PerfOptions, type PerfReport, type PerfClock, type ShapeResult, type VariantTiming } from './perf/perf';
 export { mlpVariant, plainVariant, makeBatch, type PerfShape, type PerfVariant, type PerfBatch } from './perf/variants';
+export { Cnn, type CnnConfig, type CnnConvSpec } from './models/cnn';
+export { trainClassifier, predictClasses, meanCrossEntropy, type TrainableClassifier, type TrainOptions, type ClassifierTrainStats } from './models/train';
+export { runCifar10cBench, CIFAR10C_MODEL_NAMES, type Cifar10cBenchOptions, type Cifar10cBenchOutput } from './experiments/cifar10c';
+export { CIFAR10C_TRAINING, CIFAR10C_PROTOCOL, CIFAR10C_MLPS, CIFAR10C_CNNS, CIFAR10C_PAPER } from './experiments/cifar10c.config';
+export { loadCifarBenchData, defaultCifar10cCacheDir, type CifarBenchData, type CifarDataOptions } from './experiments/cifar10c.data';

@@ -1,6 +1,6 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { ConfigError } from '@chainz/core';
-import type { PolyDense } from '@chainz/poly-layer';
+import type { LayerTrace, PolyConv2D, PolyDense } from '@chainz/poly-layer';
 import { resolveDregOptions, type DregOptions } from './options';
 import { dregLayerPenalty } from './penalty';
 
@@ -9,12 +9,16 @@ interface LayerLike {
   layers?: LayerLike[];
 }
 
-function isPolyDense(layer: LayerLike): layer is LayerLike & PolyDense {
+/** A layer that can carry a trace penalty: PolyDense or PolyConv2D. */
+type PenaltyLayer = PolyDense | PolyConv2D;
+
+function isPolyDense(layer: LayerLike): layer is LayerLike & PenaltyLayer {
   // duck-typed, so that a second copy of @chainz/poly-layer in the graph still matches
-  return layer.getClassName() === 'ChainzPolyDense' && typeof (layer as Partial<PolyDense>).setTracePenalty === 'function';
+  const name = layer.getClassName();
+  return (name === 'ChainzPolyDense' || name === 'ChainzPolyConv2D') && typeof (layer as Partial<PolyDense>).setTracePenalty === 'function';
 }
 
-function collect(layers: LayerLike[], out: PolyDense[]): void {
+function collect(layers: LayerLike[], out: PenaltyLayer[]): void {
   for (const layer of layers) {
     if (isPolyDense(layer)) out.push(layer);
     else if (Array.isArray(layer.layers)) collect(layer.layers, out);
@@ -22,7 +26,7 @@ function collect(layers: LayerLike[], out: PolyDense[]): void {
 }
 
 /**
- * Attaches the DREG penalty to every `PolyDense` layer of a tfjs-layers model
+ * Attaches the DREG penalty to every `PolyDense` and `PolyConv2D` layer of a tfjs-layers model
  * (nested models included, in `model.layers` order) so that `model.fit()` trains
  * with it.
  *
@@ -45,32 +49,34 @@ function collect(layers: LayerLike[], out: PolyDense[]): void {
  * after `loadModel`.
  *
  * @param model a LayersModel (or an array of layers).
- * @param options DREG options; `layerWeights` (if given) has one weight per PolyDense layer.
- * @returns the PolyDense layers that received the penalty.
+ * @param options DREG options; `layerWeights` (if given) has one weight per PolyDense/PolyConv2D layer.
+ * @returns the layers that received the penalty.
  * @throws ConfigError naming `variant` (forward), `layerWeights` (wrong length) or
- *   `model` (no PolyDense layer found), or any invalid option.
+ *   `model` (no PolyDense/PolyConv2D layer found), or any invalid option.
  */
-export function attachDreg(model: tfl.LayersModel | tfl.layers.Layer[], options: Partial<DregOptions> = {}): PolyDense[] {
+export function attachDreg(model: tfl.LayersModel | tfl.layers.Layer[], options: Partial<DregOptions> = {}): PenaltyLayer[] {
   const o = resolveDregOptions(options);
   if (o.variant === 'forward') {
     throw new ConfigError("the 'forward' variant chains tangents across layers; with model.fit use 'frobenius', 'activation' or 'hinge'", { option: 'variant' });
   }
-  const layers: PolyDense[] = [];
+  const layers: PenaltyLayer[] = [];
   collect((Array.isArray(model) ? model : model.layers) as unknown as LayerLike[], layers);
-  if (layers.length === 0) throw new ConfigError('the model has no PolyDense layer to attach DREG to', { option: 'model' });
+  if (layers.length === 0) throw new ConfigError('the model has no PolyDense or PolyConv2D layer to attach DREG to', { option: 'model' });
   if (o.layerWeights && o.layerWeights.length !== layers.length) {
-    throw new ConfigError(`has ${o.layerWeights.length} weights for ${layers.length} PolyDense layers`, { option: 'layerWeights' });
+    throw new ConfigError(`has ${o.layerWeights.length} weights for ${layers.length} PolyDense/PolyConv2D layers`, { option: 'layerWeights' });
   }
   layers.forEach((layer, l) => {
     const w = o.layerWeights ? o.layerWeights[l] : 1;
-    layer.setTracePenalty((trace, step) => dregLayerPenalty(trace, o, step, w), { secondDerivative: o.curvature > 0, jacobianNorm: o.variant === 'frobenius' });
+    const penalty = (trace: LayerTrace, step: number) => dregLayerPenalty(trace, o, step, w);
+    // jacobianNorm: dense layers take ‖J‖_F² from the fused activation kernel (frobenius only)
+    layer.setTracePenalty(penalty, { secondDerivative: o.curvature > 0, jacobianNorm: o.variant === 'frobenius' });
   });
   return layers;
 }
 
-/** Removes the penalty from every PolyDense layer of the model. @returns the layers changed. */
-export function detachDreg(model: tfl.LayersModel | tfl.layers.Layer[]): PolyDense[] {
-  const layers: PolyDense[] = [];
+/** Removes the penalty from every PolyDense/PolyConv2D layer of the model. @returns the layers changed. */
+export function detachDreg(model: tfl.LayersModel | tfl.layers.Layer[]): PenaltyLayer[] {
+  const layers: PenaltyLayer[] = [];
   collect((Array.isArray(model) ? model : model.layers) as unknown as LayerLike[], layers);
   for (const layer of layers) layer.setTracePenalty(null);
   return layers;

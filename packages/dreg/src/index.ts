@@ -8,9 +8,10 @@ export {
   type ResolvedDregOptions,
 } from './options';
 export { applyLayerNormJacobian, perSampleJacobianFrobenius } from './jacobian';
+export { perSampleConvJacobianFrobenius } from './jacobian-conv';
 export { dregLayerPenalty, dregPenalty, perSampleLayerPenalty } from './penalty';
 export { attachDreg, detachDreg } from './attach';
-export type { DenseLayerTrace, LayerTrace } from '@chainz/poly-layer';
+export type { Conv2dLayerTrace, DenseLayerTrace, LayerTrace } from '@chainz/poly-layer';
 export {
   inputGradientPenalty,
   randomProjectionJacobianPenalty,

@@ -96,7 +96,8 @@ describe('perSampleJacobianFrobenius (exact ‖J_l‖_F²)', () => {
     const cfg = resolvePolyConfig({ guard: 'layernorm' });
     const t = toTensors(randomLayer(new Rng(1), 2, 3, 4, cfg));
     const { trace } = polyDense(t.x, { kernel: t.kernel, bias: t.bias, coeffs: t.coeffs }, cfg);
-    expect(() => perSampleJacobianFrobenius({ ...trace, kind: 'conv2d' } as never)).toThrow(ConfigError);
+    expect(() => perSampleJacobianFrobenius({ ...trace, kind: 'conv3d' } as never)).toThrow(ConfigError);
+    expect(() => perSampleJacobianFrobenius({ ...trace, kind: 'conv2d' } as never)).toThrow(ShapeError); // a dense trace mislabelled
     expect(() => perSampleJacobianFrobenius({ ...trace, layernorm: undefined })).toThrow(ShapeError);
     expect(() => perSampleJacobianFrobenius({ ...trace, kernel: tf.zeros([3, 5]) as tf.Tensor2D })).toThrow(ShapeError);
   });

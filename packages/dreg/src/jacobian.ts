@@ -1,10 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, ShapeError, dense } from '@chainz/core';
 import { denseJacobianFrobenius, type LayerTrace } from '@chainz/poly-layer';
+import { checkConvTrace, perSampleConvJacobianFrobenius } from './jacobian-conv';
 
 function checkTrace(trace: LayerTrace): void {
-  if (trace === null || typeof trace !== 'object' || trace.kind !== 'dense') {
-    throw new ConfigError(`unsupported layer trace kind ${JSON.stringify((trace as { kind?: unknown })?.kind)} (supported: dense)`, { option: 'traces' });
+  if (trace === null || typeof trace !== 'object' || (trace.kind !== 'dense' && trace.kind !== 'conv2d')) {
+    throw new ConfigError(`unsupported layer trace kind ${JSON.stringify((trace as { kind?: unknown })?.kind)} (supported: dense, conv2d)`, { option: 'traces' });
+  }
+  if (trace.kind === 'conv2d') {
+    checkConvTrace(trace);
+    return;
   }
   const [B, n] = trace.dy.shape;
   if (trace.kernel.rank !== 2 || trace.kernel.shape[1] !== n || trace.dy.rank !== 2) {
@@ -48,13 +53,17 @@ function checkTrace(trace: LayerTrace): void {
  * Matmuls go through `@chainz/core`'s `dense` (explicit transposes in the backward
  * pass too; tfjs's own MatMul gradient uses transposed matmuls, slow on wasm).
  *
- * @param trace a dense layer trace from `polyDense` (or a PolyDense layer).
+ * Conv2d traces (`polyConv2d`, PolyConv2D): see `perSampleConvJacobianFrobenius`
+ * — Σ_{p,c} σ'(z_{p,c})²·M[p,c] with the border-aware tap norms M.
+ *
+ * @param trace a dense or conv2d layer trace from `polyDense` / `polyConv2d` (or the layers).
  * @returns ‖J_b‖_F² per sample b, shape `[B]`; differentiable w.r.t. the kernel,
  *   bias and coefficients with first-order autodiff.
- * @throws ConfigError for a non-dense trace; ShapeError for inconsistent shapes.
+ * @throws ConfigError for an unknown trace kind; ShapeError for inconsistent shapes.
  */
 export function perSampleJacobianFrobenius(trace: LayerTrace): tf.Tensor1D {
   checkTrace(trace);
+  if (trace.kind === 'conv2d') return perSampleConvJacobianFrobenius(trace);
   if (trace.guard !== 'layernorm') {
     // Σ_j σ'_j²·‖W[:, j]‖²: computed in the forward pass (polyDense's jacobianNorm) or here
     if (trace.jacobianFrobenius !== undefined) return trace.jacobianFrobenius;

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, ShapeError, dense } from '@chainz/core';
-import { weightedSum, type LayerTrace } from '@chainz/poly-layer';
+import { weightedSum, type DenseLayerTrace, type LayerTrace } from '@chainz/poly-layer';
 import { resolveDregOptions, type DregOptions, type ResolvedDregOptions } from './options';
 import { applyLayerNormJacobian, checkTrace, perSampleJacobianFrobenius } from './jacobian';
 
@@ -9,12 +9,22 @@ function resolved(options: Partial<DregOptions> | ResolvedDregOptions | undefine
   return resolveDregOptions(options as Partial<DregOptions>);
 }
 
+/** Axes of a trace tensor other than the batch axis ([1] dense, [1, 2, 3] conv2d). */
+function featureAxes(t: tf.Tensor): number[] {
+  return Array.from({ length: t.rank - 1 }, (_, i) => i + 1);
+}
+
+/** n_l: the number of outputs of a layer per sample (d_out, or H'·W'·C for conv2d). */
+function outputsPerSample(trace: LayerTrace): number {
+  return trace.dy.size / trace.dy.shape[0];
+}
+
 function curvatureTerm(trace: LayerTrace, mu: number): tf.Tensor1D | null {
   if (mu === 0) return null;
   if (!trace.d2y) {
     throw new ConfigError(`curvature > 0 needs σ'' in the trace of layer '${trace.name ?? '?'}'`, { option: 'curvature' }, 'pass { secondDerivative: true } to polyDense / polyActivation');
   }
-  return tf.mul(tf.sum(tf.square(trace.d2y), 1), mu) as tf.Tensor1D;
+  return tf.mul(tf.sum(tf.square(trace.d2y), featureAxes(trace.d2y)), mu) as tf.Tensor1D;
 }
 
 /**
@@ -24,10 +34,12 @@ function curvatureTerm(trace: LayerTrace, mu: number): tf.Tensor1D | null {
  * - frobenius: ‖J_l‖_F² ({@link perSampleJacobianFrobenius});
  * - activation: Σ_j σ'_j²;  hinge: Σ_j max(0, |σ'_j| − β)²;
  * - curvature (μ > 0): + μ·Σ_j σ''_j².
+ * Sums run over every output of the layer (features j; for conv2d traces all
+ * positions and channels (p, c)).
  * With the `layernorm` guard σ' in `activation`/`hinge` is the slope w.r.t. the
  * normalised u (`frobenius` includes the normalisation's Jacobian).
  *
- * @param trace a dense layer trace.
+ * @param trace a dense or conv2d layer trace.
  * @param options DREG options (`variant` must not be `forward`).
  * @returns R_l per sample, `[B]`.
  * @throws ConfigError for the `forward` variant (it needs the whole chain: use dregPenalty).
@@ -42,10 +54,10 @@ export function perSampleLayerPenalty(trace: LayerTrace, options?: Partial<DregO
         r = perSampleJacobianFrobenius(trace);
         break;
       case 'activation':
-        r = tf.sum(tf.square(trace.dy), 1) as tf.Tensor1D;
+        r = tf.sum(tf.square(trace.dy), featureAxes(trace.dy)) as tf.Tensor1D;
         break;
       case 'hinge':
-        r = tf.sum(tf.square(tf.relu(tf.sub(tf.abs(trace.dy), o.beta))), 1) as tf.Tensor1D;
+        r = tf.sum(tf.square(tf.relu(tf.sub(tf.abs(trace.dy), o.beta))), featureAxes(trace.dy)) as tf.Tensor1D;
         break;
       case 'forward':
         throw new ConfigError("the 'forward' variant chains tangents across layers: use dregPenalty on the whole list of traces", { option: 'variant' });
@@ -70,7 +82,7 @@ export function dregLayerPenalty(trace: LayerTrace, options?: Partial<DregOption
   const o = resolved(options);
   const lambda = o.lambda(step);
   if (lambda === 0 || weight === 0) return tf.scalar(0);
-  return tf.tidy(() => tf.mul(tf.mean(perSampleLayerPenalty(trace, o)), (lambda * weight) / trace.dy.shape[1]) as tf.Scalar);
+  return tf.tidy(() => tf.mul(tf.mean(perSampleLayerPenalty(trace, o)), (lambda * weight) / outputsPerSample(trace)) as tf.Scalar);
 }
 
 /**
@@ -80,7 +92,12 @@ export function dregLayerPenalty(trace: LayerTrace, options?: Partial<DregOption
  * up to layer l), so this is an unbiased one-sample estimate of the end-to-end
  * Jacobian norms, at the cost of one extra matmul per layer.
  */
-function forwardChain(traces: LayerTrace[], seed: number): tf.Tensor1D[] {
+function forwardChain(all: LayerTrace[], seed: number): tf.Tensor1D[] {
+  const conv = all.findIndex((t) => t.kind !== 'dense');
+  if (conv >= 0) {
+    throw new ConfigError(`the 'forward' variant chains dense layers only; layer ${conv} ('${all[conv].name ?? '?'}') is a ${all[conv].kind} layer`, { option: 'variant' });
+  }
+  const traces = all as DenseLayerTrace[];
   const B = traces[0].dy.shape[0];
   let t = tf.randomNormal([B, traces[0].kernel.shape[0]], 0, 1, 'float32', seed) as tf.Tensor2D;
   const out: tf.Tensor1D[] = [];
@@ -110,7 +127,8 @@ function forwardChain(traces: LayerTrace[], seed: number): tf.Tensor1D[] {
  * Use it inside the training step:
  * `optimizer.minimize(() => tf.add(taskLoss, dregPenalty(traces, opts, step)))`.
  *
- * @param traces layer traces in network order (from `polyDense`), each `[B, n_l]`.
+ * @param traces layer traces in network order (from `polyDense` `[B, n_l]` or
+ *   `polyConv2d` `[B, H', W', C]`, n_l = H'·W'·C); `forward` takes dense traces only.
  * @param options partial {@link DregOptions}; default frobenius, λ = 10^−2.5.
  * @param step training step t for λ's schedule and the forward tangent seed (default 0).
  * @returns a scalar; 0 when there are no traces or λ(t) = 0.
@@ -137,8 +155,9 @@ export function dregPenalty(traces: LayerTrace[], options?: Partial<DregOptions>
       }
       return r;
     });
-    // λ·Σ_l w_l·mean_batch(R_l)/n_l = Σ_l (λ·w_l/(n_l·B))·Σ_batch R_l: one fused kernel on cpu/wasm
-    const weights = traces.map((tr, l) => (lambda * (o.layerWeights ? o.layerWeights[l] : 1)) / (tr.dy.shape[1] * tr.dy.shape[0]));
+    // λ·Σ_l w_l·mean_batch(R_l)/n_l = Σ_l (λ·w_l/(n_l·B))·Σ_batch R_l: one fused kernel on cpu/wasm.
+    // n_l·B = dy.size for dense [B, n_l] and conv [B, H', W', C] traces alike.
+    const weights = traces.map((tr, l) => (lambda * (o.layerWeights ? o.layerWeights[l] : 1)) / (outputsPerSample(tr) * tr.dy.shape[0]));
     return weightedSum(rs, weights);
   });
 }

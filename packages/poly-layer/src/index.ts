@@ -22,7 +22,7 @@ export {
   type PolyActivationOptions,
   type PolyActivationResult,
 } from './activation';
-export { disposeTraces, type DenseLayerTrace, type LayerTrace } from './trace';
+export { disposeTraces, type Conv2dLayerTrace, type DenseLayerTrace, type LayerTrace } from './trace';
 export { polyDense, type PolyDenseOptions, type PolyDenseParams } from './poly-dense';
 export {
   DEFAULT_LAYER_TARGET,
@@ -44,3 +44,14 @@ export {
   type PolyImplementation,
 } from './kernels/ops';
 export { registerPolyKernels } from './kernels/register';
+export {
+  conv2d,
+  conv2dGeometry,
+  inBoundsTapMask,
+  type Conv2dGeometry,
+  type Conv2dOptions,
+  type Conv2dPadding,
+  type ConvAxisGeometry,
+} from './conv2d';
+export { polyConv2d, type PolyConv2dOptions, type PolyConv2dParams } from './poly-conv2d';
+export { PolyConv2D, registerPolyConv2D, type PolyConv2DArgs } from './poly-conv2d-layer';

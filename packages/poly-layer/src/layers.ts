@@ -8,14 +8,14 @@ import { resolvePolyConfig, type PolyConfig } from './config';
 import { fitPolynomial, type PolyFit } from './fit';
 import { polyActivation } from './activation';
 import { polyDense } from './poly-dense';
-import type { DenseLayerTrace } from './trace';
+import type { DenseLayerTrace, LayerTrace } from './trace';
 import { TARGET_ACTIVATIONS, type TargetActivation } from './targets';
 
 /** Target activation of a new layer when none is given: GELU, the smooth ReLU. */
 export const DEFAULT_LAYER_TARGET: TargetActivation = 'gelu';
 
 /** Marks our layer classes in tfjs's class registry (tells a duplicate copy of this module from a foreign class). */
-const CHAINZ_LAYER = Symbol.for('chainz.polyLayer.class');
+export const CHAINZ_LAYER = Symbol.for('chainz.polyLayer.class');
 
 /** Arguments shared by {@link PolyActivation} and {@link PolyDense}. */
 export interface PolyLayerCommonArgs extends LayerArgs, Partial<PolyConfig> {
@@ -48,12 +48,13 @@ export interface PolyDenseArgs extends PolyLayerCommonArgs {
  * A penalty computed from a layer's forward trace while training (e.g. DREG's
  * per-layer term); must return a scalar built from tensors of the trace so that its
  * gradient reaches the layer's weights.
- * @param trace the layer's trace of this forward pass.
+ * @param trace the layer's trace of this forward pass (`T`: the layer's trace type,
+ *   `DenseLayerTrace` for PolyDense, `Conv2dLayerTrace` for PolyConv2D).
  * @param step number of training steps this layer has taken a penalty for so far (0-based).
  */
-export type TracePenalty = (trace: DenseLayerTrace, step: number) => tf.Scalar;
+export type TracePenalty<T extends LayerTrace = DenseLayerTrace> = (trace: T, step: number) => tf.Scalar;
 
-function pickPolyConfig(args: Partial<PolyConfig>): PolyConfig {
+export function pickPolyConfig(args: Partial<PolyConfig>): PolyConfig {
   const partial: Partial<PolyConfig> = {};
   if (args.degree !== undefined) partial.degree = args.degree;
   if (args.basis !== undefined) partial.basis = args.basis;
@@ -63,7 +64,7 @@ function pickPolyConfig(args: Partial<PolyConfig>): PolyConfig {
   return resolvePolyConfig(partial);
 }
 
-function checkTarget(target: unknown): TargetActivation {
+export function checkTarget(target: unknown): TargetActivation {
   if (typeof target !== 'string' || !(TARGET_ACTIVATIONS as readonly string[]).includes(target)) {
     throw new ConfigError(`unknown target activation ${JSON.stringify(target)} (valid: ${TARGET_ACTIVATIONS.join(', ')})`, { option: 'target' });
   }
@@ -71,7 +72,7 @@ function checkTarget(target: unknown): TargetActivation {
 }
 
 /** A tfjs-layers initializer (duck-typed: `addWeight` only calls `apply`) returning fitted coefficients. */
-function fittedInitializer(fit: PolyFit): Initializer {
+export function fittedInitializer(fit: PolyFit): Initializer {
   return {
     apply: (shape: number[]) => {
       const [rows, cols] = shape;
@@ -82,7 +83,7 @@ function fittedInitializer(fit: PolyFit): Initializer {
   } as unknown as Initializer;
 }
 
-function resolveInitializer(spec: PolyDenseArgs['kernelInitializer'], seed: number | undefined): Initializer {
+export function resolveInitializer(spec: PolyDenseArgs['kernelInitializer'], seed: number | undefined): Initializer {
   if (spec === undefined) return tfl.initializers.glorotUniform({ seed });
   if (typeof spec === 'object' && spec !== null && typeof (spec as Initializer).apply === 'function') return spec as Initializer;
   let className: string;
@@ -100,7 +101,7 @@ function resolveInitializer(spec: PolyDenseArgs['kernelInitializer'], seed: numb
   return fromConfig(cls, config) as unknown as Initializer;
 }
 
-function exactlyOne(inputs: tf.Tensor | tf.Tensor[], layer: string): tf.Tensor {
+export function exactlyOne(inputs: tf.Tensor | tf.Tensor[], layer: string): tf.Tensor {
   if (!Array.isArray(inputs)) return inputs;
   if (inputs.length !== 1) throw new ShapeError(`layer '${layer}' expects exactly one input tensor, got ${inputs.length}`, { tensor: layer });
   return inputs[0];

@@ -4,6 +4,8 @@
 // and the fused kernels (and their gradients) with tfjs's kernel registry.
 import { registerPolyLayers } from './layers';
 import { registerPolyKernels } from './kernels/register';
+import { registerPolyConv2D } from './poly-conv2d-layer';
 
 registerPolyLayers();
+registerPolyConv2D();
 registerPolyKernels();

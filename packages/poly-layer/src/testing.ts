@@ -159,3 +159,4 @@ export function frobenius2(J: readonly (readonly number[])[]): number {
   for (const row of J) for (const v of row) s += v * v;
   return s;
 }
+export * from './testing-conv';

@@ -35,14 +35,46 @@ export interface DenseLayerTrace {
 }
 
 /**
- * A layer's forward trace. Dense layers only for now; a conv trace (`kind: 'conv2d'`)
- * will join this union.
+ * What one convolutional polynomial layer h = σ(g(z)), z = conv(x, K) + b (channels
+ * last, no dilation), records for the DREG penalty (DESIGN §3). Per sample the layer
+ * Jacobian has one block of rows per output position p: J_p = diag(σ'(z_p))·A_p
+ * (with `layernorm`: diag(σ'(u_p))·J_LN,p·A_p, normalised over the channels at p),
+ * where A_p holds the kernel taps that fall inside the input at p. The geometry
+ * fields give which taps those are (border-aware, any stride, SAME/VALID).
+ *
+ * Ownership as for {@link DenseLayerTrace}: the kernel is the caller's, the other
+ * tensors are new ({@link disposeTraces}).
  */
-export type LayerTrace = DenseLayerTrace;
+export interface Conv2dLayerTrace {
+  kind: 'conv2d';
+  /** Layer name, for error messages. */
+  name?: string;
+  /** K, `[kh, kw, C_in, C_out]`. */
+  kernel: tf.Tensor4D;
+  /** Spatial size of the layer's input, `[H, W]`. */
+  inputSize: [number, number];
+  /** Strides `[s_h, s_w]`. */
+  strides: [number, number];
+  /** Padding (TensorFlow's SAME/VALID conventions). */
+  padding: 'same' | 'valid';
+  /** Pre-activation z = conv(x, K) + b, `[B, H', W', C_out]`. */
+  z: tf.Tensor4D;
+  /** σ'(z) elementwise, `[B, H', W', C_out]` (for `layernorm`: w.r.t. the normalised u). */
+  dy: tf.Tensor4D;
+  /** σ''(z), `[B, H', W', C_out]`; present when the second derivative was requested. */
+  d2y?: tf.Tensor4D;
+  /** The guard of the activation. */
+  guard: PolyGuard;
+  /** Only with the `layernorm` guard (over channels, per position): u `[B, H', W', C_out]`, invStd `[B, H', W', 1]`. */
+  layernorm?: { u: tf.Tensor4D; invStd: tf.Tensor4D };
+}
+
+/** A layer's forward trace: dense ({@link DenseLayerTrace}) or 2-D convolution ({@link Conv2dLayerTrace}), told apart by `kind`. */
+export type LayerTrace = DenseLayerTrace | Conv2dLayerTrace;
 
 /** Disposes the tensors a trace owns (z, dy, d2y, layernorm.*, jacobianFrobenius), not the kernel. */
 export function disposeTraces(traces: LayerTrace | LayerTrace[]): void {
   for (const t of Array.isArray(traces) ? traces : [traces]) {
-    tf.dispose([t.z, t.dy, ...(t.d2y ? [t.d2y] : []), ...(t.layernorm ? [t.layernorm.u, t.layernorm.invStd] : []), ...(t.jacobianFrobenius ? [t.jacobianFrobenius] : [])]);
+    tf.dispose([t.z, t.dy, ...(t.d2y ? [t.d2y] : []), ...(t.layernorm ? [t.layernorm.u, t.layernorm.invStd] : []), ...(t.kind === 'dense' && t.jacobianFrobenius ? [t.jacobianFrobenius] : [])]);
   }
 }

@@ -5,6 +5,7 @@ import { dregPenalty, type DregOptions } from '@chainz/dreg';
 import { gradientTailRatio, inputGradientNormsAsync } from '@chainz/metrics';
 import { stratifiedSubsample } from '@chainz/data';
 import type { FitResult, ModelRunner, TabularFold } from './types';
+import { drive, driveAsync, trainSteps, type ReadSteps, type TrainableClassifier } from './train';
 import { cumulativeLogits, ordinalLevels, ordinalLoss, ordinalPredict, UNIT_GAP } from './ordinal';
 
 /** Hidden-layer activation of an MLP. `poly` = ChainzRule polynomial activation. */
@@ -95,7 +96,7 @@ function activate(z: tf.Tensor2D, a: Exclude<MlpActivation, 'poly'>): tf.Tensor2
  * seeded mini-batch order, optionally with the DREG penalty on every hidden
  * layer. Used for `cr`, `cr-nodreg`, `relu-mlp`, `gelu-mlp` and `logreg`.
  */
-export class Mlp {
+export class Mlp implements TrainableClassifier {
   readonly layers: LayerParams[] = [];
   readonly polyConfig: PolyConfig | null;
   /** Output head (config.head ?? 'softmax'). */
@@ -136,6 +137,16 @@ export class Mlp {
       tf.tidy(() => this.layers[this.layers.length - 1].bias.assign(tf.fill([1], (nOut - 2) / 2)));
       if (nOut > 2) this.thresholdGaps = tf.tidy(() => tf.variable(tf.fill([nOut - 2], UNIT_GAP), true));
     }
+  }
+
+  /** The weight matrices (weight decay applies to these). */
+  kernels(): tf.Variable[] {
+    return this.layers.map((p) => p.kernel);
+  }
+
+  /** Mean training loss of a batch: softmax cross-entropy, or the ordinal loss for `head: 'ordinal'`. */
+  batchLoss(logits: tf.Tensor2D, targets: tf.Tensor2D): tf.Scalar {
+    return (this.head === 'softmax' ? tf.losses.softmaxCrossEntropy(targets, logits) : tf.mean(this.lossFromLogits(logits, targets))) as tf.Scalar;
   }
 
   /** Every trainable variable (kernels, biases, polynomial coefficients). */
@@ -210,7 +221,7 @@ export class Mlp {
     return driveAsync(this.predictSteps(x));
   }
 
-  private *predictSteps(x: tf.Tensor2D): Generator<tf.Tensor, Int32Array, Float32Array | Int32Array> {
+  private *predictSteps(x: tf.Tensor2D): ReadSteps<Int32Array> {
     const out = tf.tidy(() => (this.head === 'ordinal' ? this.forward(x).logits : tf.argMax(this.forward(x).logits, 1)));
     try {
       const values = yield out;
@@ -258,7 +269,7 @@ export function trainMlp(
   seed: number,
   validation?: { x: tf.Tensor2D; y: Int32Array },
 ): TrainStats {
-  return drive(trainSteps(model, x, y, nClasses, seed, validation));
+  return drive(mlpTrainSteps(model, x, y, nClasses, seed, validation));
 }
 
 /**
@@ -275,121 +286,37 @@ export function trainMlpAsync(
   seed: number,
   validation?: { x: tf.Tensor2D; y: Int32Array },
 ): Promise<TrainStats> {
-  return driveAsync(trainSteps(model, x, y, nClasses, seed, validation));
+  return driveAsync(mlpTrainSteps(model, x, y, nClasses, seed, validation));
 }
 
-/**
- * The training loop as a generator: it yields each tensor whose value it
- * needs (losses for the statistics, the validation loss) and receives the
- * values back, so one loop serves the synchronous and asynchronous drivers.
- */
-function* trainSteps(
+/** {@link trainSteps} for an Mlp: targets encoded by its head, epochs by {@link effectiveEpochs}. */
+function* mlpTrainSteps(
   model: Mlp,
   x: tf.Tensor2D,
   y: Int32Array,
   nClasses: number,
   seed: number,
   validation?: { x: tf.Tensor2D; y: Int32Array },
-): Generator<tf.Tensor, TrainStats, Float32Array | Int32Array> {
+): ReadSteps<TrainStats> {
   const cfg = model.config;
-  const rng = new Rng(seed ^ 0x5eed);
-  const n = y.length;
   if (nClasses !== model.nClasses) throw new Error(`trainMlp: nClasses ${nClasses} differs from the model's ${model.nClasses}`);
-  const epochs = effectiveEpochs(cfg, n);
-  const checkEvery = Math.max(1, Math.ceil(epochs / cfg.epochs));
-  const yAll = model.encodeTargets(y);
-  const optimizer = tf.train.adam(cfg.learningRate);
-  let step = 0;
-  let lastTask = NaN;
-  let lastPen = 0;
-  const vars = model.variables();
-  const yVal = validation ? model.encodeTargets(validation.y) : undefined;
-  let best: tf.Tensor[] | undefined;
-  let bestEpoch = epochs;
-  let bestVal = Infinity;
+  const epochs = effectiveEpochs(cfg, y.length);
+  const targets = model.encodeTargets(y);
+  const vTargets = validation ? model.encodeTargets(validation.y) : undefined;
   try {
-    for (let epoch = 0; epoch < epochs; epoch++) {
-      const order = rng.permutation(n);
-      let sumTask = 0, sumPen = 0, batches = 0;
-      for (let start = 0; start < n; start += cfg.batchSize) {
-        const idx = order.subarray(start, Math.min(n, start + cfg.batchSize));
-        const s = step;
-        const wantLoss = epoch === epochs - 1;
-        let task: tf.Scalar | undefined;
-        let pen: tf.Scalar | undefined;
-        tf.tidy(() => {
-          const ib = tf.tensor1d(idx, 'int32');
-          const xb = tf.gather(x, ib) as tf.Tensor2D;
-          const yb = tf.gather(yAll, ib) as tf.Tensor2D;
-          optimizer.minimize(() => {
-            const { logits, traces } = model.forward(xb);
-            const taskLoss = (model.head === 'softmax' ? tf.losses.softmaxCrossEntropy(yb, logits) : tf.mean(model.lossFromLogits(logits, yb))) as tf.Scalar;
-            let loss: tf.Scalar = taskLoss;
-            if (cfg.dreg && traces.length > 0) {
-              const penalty = dregPenalty(traces, cfg.dreg, s);
-              if (wantLoss) pen = tf.keep(tf.clone(penalty));
-              loss = tf.add(loss, penalty);
-            }
-            if (cfg.weightDecay > 0) {
-              const l2 = tf.addN(model.layers.map((p) => tf.sum(tf.square(p.kernel))));
-              loss = tf.add(loss, tf.mul(l2, cfg.weightDecay));
-            }
-            if (wantLoss) task = tf.keep(tf.clone(taskLoss)); // a clone: minimize disposes the returned loss
-            return loss;
-          });
-        });
-        if (wantLoss) {
-          sumTask += (yield task!)[0];
-          sumPen += pen ? (yield pen)[0] : 0;
-          batches++;
-          task?.dispose();
-          pen?.dispose();
-        }
-        step++;
-      }
-      if (epoch === epochs - 1) {
-        lastTask = sumTask / batches;
-        lastPen = sumPen / batches;
-      }
-      if (validation && yVal && ((epoch + 1) % checkEvery === 0 || epoch === epochs - 1)) {
-        const v = tf.tidy(() => (model.head === 'softmax' ? tf.losses.softmaxCrossEntropy(yVal, model.forward(validation.x).logits) : tf.mean(model.lossFromLogits(model.forward(validation.x).logits, yVal))));
-        let val: number;
-        try {
-          val = (yield v)[0];
-        } finally {
-          v.dispose();
-        }
-        if (val < bestVal) {
-          bestVal = val;
-          bestEpoch = epoch + 1;
-          if (best) tf.dispose(best);
-          best = vars.map((w) => tf.clone(w));
-        }
-      }
-    }
-    if (!Number.isFinite(lastTask)) throw new Error(`training diverged (task loss ${lastTask})`);
-    if (best) vars.forEach((w, i) => w.assign(best![i]));
-    return { steps: step, finalTaskLoss: lastTask, finalPenalty: lastPen, bestEpoch, bestValidationLoss: validation ? bestVal : NaN };
+    const st = yield* trainSteps(
+      model,
+      { epochs, batchSize: cfg.batchSize, learningRate: cfg.learningRate, weightDecay: cfg.weightDecay, dreg: cfg.dreg, validateEvery: Math.max(1, Math.ceil(epochs / cfg.epochs)) },
+      x,
+      targets,
+      seed,
+      validation && vTargets ? { x: validation.x, targets: vTargets } : undefined,
+    );
+    return { steps: st.steps, finalTaskLoss: st.finalTaskLoss, finalPenalty: st.finalPenalty, bestEpoch: st.bestEpoch, bestValidationLoss: st.bestValidationLoss };
   } finally {
-    yAll.dispose();
-    yVal?.dispose();
-    if (best) tf.dispose(best);
-    optimizer.dispose();
+    targets.dispose();
+    vTargets?.dispose();
   }
-}
-
-/** Run a read-yielding generator, reading each yielded tensor synchronously. */
-function drive<R>(gen: Generator<tf.Tensor, R, Float32Array | Int32Array>): R {
-  let r = gen.next();
-  while (!r.done) r = gen.next(r.value.dataSync() as Float32Array | Int32Array);
-  return r.value;
-}
-
-/** Run a read-yielding generator, reading each yielded tensor with `await data()`. */
-async function driveAsync<R>(gen: Generator<tf.Tensor, R, Float32Array | Int32Array>): Promise<R> {
-  let r = gen.next();
-  while (!r.done) r = gen.next((await r.value.data()) as Float32Array | Int32Array);
-  return r.value;
 }
 
 /**
