@@ -32,8 +32,8 @@ export {
   type PolyActivationArgs,
   type PolyDenseArgs,
   type PolyLayerCommonArgs,
-  type TracePenalty,
 } from './layers';
+export type { TracePenalty, TracePenaltyNeeds } from './trace-penalty';
 export { loadModel, saveModel } from './io';
 export {
   denseJacobianFrobenius,

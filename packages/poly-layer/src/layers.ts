@@ -1,3 +1,4 @@
+import { TracePenaltyRecorder, type TracePenalty, type TracePenaltyNeeds } from './trace-penalty';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { LayerArgs } from '@tensorflow/tfjs-layers/dist/engine/topology';
@@ -44,15 +45,7 @@ export interface PolyDenseArgs extends PolyLayerCommonArgs {
   seed?: number;
 }
 
-/**
- * A penalty computed from a layer's forward trace while training (e.g. DREG's
- * per-layer term); must return a scalar built from tensors of the trace so that its
- * gradient reaches the layer's weights.
- * @param trace the layer's trace of this forward pass (`T`: the layer's trace type,
- *   `DenseLayerTrace` for PolyDense, `Conv2dLayerTrace` for PolyConv2D).
- * @param step number of training steps this layer has taken a penalty for so far (0-based).
- */
-export type TracePenalty<T extends LayerTrace = DenseLayerTrace> = (trace: T, step: number) => tf.Scalar;
+export type { TracePenalty, TracePenaltyNeeds } from './trace-penalty';
 
 export function pickPolyConfig(args: Partial<PolyConfig>): PolyConfig {
   const partial: Partial<PolyConfig> = {};
@@ -195,11 +188,7 @@ export class PolyDense extends tfl.layers.Layer {
   private kernel?: tfl.LayerVariable;
   private bias?: tfl.LayerVariable;
   private coeffs?: tfl.LayerVariable;
-  private tracePenalty: TracePenalty | null = null;
-  private penaltySecondDerivative = false;
-  private penaltyJacobianNorm = false;
-  private recorded: tf.Scalar[] = [];
-  private penaltySteps = 0;
+  private readonly penalty = new TracePenaltyRecorder<DenseLayerTrace>();
 
   constructor(args: PolyDenseArgs) {
     super(args);
@@ -225,7 +214,7 @@ export class PolyDense extends tfl.layers.Layer {
     this.coeffs = this.addWeight('coeffs', [rows, this.polyConfig.degree + 1], 'float32', fittedInitializer(this.fitReport), undefined, true);
     // Collected by LayersModel.calculateLosses() inside fit's training step, after the
     // forward pass (same gradient tape): returns the penalties recorded by call().
-    this.addLoss(() => this.takeRecordedPenalty());
+    this.addLoss(() => this.penalty.take());
     this.built = true;
   }
 
@@ -236,25 +225,13 @@ export class PolyDense extends tfl.layers.Layer {
    * @param opts `secondDerivative`: the penalty needs `trace.d2y`; `jacobianNorm`:
    *   it uses `trace.jacobianFrobenius` (computed in the same fused pass as σ').
    */
-  setTracePenalty(penalty: TracePenalty | null, opts: { secondDerivative?: boolean; jacobianNorm?: boolean } = {}): void {
-    this.tracePenalty = penalty;
-    this.penaltySecondDerivative = opts.secondDerivative === true;
-    this.penaltyJacobianNorm = opts.jacobianNorm === true;
-    this.recorded = [];
-    this.penaltySteps = 0;
+  setTracePenalty(penalty: TracePenalty | null, opts: TracePenaltyNeeds = {}): void {
+    this.penalty.set(penalty, opts);
   }
 
   /** The attached trace penalty, if any. */
   getTracePenalty(): TracePenalty | null {
-    return this.tracePenalty;
-  }
-
-  private takeRecordedPenalty(): tf.Scalar {
-    const live = this.recorded.filter((t) => !t.isDisposed);
-    this.recorded = [];
-    if (live.length === 0) return tf.scalar(0);
-    this.penaltySteps++;
-    return live.length === 1 ? live[0] : (tf.addN(live) as tf.Scalar);
+    return this.penalty.get();
   }
 
   private params(): { kernel: tf.Tensor2D; bias?: tf.Tensor1D; coeffs: tf.Tensor2D } {
@@ -268,18 +245,16 @@ export class PolyDense extends tfl.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
     const x = exactlyOne(inputs, this.name) as tf.Tensor2D;
     const training = kwargs != null && kwargs['training'] === true;
-    const penalty = this.tracePenalty;
-    if (!training || penalty === null) {
+    if (!this.penalty.active(training)) {
       return tf.tidy(() => polyDense(x, this.params(), this.polyConfig, { name: this.name }).y);
     }
     // Training with a penalty: no tidy here, the trace must stay on fit's gradient scope
     // (which disposes it after the step).
     const { y, trace } = polyDense(x, this.params(), this.polyConfig, {
       name: this.name,
-      secondDerivative: this.penaltySecondDerivative,
-      jacobianNorm: this.penaltyJacobianNorm,
+      ...this.penalty.requirements,
     });
-    this.recorded.push(penalty(trace, this.penaltySteps));
+    this.penalty.record(trace);
     return y;
   }
 

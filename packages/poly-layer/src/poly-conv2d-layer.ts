@@ -1,3 +1,4 @@
+import { TracePenaltyRecorder, type TracePenaltyNeeds } from './trace-penalty';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { Initializer } from '@tensorflow/tfjs-layers/dist/initializers';
@@ -85,10 +86,7 @@ export class PolyConv2D extends tfl.layers.Layer {
   private kernel?: tfl.LayerVariable;
   private bias?: tfl.LayerVariable;
   private coeffs?: tfl.LayerVariable;
-  private tracePenalty: TracePenalty<Conv2dLayerTrace> | null = null;
-  private penaltySecondDerivative = false;
-  private recorded: tf.Scalar[] = [];
-  private penaltySteps = 0;
+  private readonly penalty = new TracePenaltyRecorder<Conv2dLayerTrace>();
 
   constructor(args: PolyConv2DArgs) {
     super(args);
@@ -117,7 +115,7 @@ export class PolyConv2D extends tfl.layers.Layer {
     const rows = this.polyConfig.sharing === 'channel' ? this.filters : 1;
     this.fitReport = fitPolynomial(this.target, this.polyConfig, this.fitDomain ? { domain: this.fitDomain } : {});
     this.coeffs = this.addWeight('coeffs', [rows, this.polyConfig.degree + 1], 'float32', fittedInitializer(this.fitReport), undefined, true);
-    this.addLoss(() => this.takeRecordedPenalty());
+    this.addLoss(() => this.penalty.take());
     this.built = true;
   }
 
@@ -127,24 +125,13 @@ export class PolyConv2D extends tfl.layers.Layer {
    * @param penalty the penalty, or null.
    * @param opts `secondDerivative`: the penalty needs `trace.d2y`.
    */
-  setTracePenalty(penalty: TracePenalty<Conv2dLayerTrace> | null, opts: { secondDerivative?: boolean; /** accepted for symmetry with PolyDense; conv traces compute ‖J‖_F² in the penalty */ jacobianNorm?: boolean } = {}): void {
-    this.tracePenalty = penalty;
-    this.penaltySecondDerivative = opts.secondDerivative === true;
-    this.recorded = [];
-    this.penaltySteps = 0;
+  setTracePenalty(penalty: TracePenalty<Conv2dLayerTrace> | null, opts: TracePenaltyNeeds = {}): void {
+    this.penalty.set(penalty, opts);
   }
 
   /** The attached trace penalty, if any. */
   getTracePenalty(): TracePenalty<Conv2dLayerTrace> | null {
-    return this.tracePenalty;
-  }
-
-  private takeRecordedPenalty(): tf.Scalar {
-    const live = this.recorded.filter((t) => !t.isDisposed);
-    this.recorded = [];
-    if (live.length === 0) return tf.scalar(0);
-    this.penaltySteps++;
-    return live.length === 1 ? live[0] : (tf.addN(live) as tf.Scalar);
+    return this.penalty.get();
   }
 
   private params(): { kernel: tf.Tensor4D; bias?: tf.Tensor1D; coeffs: tf.Tensor2D } {
@@ -159,12 +146,11 @@ export class PolyConv2D extends tfl.layers.Layer {
     const x = exactlyOne(inputs, this.name) as tf.Tensor4D;
     if (x.rank !== 4) throw new ShapeError(`layer '${this.name}' needs rank-4 input [B, H, W, C_in], got [${x.shape}]`, { tensor: this.name });
     const training = kwargs != null && kwargs['training'] === true;
-    const penalty = this.tracePenalty;
     const opts = { strides: this.strides, padding: this.padding, name: this.name };
-    if (!training || penalty === null) return tf.tidy(() => polyConv2d(x, this.params(), this.polyConfig, opts).y);
+    if (!this.penalty.active(training)) return tf.tidy(() => polyConv2d(x, this.params(), this.polyConfig, opts).y);
     // Training with a penalty: no tidy, the trace stays on fit's gradient scope.
-    const { y, trace } = polyConv2d(x, this.params(), this.polyConfig, { ...opts, secondDerivative: this.penaltySecondDerivative });
-    this.recorded.push(penalty(trace, this.penaltySteps));
+    const { y, trace } = polyConv2d(x, this.params(), this.polyConfig, { ...opts, secondDerivative: this.penalty.requirements.secondDerivative });
+    this.penalty.record(trace);
     return y;
   }
 
