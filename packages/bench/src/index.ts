@@ -4,6 +4,7 @@ export { svmRbfModel, DEFAULT_SVM_CONFIG, type SvmConfig } from './models/svm';
 export { xgboostModel, DEFAULT_XGBOOST_CONFIG, type XgboostConfig } from './models/xgboost';
 export { majorityModel } from './models/majority';
 export { runTabularCv, type TabularCvInput, type TabularCvOutput, type CvProtocol } from './experiments/tabular-cv';
+export type { ExperimentRunOptions } from './experiments/run-options';
 export { runPimaBench, PIMA_MODEL_NAMES, type PimaBenchOptions } from './experiments/pima';
 export { PIMA_MODELS, PIMA_PAPER, PIMA_SVM, PIMA_XGBOOST, PIMA_TRAINING } from './experiments/pima.config';
 export { ResultsDir, defaultResultsDir, type UnitResult } from './results';

@@ -6,7 +6,7 @@ import { stratifiedSubsample, type Severity } from '@chainz/data';
 import { collectEnvironment } from '../env';
 import { defaultWorkers, inProcessExecutor, workerExecutor, type UnitExecutor } from '../executor';
 import { writeVegaLiteSvg } from '../plots';
-import { createProgress, type ProgressMode } from '../progress';
+import { createProgress } from '../progress';
 import { ResultsDir, defaultResultsDir } from '../results';
 import type { TabularFold } from '../models/types';
 import { CIFAR10C_BASELINES, CIFAR10C_COMPARISONS, CIFAR10C_PAPER, CIFAR10C_PROTOCOL, CIFAR10C_TRAINING } from './cifar10c.config';
@@ -23,27 +23,16 @@ import {
   type CifarModelSummary,
   type CifarUnit,
 } from './cifar10c.report';
+import type { ExperimentRunOptions } from './run-options';
 
 export { CIFAR10C_MODEL_NAMES };
 
 /** Options of `chainz bench cifar10c` (CLI flags in brackets). */
-export interface Cifar10cBenchOptions {
+export interface Cifar10cBenchOptions extends ExperimentRunOptions {
   /** Number of training seeds, 0..n−1 [--seeds N]; default 3. */
   seeds?: number;
   /** Subset of models [--models a,b]; default all five. */
   models?: string[];
-  /** Results directory [--out DIR]; default `<cwd>/results/cifar10c/<timestamp>`. */
-  out?: string;
-  /** Continue an interrupted run [--resume DIR] (same options required). */
-  resume?: string;
-  progress?: ProgressMode;
-  /** tfjs backend in use (for results.json) and why others were skipped. */
-  backend: string;
-  backendNotes?: string[];
-  /** Base directory of the default results path. */
-  cwd?: string;
-  /** Worker threads [--workers N]; default min(4, cores) when the package is built, else 1. */
-  workers?: number;
   /** CIFAR-10 binary batches folder [--cifar-dir]; default `<CHAINZ_DATA_DIR>/cifar10`. */
   cifarDir?: string;
   /** Official CIFAR-10-C folder [--cifar10c-dir]; default: regenerate the corruptions with our port. */

@@ -6,7 +6,7 @@ import { ConfigError, DataError } from '@chainz/core';
 import { fitTabularPreprocessor, loadSst5, loadYelp, pimaAdapter, repeatedStratifiedKFold, stratifiedSubsample, takeRows } from '@chainz/data';
 import { meanStd } from '@chainz/metrics';
 import { collectEnvironment, type EnvironmentInfo } from '../env';
-import { createProgress, type Progress, type ProgressMode } from '../progress';
+import { createProgress, type Progress } from '../progress';
 import { defaultResultsDir, ResultsDir, type UnitResult } from '../results';
 import { accuracy, type ModelRunner, type TabularFold } from '../models/types';
 import { writeVegaLiteSvg } from '../plots';
@@ -16,11 +16,12 @@ import { buildEfficiencyModels } from './efficiency.models';
 import { EFFICIENCY_DATASETS, EFFICIENCY_DEFAULT_SEEDS, EFFICIENCY_FOLDS, EFFICIENCY_FRACTIONS, EFFICIENCY_MIN_STEPS, EFFICIENCY_MODEL_NAMES, EFFICIENCY_PAPER, type EfficiencyDataset } from './efficiency.config';
 import { createEncoder, embedTexts, encoderLabel, parseEncoderSpec, parsePooling } from './text-embeddings';
 import { checkInt, checkLambda, checkPositiveInt, makeExecutor, resolveResultsDir, selectModels } from './text-common';
+import type { ExperimentRunOptions } from './run-options';
 
 export { EFFICIENCY_MODEL_NAMES };
 
 /** Options of `chainz bench efficiency` (CLI flags in brackets). */
-export interface EfficiencyBenchOptions {
+export interface EfficiencyBenchOptions extends ExperimentRunOptions {
   /** Dataset [--dataset]: sst5 (default), pima, yelp. */
   dataset?: string;
   /** Training-data fractions in (0, 1] [--fractions, given in percent]; default 1, 5, 10, 25, 50, 100 %. */
@@ -36,13 +37,6 @@ export interface EfficiencyBenchOptions {
   /** SST-5 trees folder or Pima CSV [--data]; Yelp data [--yelp-dir]. */
   data?: string;
   yelpDir?: string;
-  out?: string;
-  resume?: string;
-  progress?: ProgressMode;
-  backend: string;
-  backendNotes?: string[];
-  cwd?: string;
-  workers?: number;
   lambda?: number;
 }
 

@@ -4,15 +4,15 @@ import { pimaAdapter } from '@chainz/data';
 import { buildPimaModels, PIMA_MODEL_NAMES } from './pima.models';
 import { collectEnvironment } from '../env';
 import { defaultResultsDir } from '../results';
-import type { ProgressMode } from '../progress';
 import { runTabularCv, type TabularCvOutput } from './tabular-cv';
 import { defaultWorkers, inProcessExecutor, workerExecutor, type UnitExecutor } from '../executor';
 import { PIMA_PAPER } from './pima.config';
+import type { ExperimentRunOptions } from './run-options';
 
 export { PIMA_MODEL_NAMES };
 
 /** Options of `chainz bench pima` (CLI flags in brackets). */
-export interface PimaBenchOptions {
+export interface PimaBenchOptions extends ExperimentRunOptions {
   /** `default`: 10-fold × 1 [--protocol default]; `full`: 10-fold × 10 repeats [--protocol full]. */
   protocol?: 'default' | 'full';
   /** Overrides of the protocol [--folds, --repeats, --seed]. */
@@ -23,18 +23,6 @@ export interface PimaBenchOptions {
   data?: string;
   /** Subset of models to run [--models a,b]; default all. */
   models?: string[];
-  /** Results directory [--out DIR]; default `<cwd>/results/pima/<timestamp>`. */
-  out?: string;
-  /** Continue an interrupted run in this directory [--resume DIR]. */
-  resume?: string;
-  progress?: ProgressMode;
-  /** Name of the tfjs backend in use (for the results file). */
-  backend: string;
-  backendNotes?: string[];
-  /** Base directory for the default results path. */
-  cwd?: string;
-  /** Worker threads for the units [--workers N]; default: min(4, cores) when the package is built, else 1. */
-  workers?: number;
   /** DREG λ of `cr` [--lambda]; default 10^-2.5 (the paper's). */
   lambda?: number;
 }

@@ -3,7 +3,7 @@ import { DataError } from '@chainz/core';
 import { loadSst5 } from '@chainz/data';
 import { collectEnvironment } from '../env';
 import type { MlpConfig } from '../models/mlp';
-import { createProgress, type ProgressMode } from '../progress';
+import { createProgress } from '../progress';
 import { defaultResultsDir } from '../results';
 import { unitSeed } from './tabular-cv';
 import { runHeadExperiment, type HeadExperimentOutput, type HeadUnitSpec, type ReferenceRow } from './heads-runner';
@@ -11,11 +11,12 @@ import { buildSst5Models, SST5_MODEL_NAMES } from './sst5.models';
 import { SST5_DEFAULT_SEEDS, SST5_LITERATURE, SST5_PAPER } from './sst5.config';
 import { createEncoder, embedTexts, encoderLabel, parseEncoderSpec, parsePooling, standardizeOn } from './text-embeddings';
 import { checkInt, checkLambda, checkPositiveInt, makeExecutor, resolveResultsDir, selectModels } from './text-common';
+import type { ExperimentRunOptions } from './run-options';
 
 export { SST5_MODEL_NAMES };
 
 /** Options of `chainz bench sst5` (CLI flags in brackets). */
-export interface Sst5BenchOptions {
+export interface Sst5BenchOptions extends ExperimentRunOptions {
   /** Frozen encoder [--encoder]: `use-lite` (default), `transformers:<dir-or-id>`, `precomputed:<file>`. */
   encoder?: string;
   /** Pooling for token-level encoders [--pooling]: `mean` (default) or `cls`. */
@@ -29,13 +30,6 @@ export interface Sst5BenchOptions {
   seed?: number;
   /** Subset of heads [--models]. */
   models?: string[];
-  out?: string;
-  resume?: string;
-  progress?: ProgressMode;
-  backend: string;
-  backendNotes?: string[];
-  cwd?: string;
-  workers?: number;
   /** Library only (tests, ablations; no CLI flag): fields merged into every head's configuration (recorded in results.json). */
   modelOverrides?: Partial<MlpConfig>;
   /** DREG λ of `cr` [--lambda]; default 10^-2.5. */

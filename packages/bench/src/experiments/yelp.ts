@@ -3,7 +3,7 @@ import { ConfigError, DataError } from '@chainz/core';
 import { loadYelp, repeatedStratifiedKFold, takeRows } from '@chainz/data';
 import { collectEnvironment } from '../env';
 import type { MlpConfig } from '../models/mlp';
-import { createProgress, type ProgressMode } from '../progress';
+import { createProgress } from '../progress';
 import { defaultResultsDir } from '../results';
 import type { TabularFold } from '../models/types';
 import { unitSeed } from './tabular-cv';
@@ -13,11 +13,12 @@ import { YELP_DEFAULT_FOLDS, YELP_DEFAULT_SEEDS, YELP_LITERATURE, YELP_PAPER } f
 import { createEncoder, embedTexts, encoderLabel, parseEncoderSpec, parsePooling, standardizeOn } from './text-embeddings';
 import { checkInt, checkLambda, checkPositiveInt, makeExecutor, resolveResultsDir, selectModels } from './text-common';
 import { ORDINAL_HEAD_EQUATION } from '../models/ordinal';
+import type { ExperimentRunOptions } from './run-options';
 
 export { YELP_MODEL_NAMES };
 
 /** Options of `chainz bench yelp` (CLI flags in brackets). */
-export interface YelpBenchOptions {
+export interface YelpBenchOptions extends ExperimentRunOptions {
   /** Frozen encoder [--encoder]: `use-lite` (default), `transformers:<dir-or-id>`, `precomputed:<file>`. */
   encoder?: string;
   pooling?: string;
@@ -38,13 +39,6 @@ export interface YelpBenchOptions {
   /** Base seed [--seed] (folds, initialisation, batch order). */
   seed?: number;
   models?: string[];
-  out?: string;
-  resume?: string;
-  progress?: ProgressMode;
-  backend: string;
-  backendNotes?: string[];
-  cwd?: string;
-  workers?: number;
   /** Library only (tests, ablations; no CLI flag): fields merged into every head's configuration (recorded in results.json). */
   modelOverrides?: Partial<MlpConfig>;
   /** DREG λ of `cr` and `cr-softmax` [--lambda]. */
