@@ -285,12 +285,20 @@ export class PolyDense extends tfl.layers.Layer {
  *   already registered under the same className (tfjs would silently overwrite it).
  */
 export function registerPolyLayers(): void {
+  for (const cls of [PolyActivation, PolyDense]) registerChainzLayerClass(cls);
+}
+
+/**
+ * Registers one Chainz layer class with tfjs's serialization registry, refusing
+ * to overwrite a foreign class of the same className.
+ * @throws ChainzError `E_TFJS_DUPLICATE`.
+ * @internal
+ */
+export function registerChainzLayerClass(cls: { className: string }): void {
   const map = tf.serialization.SerializationMap.getMap().classNameMap;
-  for (const cls of [PolyActivation, PolyDense]) {
-    const existing = map[cls.className] as unknown as [Record<symbol, unknown>, unknown] | undefined;
-    if (existing !== undefined && existing[0] !== (cls as unknown) && existing[0][CHAINZ_LAYER] !== true) {
-      throw new ChainzError('E_TFJS_DUPLICATE', `another class is already registered with tfjs as '${cls.className}'`, { tensor: cls.className });
-    }
-    tf.serialization.registerClass(cls as unknown as tf.serialization.SerializableConstructor<tf.serialization.Serializable>);
+  const existing = map[cls.className] as unknown as [Record<symbol, unknown>, unknown] | undefined;
+  if (existing !== undefined && existing[0] !== (cls as unknown) && existing[0][CHAINZ_LAYER] !== true) {
+    throw new ChainzError('E_TFJS_DUPLICATE', `another class is already registered with tfjs as '${cls.className}'`, { tensor: cls.className });
   }
+  tf.serialization.registerClass(cls as unknown as tf.serialization.SerializableConstructor<tf.serialization.Serializable>);
 }

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { Initializer } from '@tensorflow/tfjs-layers/dist/initializers';
 import type { Kwargs } from '@tensorflow/tfjs-layers/dist/types';
-import { ChainzError, ConfigError, ShapeError } from '@chainz/core';
+import { ConfigError, ShapeError } from '@chainz/core';
 import type { PolyConfig } from './config';
 import { fitPolynomial, type PolyFit } from './fit';
 import { conv2dGeometry, normalizePadding, normalizeStrides, type Conv2dPadding } from './conv2d';
@@ -20,6 +20,7 @@ import {
   resolveInitializer,
   type PolyDenseArgs,
   type PolyLayerCommonArgs,
+  registerChainzLayerClass,
   type TracePenalty,
 } from './layers';
 
@@ -185,10 +186,5 @@ export class PolyConv2D extends tfl.layers.Layer {
  * @throws ChainzError `E_TFJS_DUPLICATE` if a foreign class holds the name `'ChainzPolyConv2D'`.
  */
 export function registerPolyConv2D(): void {
-  const map = tf.serialization.SerializationMap.getMap().classNameMap;
-  const existing = map[PolyConv2D.className] as unknown as [Record<symbol, unknown>, unknown] | undefined;
-  if (existing !== undefined && existing[0] !== (PolyConv2D as unknown) && existing[0][CHAINZ_LAYER] !== true) {
-    throw new ChainzError('E_TFJS_DUPLICATE', `another class is already registered with tfjs as '${PolyConv2D.className}'`, { tensor: PolyConv2D.className });
-  }
-  tf.serialization.registerClass(PolyConv2D as unknown as tf.serialization.SerializableConstructor<tf.serialization.Serializable>);
+  registerChainzLayerClass(PolyConv2D);
 }
