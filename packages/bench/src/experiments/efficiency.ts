@@ -14,7 +14,7 @@ import { meanAbsoluteError, quadraticWeightedKappa } from '../ordinal-metrics';
 import { unitSeed } from './tabular-cv';
 import { buildEfficiencyModels } from './efficiency.models';
 import { EFFICIENCY_DATASETS, EFFICIENCY_DEFAULT_SEEDS, EFFICIENCY_FOLDS, EFFICIENCY_FRACTIONS, EFFICIENCY_MIN_STEPS, EFFICIENCY_MODEL_NAMES, EFFICIENCY_PAPER, type EfficiencyDataset } from './efficiency.config';
-import { createEncoder, embedTexts, encoderLabel, parseEncoderSpec, parsePooling } from './text-embeddings';
+import { embedWithEncoder, parseEncoderSpec, parsePooling } from './text-embeddings';
 import { checkInt, checkLambda, checkPositiveInt, makeExecutor, resolveResultsDir, selectModels } from './text-common';
 import type { ExperimentRunOptions } from './run-options';
 
@@ -394,16 +394,8 @@ async function textSource(dataset: 'sst5' | 'yelp', opts: EfficiencyBenchOptions
   const names = dataset === 'sst5' ? ['train', 'dev', 'test'] : ds.splits.train && ds.splits.test ? ['train', 'test'] : ['all'];
   for (const s of names) if (!ds.splits[s]) throw new DataError(`${dataset} split '${s}' not found`, { file: ds.provenance.files.join(', ') });
   const lists = Object.fromEntries(names.map((s) => [s, ds.splits[s].texts!]));
-  const encoder = await createEncoder(spec, { cwd, rowTexts: names.flatMap((s) => lists[s]) });
-  const { label, notBert } = encoderLabel(spec, encoder);
-  const t0 = performance.now();
-  let emb;
-  try {
-    emb = await embedTexts(encoder, lists, { pooling, cacheDir: opts.cacheDir, progress, title: `efficiency-${dataset}` });
-  } finally {
-    encoder.dispose?.();
-  }
-  const embeddingSeconds = (performance.now() - t0) / 1000;
+  const emb = await embedWithEncoder(spec, lists, { cwd, pooling, cacheDir: opts.cacheDir, progress, title: `efficiency-${dataset}` });
+  const { label, notBert, encoder, seconds: embeddingSeconds } = emb;
   const d = emb.d;
   const nClasses = ds.classNames.length;
   const ordinal = dataset === 'yelp';

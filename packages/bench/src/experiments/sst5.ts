@@ -9,7 +9,7 @@ import { unitSeed } from './tabular-cv';
 import { runHeadExperiment, type HeadExperimentOutput, type HeadUnitSpec, type ReferenceRow } from './heads-runner';
 import { buildSst5Models, SST5_MODEL_NAMES } from './sst5.models';
 import { SST5_DEFAULT_SEEDS, SST5_LITERATURE, SST5_PAPER } from './sst5.config';
-import { createEncoder, embedTexts, encoderLabel, parseEncoderSpec, parsePooling, standardizeOn } from './text-embeddings';
+import { embedWithEncoder, parseEncoderSpec, parsePooling, standardizeOn } from './text-embeddings';
 import { checkInt, checkLambda, checkPositiveInt, makeExecutor, resolveResultsDir, selectModels } from './text-common';
 import type { ExperimentRunOptions } from './run-options';
 
@@ -66,16 +66,8 @@ export async function runSst5Bench(opts: Sst5BenchOptions): Promise<HeadExperime
     if (!ds.splits[s]) throw new DataError(`SST-5 split '${s}' not found (need train.txt, dev.txt, test.txt)`, { file: ds.provenance.files.join(', ') });
   }
   const texts = { train: ds.splits.train.texts!, dev: ds.splits.dev.texts!, test: ds.splits.test.texts! };
-  const encoder = await createEncoder(spec, { cwd, rowTexts: [...texts.train, ...texts.dev, ...texts.test] });
-  const { label: encLabel, notBert } = encoderLabel(spec, encoder);
-  const tEmbed = performance.now();
-  let emb;
-  try {
-    emb = await embedTexts(encoder, texts, { pooling, cacheDir: opts.cacheDir, progress, title: 'sst5' });
-  } finally {
-    encoder.dispose?.();
-  }
-  const embeddingSeconds = (performance.now() - tEmbed) / 1000;
+  const emb = await embedWithEncoder(spec, texts, { cwd, pooling, cacheDir: opts.cacheDir, progress, title: 'sst5' });
+  const { label: encLabel, notBert, encoder, seconds: embeddingSeconds } = emb;
   const d = emb.d;
   const std = standardizeOn(emb.x.train, d, [emb.x.dev, emb.x.test]);
   const fold = {

@@ -139,3 +139,48 @@ export function standardizeOn(train: Float32Array, d: number, others: Float32Arr
   const pre = fitTabularPreprocessor(train, n, d, { standardize: true });
   return { train: pre.transform(train, n), others: others.map((o) => pre.transform(o, o.length / d)) };
 }
+
+/** What {@link embedWithEncoder} returns: the embeddings and what made them. */
+export interface EncodedTexts {
+  /** Embedding dimension d. */
+  d: number;
+  /** Row-major float32 `[n_i, d]` per list. */
+  x: Record<string, Float32Array>;
+  /** Lists whose embeddings came from the cache. */
+  cacheHits: string[];
+  /** The encoder's id, description and dimension (the encoder itself is disposed). */
+  encoder: { id: string; description: string; dimension: number };
+  /** One line about the encoder for tables (see {@link encoderLabel}). */
+  label: string;
+  /** True when the encoder is not a BERT-family model (USE-lite). */
+  notBert: boolean;
+  /** Wall time of the embedding step, seconds. */
+  seconds: number;
+}
+
+/**
+ * Build the encoder of `spec`, embed every list with it ({@link embedTexts},
+ * cached), and dispose of it. The row texts a row-order precomputed file needs
+ * are the lists' texts concatenated in the order given.
+ */
+export async function embedWithEncoder(
+  spec: EncoderSpec,
+  lists: Record<string, string[]>,
+  opts: { cwd: string; pooling: Pooling; cacheDir?: string; progress: Progress; title: string },
+): Promise<EncodedTexts> {
+  const encoder = await createEncoder(spec, { cwd: opts.cwd, rowTexts: Object.values(lists).flat() });
+  const { label, notBert } = encoderLabel(spec, encoder);
+  const t0 = performance.now();
+  try {
+    const emb = await embedTexts(encoder, lists, { pooling: opts.pooling, cacheDir: opts.cacheDir, progress: opts.progress, title: opts.title });
+    return {
+      ...emb,
+      encoder: { id: encoder.id, description: encoder.description, dimension: encoder.dimension },
+      label,
+      notBert,
+      seconds: (performance.now() - t0) / 1000,
+    };
+  } finally {
+    encoder.dispose?.();
+  }
+}

@@ -10,7 +10,7 @@ import { unitSeed } from './tabular-cv';
 import { runHeadExperiment, type HeadExperimentOutput, type HeadUnitSpec, type ReferenceRow } from './heads-runner';
 import { buildYelpModels, YELP_MODEL_NAMES } from './yelp.models';
 import { YELP_DEFAULT_FOLDS, YELP_DEFAULT_SEEDS, YELP_LITERATURE, YELP_PAPER } from './yelp.config';
-import { createEncoder, embedTexts, encoderLabel, parseEncoderSpec, parsePooling, standardizeOn } from './text-embeddings';
+import { embedWithEncoder, parseEncoderSpec, parsePooling, standardizeOn } from './text-embeddings';
 import { checkInt, checkLambda, checkPositiveInt, makeExecutor, resolveResultsDir, selectModels } from './text-common';
 import { ORDINAL_HEAD_EQUATION } from '../models/ordinal';
 import type { ExperimentRunOptions } from './run-options';
@@ -81,17 +81,8 @@ export async function runYelpBench(opts: YelpBenchOptions): Promise<HeadExperime
   if (!official && opts.seeds !== undefined) throw new ConfigError('on a sample the protocol is k-fold: use --folds/--repeats/--seed, not --seeds', { option: '--seeds' });
   const reduced = !official || opts.maxRows !== undefined;
   const lists: Record<string, string[]> = official ? { train: ds.splits.train.texts!, test: ds.splits.test.texts! } : { all: ds.splits.all.texts! };
-  const rowTexts = Object.values(lists).flat();
-  const encoder = await createEncoder(spec, { cwd, rowTexts });
-  const { label: encLabel, notBert } = encoderLabel(spec, encoder);
-  const tEmbed = performance.now();
-  let emb;
-  try {
-    emb = await embedTexts(encoder, lists, { pooling, cacheDir: opts.cacheDir, progress, title: 'yelp' });
-  } finally {
-    encoder.dispose?.();
-  }
-  const embeddingSeconds = (performance.now() - tEmbed) / 1000;
+  const emb = await embedWithEncoder(spec, lists, { cwd, pooling, cacheDir: opts.cacheDir, progress, title: 'yelp' });
+  const { label: encLabel, notBert, encoder, seconds: embeddingSeconds } = emb;
   const d = emb.d;
   const nClasses = ds.classNames.length;
 
