@@ -1,22 +1,27 @@
 #!/usr/bin/env node
-// `pnpm chainz <args>`: build what the CLI needs (quietly, logs to stderr),
-// then run the built CLI with the caller's arguments. pnpm sets INIT_CWD to the
-// directory the user ran the command from; the CLI writes results there.
+// `pnpm chainz <args>`: build what the CLI needs (turbo, cached; its output is
+// shown only if the build fails), then run the built CLI with the caller's
+// arguments. pnpm sets INIT_CWD to the directory the user ran the command from;
+// the CLI writes results there.
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const cliPath = path.join(root, 'packages/bench/dist/cli.js');
+if (!existsSync(cliPath)) process.stderr.write('chainz: building the packages (first run only, about a minute)…\n');
 const turbo = spawnSync(
   'pnpm',
   ['exec', 'turbo', 'run', 'build', '--filter=@chainz/bench...', '--output-logs=errors-only', '--log-prefix=none'],
-  { cwd: root, stdio: ['ignore', process.stderr, process.stderr], env: { TURBO_TELEMETRY_DISABLED: '1', ...process.env } },
+  { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env: { TURBO_TELEMETRY_DISABLED: '1', ...process.env } },
 );
 if (turbo.status !== 0) {
+  process.stderr.write(`${turbo.stdout ?? ''}${turbo.stderr ?? ''}${turbo.error ? `${turbo.error.message}\n` : ''}`);
   process.stderr.write('chainz: building the CLI failed (see the messages above).\n');
   process.exit(turbo.status ?? 1);
 }
-const cli = spawnSync(process.execPath, [path.join(root, 'packages/bench/dist/cli.js'), ...process.argv.slice(2)], {
+const cli = spawnSync(process.execPath, [cliPath, ...process.argv.slice(2)], {
   stdio: 'inherit',
   env: { INIT_CWD: process.cwd(), ...process.env },
 });

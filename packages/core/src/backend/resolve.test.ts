@@ -14,6 +14,7 @@ function notInstalled(pkg: string): Error {
 function loaders(extra: ResolveBackendOptions['importers'] = {}): ResolveBackendOptions {
   return {
     env: {},
+    gpuDevicePresent: () => true,
     installWebGPU: async () => {
       throw new BackendError("Dawn found no WebGPU adapter: the Mesa libraries its OpenGL backend loads are missing: libEGL_mesa.so.0 (libegl-mesa0)");
     },
@@ -176,6 +177,27 @@ describe('resolveBackend', () => {
   it('imports the real packages by default (cpu)', async () => {
     const res = await resolveBackend('cpu', { env: {} });
     expect(res).toMatchObject({ name: 'cpu', package: '@tensorflow/tfjs-backend-cpu' });
+  });
+});
+
+describe('auto on a machine without a GPU device', () => {
+  it('skips webgpu without loading Dawn; asking for webgpu by name still tries it', async () => {
+    let installs = 0;
+    const opts = loaders();
+    const noGpu: ResolveBackendOptions = {
+      ...opts,
+      gpuDevicePresent: () => false,
+      installWebGPU: async () => {
+        installs++;
+        throw new BackendError('Dawn found no WebGPU adapter');
+      },
+    };
+    const res = await resolveBackend('auto', noGpu);
+    expect(res.name).not.toBe('webgpu');
+    expect(res.skipped.find((s) => s.name === 'webgpu')?.reason).toMatch(/^no GPU device on this machine .*pass --backend webgpu/);
+    expect(installs).toBe(0);
+    await expect(resolveBackend('webgpu', noGpu)).rejects.toThrow(BackendError);
+    expect(installs).toBe(1);
   });
 });
 

@@ -74,6 +74,13 @@ export interface ResolveBackendOptions {
    * imported. Default {@link installNodeWebGPU} (with `importers.webgpu`).
    */
   installWebGPU?: () => Promise<unknown>;
+  /**
+   * Whether the machine has a GPU device at all; consulted only when `auto` /
+   * `gpu` would load Dawn in Node. Without one, WebGPU could only run on a
+   * software adapter, so it is skipped without loading Dawn (which also keeps
+   * Dawn's start-up warnings off the terminal). Default {@link hasGpuDeviceNode}.
+   */
+  gpuDevicePresent?: () => boolean;
 }
 
 /**
@@ -209,6 +216,9 @@ class Attempts {
     const rt = runtimeInfo();
     if (rt.webgpu) return software();
     if (!rt.isNode) return 'this runtime has no navigator.gpu (WebGPU unsupported or disabled)';
+    if ((this.pref === 'auto' || this.pref === 'gpu') && !(this.options.gpuDevicePresent ?? hasGpuDeviceNode)()) {
+      return 'no GPU device on this machine (no /dev/dri/renderD*, /dev/nvidia0 or /dev/dxg): WebGPU could only use a software adapter, much slower than wasm; pass --backend webgpu (CHAINZ_BACKEND=webgpu) to use it anyway';
+    }
     try {
       const install =
         this.options.installWebGPU ?? (() => installNodeWebGPU({ importDawn: this.options.importers?.webgpu }));
@@ -328,4 +338,29 @@ export function describeSoftwareAdapter(adapter: { info?: Record<string, string 
   if (/llvmpipe|lavapipe|softpipe|swiftshader|software/i.test(text)) return text;
   if (adapter.isFallbackAdapter || (i as { isFallbackAdapter?: unknown }).isFallbackAdapter === true) return text || 'fallback adapter';
   return undefined;
+}
+
+/**
+ * True unless this is Linux (Node) with no GPU device node: no DRM render node
+ * (`/dev/dri/renderD*`, AMD/Intel/NVIDIA-DRM), no `/dev/nvidia0` (NVIDIA's
+ * driver) and no `/dev/dxg` (WSL). Other platforms answer true (the adapter
+ * probe decides there).
+ */
+export function hasGpuDeviceNode(): boolean {
+  const rt = runtimeInfo();
+  if (!rt.isNode || rt.platform !== 'linux') return true;
+  const fs = nodeFs();
+  if (!fs) return true;
+  if (fs.existsSync('/dev/nvidia0') || fs.existsSync('/dev/dxg')) return true;
+  try {
+    return fs.readdirSync('/dev/dri').some((f) => f.startsWith('renderD'));
+  } catch {
+    return false;
+  }
+}
+
+/** Node's `fs` through `process.getBuiltinModule` (Node ≥ 20.16), without a static import (the package also runs in browsers). */
+function nodeFs(): { existsSync(p: string): boolean; readdirSync(p: string): string[] } | undefined {
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  return proc?.getBuiltinModule?.('node:fs') as ReturnType<typeof nodeFs>;
 }
