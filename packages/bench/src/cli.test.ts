@@ -67,6 +67,26 @@ describe('chainz CLI (built)', () => {
     expect(c.stderr).toMatch(/option --models: unknown model\(s\) bogus/);
   });
 
+  it('out-of-range counts, negative seeds and empty lists are refused before any work', () => {
+    const cases: [string[], RegExp][] = [
+      [['bench', 'pima', '--workers', '0'], /--workers must be an integer ≥ 1/],
+      [['bench', 'pima', '--seed', '-1'], /--seed must be an integer from 0 to 4294967295/],
+      [['bench', 'pima', '--folds', '1'], /--folds must be an integer ≥ 2/],
+      [['bench', 'pima', '--models', ''], /--models needs at least one name/],
+      [['bench', 'sst5', '--seeds', '0'], /--seeds must be an integer ≥ 1/],
+      [['bench', 'cifar10c', '--severities', ' , '], /--severities needs at least one name/],
+    ];
+    for (const [args, msg] of cases) {
+      const r = chainz(args);
+      expect(r.code, args.join(' ')).not.toBe(0);
+      expect(r.stderr, args.join(' ')).toMatch(msg);
+      expect(existsSync(path.join(r.cwd, 'results')), args.join(' ')).toBe(false);
+    }
+    const sev = chainz(['bench', 'cifar10c', '--severities', '6']);
+    expect(sev.code).toBe(1);
+    expect(sev.stderr).toMatch(/^chainz: ConfigError: option --severities: takes integers 1\.\.5, got '6'/m);
+  });
+
   it('datasets lists the built-in adapters', () => {
     const r = chainz(['datasets']);
     expect(r.code).toBe(0);

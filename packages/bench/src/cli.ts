@@ -1,18 +1,38 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { isChainzError } from '@chainz/core';
+import { ConfigError, isChainzError } from '@chainz/core';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
 const require = createRequire(import.meta.url);
 const { version } = require('../package.json') as { version: string };
 
-function int(name: string) {
+/**
+ * Parser of an integer option; `min`/`max` bound it (inclusive). Commander
+ * reports a rejection as `error: option '--x <n>' argument 'v' is invalid. …`.
+ */
+function int(name: string, min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER) {
   return (v: string) => {
-    if (!/^-?\d+$/.test(v)) throw new InvalidArgumentError(`${name} must be an integer.`);
-    return Number(v);
+    if (!/^-?\d+$/.test(v.trim())) throw new InvalidArgumentError(`${name} must be an integer.`);
+    const x = Number(v);
+    if (x < min || x > max) {
+      throw new InvalidArgumentError(max === Number.MAX_SAFE_INTEGER ? `${name} must be an integer ≥ ${min}.` : `${name} must be an integer from ${min} to ${max}.`);
+    }
+    return x;
   };
 }
+
+/** Parser of a comma-separated list option; an empty list is an error, not "all". */
+function list(name: string) {
+  return (v: string): string[] => {
+    const items = String(v).split(',').map((x) => x.trim()).filter(Boolean);
+    if (items.length === 0) throw new InvalidArgumentError(`${name} needs at least one name (leave the option out for all).`);
+    return items;
+  };
+}
+
+/** Seeds are unsigned 32-bit integers (pure-rand). */
+const SEED_MAX = 2 ** 32 - 1;
 
 async function main(argv: string[]): Promise<void> {
   const program = new Command();
@@ -29,20 +49,20 @@ async function main(argv: string[]): Promise<void> {
     .command('pima')
     .description('Pima Indians Diabetes: ChainzRule + DREG vs baselines under stratified k-fold (the main job)')
     .addOption(new Option('--protocol <name>', 'default = 10-fold × 1; full = 10-fold × 10 repeats').choices(['default', 'full']).default('default'))
-    .option('--folds <k>', 'folds of stratified k-fold', int('--folds'))
-    .option('--repeats <n>', 'repetitions of k-fold', int('--repeats'))
-    .option('--seed <n>', 'seed for folds, initialisers and batch order', int('--seed'), 0)
+    .option('--folds <k>', 'folds of stratified k-fold', int('--folds', 2))
+    .option('--repeats <n>', 'repetitions of k-fold', int('--repeats', 1))
+    .option('--seed <n>', 'seed for folds, initialisers and batch order', int('--seed', 0, SEED_MAX), 0)
     .option('--data <file>', 'another copy of the Pima CSV (header optional, labels neg/pos or 0/1); default: the embedded copy')
-    .option('--models <list>', 'comma-separated subset of: cr, cr-nodreg, relu-mlp, gelu-mlp, logreg, svm-rbf, xgboost, majority')
+    .option('--models <list>', 'comma-separated subset of: cr, cr-nodreg, relu-mlp, gelu-mlp, logreg, svm-rbf, xgboost, majority', list('--models'))
     .option('--out <dir>', 'results directory (default: ./results/pima/<timestamp>)')
     .option('--resume <dir>', 'continue an interrupted run in <dir> (same options required)')
-    .option('--backend <name>', 'tfjs backend: auto, wasm, cpu, webgpu, tensorflow (default: $CHAINZ_BACKEND or auto)')
+    .option('--backend <name>', 'tfjs backend: auto, gpu, cuda, webgpu, wasm, cpu, tensorflow (default: $CHAINZ_BACKEND or auto)')
     .option('--lambda <value>', 'DREG λ for cr (default 10^-2.5, the paper\'s); for ablations', (v: string) => {
       const x = Number(v);
       if (!Number.isFinite(x) || x < 0) throw new InvalidArgumentError('--lambda must be a number ≥ 0.');
       return x;
     })
-    .option('--workers <n>', 'worker threads (default: min(4, CPU cores))', int('--workers'))
+    .option('--workers <n>', 'worker threads (default: min(4, CPU cores))', int('--workers', 1))
     .option('--no-progress', 'no progress output on stderr')
     .action(async (o) => {
       const { useBackend } = await import('./backend');
@@ -54,7 +74,7 @@ async function main(argv: string[]): Promise<void> {
         repeats: o.repeats,
         seed: o.seed,
         data: o.data,
-        models: o.models ? String(o.models).split(',').map((s: string) => s.trim()).filter(Boolean) : undefined,
+        models: o.models,
         out: o.out,
         resume: o.resume,
         progress: o.progress === false ? 'none' : 'auto',
@@ -68,7 +88,6 @@ async function main(argv: string[]): Promise<void> {
       process.stdout.write(`Results: ${out.dir}/results.json, summary.md (wall time ${out.wallSeconds.toFixed(1)} s, backend ${be.name})\n`);
     });
 
-  const list = (v: string) => String(v).split(',').map((x) => x.trim()).filter(Boolean);
   const lambdaOpt = (v: string) => {
     const x = Number(v);
     if (!Number.isFinite(x) || x < 0) throw new InvalidArgumentError('--lambda must be a number ≥ 0.');
@@ -81,12 +100,12 @@ async function main(argv: string[]): Promise<void> {
       .option('--cache-dir <dir>', 'embedding cache folder (default: $CHAINZ_CACHE_DIR/embeddings or ~/.cache/chainz/embeddings)');
   const runOptions = (c: Command, experiment: string, models: string) =>
     c
-      .option('--models <list>', `comma-separated subset of: ${models}`)
+      .option('--models <list>', `comma-separated subset of: ${models}`, list('--models'))
       .option('--out <dir>', `results directory (default: ./results/${experiment}/<timestamp>)`)
       .option('--resume <dir>', 'continue an interrupted run in <dir> (same options required)')
-      .option('--backend <name>', 'tfjs backend: auto, wasm, cpu, webgpu, tensorflow (default: $CHAINZ_BACKEND or auto)')
+      .option('--backend <name>', 'tfjs backend: auto, gpu, cuda, webgpu, wasm, cpu, tensorflow (default: $CHAINZ_BACKEND or auto)')
       .option('--lambda <value>', "DREG λ for cr (default 10^-2.5, the paper's); for ablations", lambdaOpt)
-      .option('--workers <n>', 'worker threads (default: min(4, CPU cores))', int('--workers'))
+      .option('--workers <n>', 'worker threads (default: min(4, CPU cores))', int('--workers', 1))
       .option('--no-progress', 'no progress output on stderr');
   const common = async (o: Record<string, unknown>) => {
     const { useBackend } = await import('./backend');
@@ -94,7 +113,7 @@ async function main(argv: string[]): Promise<void> {
     return {
       be,
       base: {
-        models: o.models ? list(String(o.models)) : undefined,
+        models: o.models as string[] | undefined,
         out: o.out as string | undefined,
         resume: o.resume as string | undefined,
         progress: o.progress === false ? ('none' as const) : ('auto' as const),
@@ -116,8 +135,8 @@ async function main(argv: string[]): Promise<void> {
         .command('sst5')
         .description('SST-5: frozen sentence embeddings → ChainzRule head vs MLP/logistic heads; train, select epoch on dev, test over seeds')
         .option('--data <dir>', 'folder with the SST-5 PTB trees train.txt, dev.txt, test.txt (default: $CHAINZ_DATA_DIR/sst5)')
-        .option('--seeds <n>', 'number of seeds (default 5)', int('--seeds'))
-        .option('--seed <n>', 'base seed', int('--seed'), 0),
+        .option('--seeds <n>', 'number of seeds (default 5)', int('--seeds', 1))
+        .option('--seed <n>', 'base seed', int('--seed', 0, SEED_MAX), 0),
     ),
     'sst5',
     'cr, cr-nodreg, relu-mlp, gelu-mlp, logreg',
@@ -135,11 +154,11 @@ async function main(argv: string[]): Promise<void> {
         .command('yelp')
         .description('Yelp Review Full as ordinal regression on frozen embeddings: accuracy, MAE, QWK (k-fold on the 1000-review sample by default)')
         .option('--yelp-dir <path>', 'official train.csv/test.csv folder (fixed split) or a sample CSV (k-fold); default $CHAINZ_DATA_DIR/yelp')
-        .option('--max-rows <n>', 'read only the first n reviews of each file (reduced scale)', int('--max-rows'))
-        .option('--folds <k>', 'folds of stratified k-fold on a sample (default 5)', int('--folds'))
-        .option('--repeats <n>', 'repetitions of k-fold on a sample (default 1)', int('--repeats'))
-        .option('--seeds <n>', 'seeds on the official split (default 3)', int('--seeds'))
-        .option('--seed <n>', 'base seed', int('--seed'), 0),
+        .option('--max-rows <n>', 'read only the first n reviews of each file (reduced scale)', int('--max-rows', 1))
+        .option('--folds <k>', 'folds of stratified k-fold on a sample (default 5)', int('--folds', 2))
+        .option('--repeats <n>', 'repetitions of k-fold on a sample (default 1)', int('--repeats', 1))
+        .option('--seeds <n>', 'seeds on the official split (default 3)', int('--seeds', 1))
+        .option('--seed <n>', 'base seed', int('--seed', 0, SEED_MAX), 0),
     ),
     'yelp',
     'cr, cr-nodreg, relu-mlp, gelu-mlp, logreg, cr-softmax, logreg-softmax',
@@ -158,8 +177,8 @@ async function main(argv: string[]): Promise<void> {
         .description('data-efficiency sweep: accuracy and gradient tail ratio τ vs share of training data, per model; SVG plots')
         .addOption(new Option('--dataset <name>', 'dataset').choices(['sst5', 'pima', 'yelp']).default('sst5'))
         .option('--fractions <list>', 'percentages of the training set (default 1,5,10,25,50,100)')
-        .option('--seeds <n>', 'seeds per fraction and model (default 3)', int('--seeds'))
-        .option('--seed <n>', 'base seed', int('--seed'), 0)
+        .option('--seeds <n>', 'seeds per fraction and model (default 3)', int('--seeds', 1))
+        .option('--seed <n>', 'base seed', int('--seed', 0, SEED_MAX), 0)
         .option('--data <path>', 'SST-5 trees folder (sst5) or Pima CSV (pima)')
         .option('--yelp-dir <path>', 'Yelp data (yelp): official train/test folder or a sample CSV'),
     ),
@@ -178,21 +197,21 @@ async function main(argv: string[]): Promise<void> {
     .command('perf')
     .description('training-step cost: ChainzRule (fused kernels) vs ReLU, DREG vs input-gradient / random-projection penalties, dense op vs tf.matMul')
     .option('--backend <name>', 'tfjs backend: wasm (default), cpu, webgpu, auto, tensorflow', 'wasm')
-    .option('--steps <n>', 'timed interleaved rounds per block', int('--steps'), 30)
-    .option('--warmup <n>', 'untimed rounds first', int('--warmup'), 5)
-    .option('--repeats <n>', 'blocks (the ratio range is over blocks)', int('--repeats'), 3)
-    .option('--chunk-ms <ms>', 'average k consecutive steps per sample, k ≈ ms / step time (default 0: one step)', int('--chunk-ms'), 0)
+    .option('--steps <n>', 'timed interleaved rounds per block', int('--steps', 1), 30)
+    .option('--warmup <n>', 'untimed rounds first', int('--warmup', 0), 5)
+    .option('--repeats <n>', 'blocks (the ratio range is over blocks)', int('--repeats', 1), 3)
+    .option('--chunk-ms <ms>', 'average k consecutive steps per sample, k ≈ ms / step time (default 0: one step)', int('--chunk-ms', 0), 0)
     .addOption(new Option('--clock <clock>', 'time to report: cpu (process CPU time), wall, auto (cpu on wasm/cpu, else wall)').choices(['auto', 'cpu', 'wall']).default('auto'))
-    .option('--shapes <list>', 'comma-separated subset of: mlp, pima')
-    .option('--variants <list>', 'comma-separated subset of the variants (default all)')
+    .option('--shapes <list>', 'comma-separated subset of: mlp, pima', list('--shapes'))
+    .option('--variants <list>', 'comma-separated subset of the variants (default all)', list('--variants'))
     .option('--no-progress', 'no progress lines on stderr')
     .action(async (o) => {
       const { useBackend } = await import('./backend');
       const { runPerfBench, renderPerfTables, PERF_SHAPES } = await import('./perf/perf');
       const be = await useBackend(o.backend);
-      const wanted = o.shapes ? String(o.shapes).split(',').map((s: string) => s.trim()) : undefined;
+      const wanted = o.shapes as string[] | undefined;
       const shapes = wanted ? PERF_SHAPES.filter((s) => wanted.some((w) => s.name.startsWith(w))) : undefined;
-      if (wanted && shapes!.length !== wanted.length) throw new InvalidArgumentError(`--shapes: choose from mlp, pima`);
+      if (wanted && shapes!.length !== wanted.length) throw new ConfigError(`unknown shape(s) in ${wanted.join(',')}; choose from mlp, pima`, { option: '--shapes' });
       const report = await runPerfBench({
         steps: o.steps,
         warmup: o.warmup,
@@ -200,7 +219,7 @@ async function main(argv: string[]): Promise<void> {
         chunkMs: o.chunkMs,
         clock: o.clock,
         shapes,
-        variants: o.variants ? String(o.variants).split(',').map((s: string) => s.trim()).filter(Boolean) : undefined,
+        variants: o.variants,
         backend: be.name,
         backendNotes: be.notes,
         log: o.progress === false ? undefined : (line) => process.stderr.write(`${line}\n`),
@@ -211,18 +230,18 @@ async function main(argv: string[]): Promise<void> {
   bench
     .command('cifar10c')
     .description('CIFAR-10-C: parameter-matched MLPs (ChainzRule + DREG vs GELU, ReLU) and small CNNs, clean and under 15 corruptions × 5 severities, several seeds')
-    .option('--seeds <n>', 'number of training seeds (0..n-1)', int('--seeds'))
-    .option('--models <list>', 'comma-separated subset of: cr-mlp, gelu-mlp, relu-mlp, cr-cnn, relu-cnn')
+    .option('--seeds <n>', 'number of training seeds (0..n-1)', int('--seeds', 1))
+    .option('--models <list>', 'comma-separated subset of: cr-mlp, gelu-mlp, relu-mlp, cr-cnn, relu-cnn', list('--models'))
     .option('--cifar-dir <dir>', 'CIFAR-10 binary batches (official data_batch_*.bin/test_batch.bin, or train_first4000.bin/test_first1000.bin); default $CHAINZ_DATA_DIR/cifar10')
     .option('--cifar10c-dir <dir>', 'official CIFAR-10-C folder (<corruption>.npy, labels.npy); default: regenerate the corruptions with our port')
-    .option('--train-size <n>', 'first N training images (default 4000)', int('--train-size'))
-    .option('--test-size <n>', 'first N test images, clean and corrupted (default 1000)', int('--test-size'))
-    .option('--corruptions <list>', 'comma-separated subset of the 15 corruptions (default all)')
-    .option('--severities <list>', 'comma-separated severities 1..5 (default all)')
-    .option('--corruption-seed <n>', 'seed of the corruption generator (default 0)', int('--corruption-seed'))
+    .option('--train-size <n>', 'first N training images (default 4000)', int('--train-size', 1))
+    .option('--test-size <n>', 'first N test images, clean and corrupted (default 1000)', int('--test-size', 1))
+    .option('--corruptions <list>', 'comma-separated subset of the 15 corruptions (default all)', list('--corruptions'))
+    .option('--severities <list>', 'comma-separated severities 1..5 (default all)', list('--severities'))
+    .option('--corruption-seed <n>', 'seed of the corruption generator (default 0)', int('--corruption-seed', 0, SEED_MAX))
     .option('--cache-dir <dir>', 'cache of regenerated corrupted sets (default <$CHAINZ_CACHE_DIR or ~/.cache/chainz>/cifar10c-generated)')
     .option('--no-cache', 'regenerate the corrupted sets without reading or writing the cache')
-    .option('--epochs <n>', 'override the configured epochs (for quick checks; the report records it)', int('--epochs'))
+    .option('--epochs <n>', 'override the configured epochs (for quick checks; the report records it)', int('--epochs', 1))
     .option('--lambda <value>', "DREG λ for cr-mlp and cr-cnn (default 10^-2.5, the paper's); for ablations", (v: string) => {
       const x = Number(v);
       if (!Number.isFinite(x) || x < 0) throw new InvalidArgumentError('--lambda must be a number ≥ 0.');
@@ -230,15 +249,14 @@ async function main(argv: string[]): Promise<void> {
     })
     .option('--out <dir>', 'results directory (default: ./results/cifar10c/<timestamp>)')
     .option('--resume <dir>', 'continue an interrupted run in <dir> (same options required)')
-    .option('--backend <name>', 'tfjs backend: auto, wasm, cpu, webgpu, tensorflow (default: $CHAINZ_BACKEND or auto)')
-    .option('--workers <n>', 'worker threads (default: min(4, CPU cores))', int('--workers'))
+    .option('--backend <name>', 'tfjs backend: auto, gpu, cuda, webgpu, wasm, cpu, tensorflow (default: $CHAINZ_BACKEND or auto)')
+    .option('--workers <n>', 'worker threads (default: min(4, CPU cores))', int('--workers', 1))
     .option('--no-progress', 'no progress output on stderr')
     .action(async (o) => {
       const { useBackend } = await import('./backend');
       const { runCifar10cBench } = await import('./experiments/cifar10c');
-      const list = (v: unknown) => (v ? String(v).split(',').map((s: string) => s.trim()).filter(Boolean) : undefined);
-      const severities = list(o.severities)?.map((v) => {
-        if (!/^[1-5]$/.test(v)) throw new InvalidArgumentError(`--severities takes integers 1..5, got '${v}'.`);
+      const severities = (o.severities as string[] | undefined)?.map((v) => {
+        if (!/^[1-5]$/.test(v)) throw new ConfigError(`takes integers 1..5, got '${v}'`, { option: '--severities' });
         return Number(v) as 1 | 2 | 3 | 4 | 5;
       });
       const be = await useBackend(o.backend);
@@ -246,12 +264,12 @@ async function main(argv: string[]): Promise<void> {
       const abs = (p: unknown) => (typeof p === 'string' ? path.resolve(cwd, p) : undefined);
       const out = await runCifar10cBench({
         seeds: o.seeds,
-        models: list(o.models),
+        models: o.models,
         cifarDir: abs(o.cifarDir),
         cifar10cDir: abs(o.cifar10cDir),
         trainSize: o.trainSize,
         testSize: o.testSize,
-        corruptions: list(o.corruptions),
+        corruptions: o.corruptions,
         severities,
         corruptionSeed: o.corruptionSeed,
         cacheDir: o.cache === false ? null : abs(o.cacheDir),

@@ -42,12 +42,23 @@ export function defaultWorkers(): number {
 }
 
 /**
+ * The worker count of a run: `requested` when given (an integer ≥ 1), else
+ * {@link defaultWorkers}.
+ * @throws ConfigError (option `--workers`) for 0, a negative or a fractional count.
+ */
+export function resolveWorkers(requested: number | undefined): number {
+  if (requested === undefined) return defaultWorkers();
+  if (!Number.isInteger(requested) || requested < 1) throw new ConfigError(`must be an integer ≥ 1, got ${requested}`, { option: '--workers' });
+  return requested;
+}
+
+/**
  * Run units in `workers` worker threads (tinypool). Each worker initialises
  * the same tfjs backend once and builds the experiment's models by name;
  * every unit carries its own seed, so results do not depend on scheduling.
  */
 export async function workerExecutor(experiment: string, workers: number, backend: string, experimentOptions: Record<string, unknown> = {}): Promise<UnitExecutor> {
-  if (!Number.isInteger(workers) || workers < 1) throw new ConfigError(`must be an integer ≥ 1, got ${workers}`, { option: '--workers' });
+  resolveWorkers(workers);
   const file = new URL('./worker.js', import.meta.url);
   if (!existsSync(fileURLToPath(file))) {
     throw new ConfigError('worker threads need the built package (dist/worker.js); run `pnpm build` or use --workers 1', { option: '--workers' });

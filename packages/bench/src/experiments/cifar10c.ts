@@ -4,7 +4,7 @@ import path from 'node:path';
 import { ChainzError, ConfigError } from '@chainz/core';
 import { stratifiedSubsample, type Severity } from '@chainz/data';
 import { collectEnvironment } from '../env';
-import { defaultWorkers, inProcessExecutor, workerExecutor, type UnitExecutor } from '../executor';
+import { resolveWorkers, inProcessExecutor, workerExecutor, type UnitExecutor } from '../executor';
 import { writeVegaLiteSvg } from '../plots';
 import { createProgress } from '../progress';
 import { ResultsDir, defaultResultsDir } from '../results';
@@ -128,8 +128,7 @@ export async function runCifar10cBench(opts: Cifar10cBenchOptions): Promise<Cifa
     throw new ChainzError('E_RESUME', 'this directory already holds results; use --resume to continue it or choose another --out', { file: dir });
   }
   const progressMode = opts.progress ?? 'auto';
-  if (opts.workers !== undefined && !(Number.isInteger(opts.workers) && opts.workers >= 1)) throw new ConfigError(`must be an integer ≥ 1, got ${opts.workers}`, { option: '--workers' });
-  const workers = opts.workers ?? defaultWorkers();
+  const workers = resolveWorkers(opts.workers);
   const training = { ...CIFAR10C_TRAINING, epochs };
   const protocol = {
     trainSize: opts.trainSize ?? CIFAR10C_PROTOCOL.trainSize,

@@ -5,7 +5,7 @@ import { buildPimaModels, PIMA_MODEL_NAMES } from './pima.models';
 import { collectEnvironment } from '../env';
 import { defaultResultsDir } from '../results';
 import { runTabularCv, type TabularCvOutput } from './tabular-cv';
-import { defaultWorkers, inProcessExecutor, workerExecutor, type UnitExecutor } from '../executor';
+import { resolveWorkers, inProcessExecutor, workerExecutor, type UnitExecutor } from '../executor';
 import { PIMA_PAPER } from './pima.config';
 import type { ExperimentRunOptions } from './run-options';
 
@@ -54,7 +54,7 @@ export async function runPimaBench(opts: PimaBenchOptions): Promise<TabularCvOut
   ds.dispose();
 
   const dir = opts.resume ? path.resolve(opts.resume) : path.resolve(opts.out ?? defaultResultsDir(opts.cwd ?? process.cwd(), 'pima'));
-  const workers = opts.workers ?? defaultWorkers();
+  const workers = resolveWorkers(opts.workers);
   let executor: UnitExecutor;
   if (workers > 1) {
     try {

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { ChainzError, ConfigError } from '@chainz/core';
 import type { ModelRunner } from '../models/types';
-import { defaultWorkers, inProcessExecutor, workerExecutor, type UnitExecutor } from '../executor';
+import { resolveWorkers, inProcessExecutor, workerExecutor, type UnitExecutor } from '../executor';
 
 /** Options shared by the text benchmarks' option checks. */
 export interface CommonRunOptions {
@@ -57,7 +57,7 @@ export function resolveResultsDir(opts: CommonRunOptions, fallback: string): { d
  * thread (running from sources, e.g. tests).
  */
 export async function makeExecutor(experiment: string, models: ModelRunner[], backend: string, workers: number | undefined, experimentOptions: Record<string, unknown>): Promise<UnitExecutor> {
-  const n = workers ?? defaultWorkers();
+  const n = resolveWorkers(workers);
   if (n > 1) {
     try {
       return await workerExecutor(experiment, n, backend, experimentOptions);

@@ -200,7 +200,15 @@ class Attempts {
 
   /** True when the backend's package imports and registers it (not initialised). */
   async isAvailable(name: BackendName): Promise<boolean> {
-    if ((await this.prepare(name)) !== undefined) return false;
+    if (name === 'webgpu' && runtimeInfo().isNode && !runtimeInfo().webgpu) {
+      // Listing only: Dawn must import, but no GPU instance is created (that is
+      // for an actual request, and prints Dawn's adapter warnings).
+      try {
+        await (this.options.importers?.webgpu ?? (() => importPackage('webgpu')))();
+      } catch {
+        return false;
+      }
+    } else if ((await this.prepare(name)) !== undefined) return false;
     for (const src of BACKEND_SOURCES[name]) {
       await this.load(src.package);
       if (this.tf.findBackendFactory(name) != null) return true;

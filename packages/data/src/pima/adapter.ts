@@ -149,7 +149,7 @@ export const pimaAdapter = defineAdapter<PimaLoadOptions>({
     name: 'pima',
     title: 'Pima Indians Diabetes (768 × 8, binary)',
     task: 'classification',
-    source: 'embedded copy (sha256 d579e224…); or a local CSV via path (--data FILE)',
+    source: 'embedded copy (sha256 d579e224…); or another copy via the path option (CLI: chainz bench pima --data FILE)',
     builtIn: true,
   }),
   load: (options) => loadPima(options),
