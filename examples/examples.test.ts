@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -15,5 +16,13 @@ describe('examples', () => {
     const acc = Number(r.stdout.match(/test accuracy: ([\d.]+)%/)![1]);
     expect(acc).toBeGreaterThan(65);
     expect(r.stdout).toMatch(/reloaded predictions differ by at most 0$/m);
+    const saved = r.stdout.match(/saved to (\S+)/)![1];
+    expect(existsSync(saved)).toBe(false); // the temporary folder is removed without --keep
   }, 120_000);
+
+  it('fit-pima.mjs refuses a bad epoch count with a usage line', () => {
+    const r = spawnSync(process.execPath, [path.join(here, 'fit-pima.mjs'), 'abc'], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^usage: node examples\/fit-pima\.mjs \[epochs\] \[--keep\]/);
+  });
 });

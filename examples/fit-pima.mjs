@@ -1,13 +1,16 @@
 // A ChainzRule MLP built from tfjs-layers PolyDense layers, trained with DREG
 // through model.fit(), saved to disk and loaded back.
 //
-//   pnpm build && node examples/fit-pima.mjs [epochs]
+//   pnpm build && node examples/fit-pima.mjs [epochs] [--keep]
+//
+// epochs: a positive integer (default 30). The saved model goes to a temporary
+// folder that is removed at the end unless --keep is given.
 //
 // Uses the Pima data embedded in @chainz/data: one stratified 80/20 split,
 // median imputation + standardisation fitted on the training part only.
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { resolveBackend } from '@chainz/core';
@@ -15,7 +18,14 @@ import { PolyDense, saveModel, loadModel } from '@chainz/poly-layer';
 import { attachDreg } from '@chainz/dreg';
 import { pimaAdapter, stratifiedKFold, fitTabularPreprocessor, takeRows } from '@chainz/data';
 
-const epochs = Number(process.argv[2] ?? 30);
+const args = process.argv.slice(2);
+const keep = args.includes('--keep');
+const positional = args.filter((a) => a !== '--keep');
+const epochs = positional.length === 0 ? 30 : Number(positional[0]);
+if (positional.length > 1 || !Number.isInteger(epochs) || epochs < 1) {
+  console.error(`usage: node examples/fit-pima.mjs [epochs] [--keep]  (epochs: a positive integer; got ${positional.join(' ')})`);
+  process.exit(2);
+}
 const backend = await resolveBackend(process.env.CHAINZ_BACKEND || 'wasm');
 console.log(`backend: ${backend.name}`);
 
@@ -53,10 +63,12 @@ const [, acc] = model.evaluate(xTest, yTest);
 console.log(`test accuracy: ${(100 * (await acc.data())[0]).toFixed(2)}% (${test.length} rows)`);
 
 // Save atomically to a folder (model.json + weights) and load it back.
-const dir = path.join(mkdtempSync(path.join(tmpdir(), 'chainz-example-')), 'model');
+const tmp = mkdtempSync(path.join(tmpdir(), 'chainz-example-'));
+const dir = path.join(tmp, 'model');
 await saveModel(model, dir);
 const loaded = await loadModel(dir);
 const a = model.predict(xTest), b = loaded.predict(xTest);
 const maxDiff = (await tf.max(tf.abs(tf.sub(a, b))).data())[0];
-console.log(`saved to ${dir}; reloaded predictions differ by at most ${maxDiff}`);
+console.log(`saved to ${dir}${keep ? '' : ' (removed at exit; --keep keeps it)'}; reloaded predictions differ by at most ${maxDiff}`);
+if (!keep) rmSync(tmp, { recursive: true, force: true });
 if (maxDiff !== 0) process.exitCode = 1;
