@@ -9,9 +9,13 @@ import { dataFlags, foldFlags, withCliFlags } from './cli-flags';
 describe('withCliFlags', () => {
   it('respells an async adapter error as the CLI flags; a direct library call keeps the option names', async () => {
     const empty = mkdtempSync(path.join(tmpdir(), 'chainz-flags-'));
-    const direct = await loadYelp({ dataDir: empty }).catch((e: unknown) => e as DataError);
+    const fail = (e: unknown) => e as DataError;
+    const resolved = () => {
+      throw new Error('expected a rejection');
+    };
+    const direct = await loadYelp({ dataDir: empty }).then(resolved, fail);
     expect(direct.hint).toMatch(/or pass a file or folder as `path`$/);
-    const cli = await withCliFlags(dataFlags('--yelp-dir'), () => loadYelp({ dataDir: empty })).catch((e: unknown) => e as DataError);
+    const cli = await withCliFlags(dataFlags('--yelp-dir'), () => loadYelp({ dataDir: empty })).then(resolved, fail);
     expect(cli).toBeInstanceOf(DataError);
     expect(cli.hint).toMatch(/or pass a file or folder as --yelp-dir$/);
     expect(cli.message).toBe(direct.message);
