@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import type { RunSession } from './results';
 
 /** The environment a result was measured in, stored in every results.json. */
 export interface EnvironmentInfo {
@@ -16,8 +17,10 @@ export interface EnvironmentInfo {
   cpus: number;
   cpuModel: string;
   platform: string;
-  /** Wall time of the whole run, seconds. */
+  /** Wall time of the whole run, seconds (results.json: the total over `sessions`). */
   wallSeconds?: number;
+  /** results.json only: each command that computed units of the run (written by ResultsDir). */
+  sessions?: RunSession[];
 }
 
 const require = createRequire(import.meta.url);

@@ -24,30 +24,70 @@ export interface RunIdentity {
   fingerprint: string;
 }
 
+/** One command that computed units of a run (each `--resume` that does work adds one). */
+export interface RunSession {
+  /** When the command started (ISO 8601, UTC); null for time recorded before sessions were kept. */
+  startedAt: string | null;
+  /** Wall time of the command up to its last flush, seconds (loading, embedding and training included). */
+  wallSeconds: number;
+  /** Units computed in this session. */
+  units: number;
+}
+
+/** Wall time of a run, over all its sessions (stored in results.json `environment`). */
+export interface RunTime {
+  /** Total over the sessions, seconds. */
+  wallSeconds: number;
+  sessions: RunSession[];
+}
+
+/** Options of {@link ResultsDir.create} and {@link ResultsDir.resume}. */
+export interface ResultsDirOptions {
+  /** `performance.now()` when the command started (its wall time counts from here); default: now. */
+  startedAt?: number;
+}
+
+/** `12.3 s`, or `42.0 s over 2 sessions (20.1 + 21.9 s)` for a resumed run. */
+export function formatWallTime(time: RunTime): string {
+  const total = `${time.wallSeconds.toFixed(1)} s`;
+  if (time.sessions.length <= 1) return total;
+  return `${total} over ${time.sessions.length} sessions (${time.sessions.map((s) => s.wallSeconds.toFixed(1)).join(' + ')} s)`;
+}
+
 /**
  * A results directory: per-unit results kept in memory and flushed atomically
  * (results.json and summary.md rewritten through temp file + rename after
  * every unit), so a crash loses at most the unit in flight and `--resume DIR`
- * continues where it stopped.
+ * continues where it stopped. It also keeps the run's wall time across
+ * sessions: earlier sessions are read back on resume and this one is added
+ * once it has computed a unit (a `--resume` with nothing left to do changes
+ * nothing).
  */
 export class ResultsDir {
   private units = new Map<string, UnitResult>();
+  private previous: RunSession[] = [];
+  private added = 0;
+  private readonly started: number;
+  private readonly startedAt: string;
 
-  private constructor(readonly dir: string, readonly identity: RunIdentity) {}
+  private constructor(readonly dir: string, readonly identity: RunIdentity, options: ResultsDirOptions) {
+    this.started = options.startedAt ?? performance.now();
+    this.startedAt = new Date(Date.now() - (performance.now() - this.started)).toISOString();
+  }
 
   /** Start a new directory; refuses to overwrite one holding results. */
-  static async create(dir: string, identity: RunIdentity): Promise<ResultsDir> {
+  static async create(dir: string, identity: RunIdentity, options: ResultsDirOptions = {}): Promise<ResultsDir> {
     if (existsSync(path.join(dir, 'results.json'))) {
       throw new ChainzError('E_RESUME', 'this directory already holds results; use --resume to continue it or choose another --out', { file: dir });
     }
-    return new ResultsDir(dir, identity);
+    return new ResultsDir(dir, identity, options);
   }
 
   /** Re-open a directory written by an earlier (possibly crashed) run with the same settings. */
-  static async resume(dir: string, identity: RunIdentity): Promise<ResultsDir> {
+  static async resume(dir: string, identity: RunIdentity, options: ResultsDirOptions = {}): Promise<ResultsDir> {
     const file = path.join(dir, 'results.json');
     if (!existsSync(file)) throw new ChainzError('E_RESUME', 'nothing to resume: no results.json here', { file: dir });
-    const prev = await readJson<{ experiment?: string; fingerprint?: string; units?: UnitResult[] }>(file);
+    const prev = await readJson<{ experiment?: string; fingerprint?: string; units?: UnitResult[]; environment?: { wallSeconds?: unknown; sessions?: unknown } }>(file);
     if (prev.experiment !== identity.experiment) {
       throw new ChainzError('E_RESUME', `holds experiment '${prev.experiment}', not '${identity.experiment}'`, { file });
     }
@@ -59,8 +99,11 @@ export class ResultsDir {
         'rerun with the same options as the original run, or start a new run without --resume',
       );
     }
-    const r = new ResultsDir(dir, identity);
+    const r = new ResultsDir(dir, identity, options);
     for (const u of prev.units ?? []) r.units.set(key(u), u);
+    const env = prev.environment ?? {};
+    if (Array.isArray(env.sessions)) r.previous = env.sessions as RunSession[];
+    else if (typeof env.wallSeconds === 'number') r.previous = [{ startedAt: null, wallSeconds: env.wallSeconds, units: r.units.size }];
     return r;
   }
 
@@ -78,17 +121,34 @@ export class ResultsDir {
 
   add(u: UnitResult): void {
     this.units.set(key(u), u);
+    this.added++;
   }
 
-  /** Write results.json (the given document plus identity and units) and summary.md atomically. */
-  async flush(doc: Record<string, unknown>, summaryMarkdown: string): Promise<void> {
+  /** Wall time so far: the earlier sessions plus this one if it has computed a unit. */
+  time(): RunTime {
+    const sessions = [...this.previous];
+    if (this.added > 0) sessions.push({ startedAt: this.startedAt, wallSeconds: (performance.now() - this.started) / 1000, units: this.added });
+    return { wallSeconds: sessions.reduce((s, x) => s + x.wallSeconds, 0), sessions };
+  }
+
+  /**
+   * Write results.json (the given document plus identity, units, and
+   * `environment.wallSeconds` / `environment.sessions` from {@link time}) and
+   * summary.md atomically.
+   * @param summaryMarkdown the summary, or a function of the run time recorded in this flush.
+   * @returns the run time recorded.
+   */
+  async flush(doc: Record<string, unknown>, summaryMarkdown: string | ((time: RunTime) => string)): Promise<RunTime> {
+    const time = this.time();
     await writeJsonAtomically(path.join(this.dir, 'results.json'), {
       ...doc,
+      environment: { ...(doc.environment as Record<string, unknown> | undefined), wallSeconds: time.wallSeconds, sessions: time.sessions },
       experiment: this.identity.experiment,
       fingerprint: this.identity.fingerprint,
       units: this.all().sort((a, b) => a.model.localeCompare(b.model) || a.repeat - b.repeat || a.fold - b.fold),
     });
-    await writeFileAtomically(path.join(this.dir, 'summary.md'), summaryMarkdown);
+    await writeFileAtomically(path.join(this.dir, 'summary.md'), typeof summaryMarkdown === 'function' ? summaryMarkdown(time) : summaryMarkdown);
+    return time;
   }
 }
 

@@ -31,19 +31,85 @@ export interface ErrorLocation {
   tensor?: string;
 }
 
+/**
+ * How option names are spelled in an error's text: library name → spelling
+ * (e.g. `{ path: '--data' }` for a CLI), or `null` to leave that name out of a
+ * list of alternatives (an option the caller does not offer).
+ */
+export type OptionNames = Readonly<Record<string, string | null>>;
+
+const OPTION_REF = /\{option:([A-Za-z0-9_.-]+(?:\|[A-Za-z0-9_.-]+)*)\}/g;
+
+/**
+ * Mention options in an error message or hint: `optionRef('path')` reads
+ * `` `path` `` by default and `--data` after
+ * `err.withOptionNames({ path: '--data' })`; several names are alternatives
+ * (`optionRef('path', 'dataDir')` reads `` `path` or `dataDir` ``).
+ * @returns the marker `{option:a|b}`, expanded by the {@link ChainzError} constructor.
+ */
+export function optionRef(...names: string[]): string {
+  return `{option:${names.join('|')}}`;
+}
+
+function renderOptionRefs(text: string, names: OptionNames): string {
+  return text.replace(OPTION_REF, (_, list: string) => {
+    const all = list.split('|');
+    const shown = all.map((n) => (Object.hasOwn(names, n) ? names[n] : `\`${n}\``)).filter((s): s is string => s !== null);
+    return (shown.length > 0 ? shown : all.map((n) => `\`${n}\``)).join(' or ');
+  });
+}
+
 /** Base class of all errors thrown by ChainzRule-TS. */
 export class ChainzError extends Error {
   readonly code: ChainzErrorCode;
   readonly location: ErrorLocation;
   /** A hint on how to fix the problem, printed after the message by the CLI. */
   readonly hint?: string;
+  /** Message and hint as written, with their {@link optionRef} markers. */
+  readonly #template: { message: string; hint?: string };
+  /** Spellings applied so far by {@link ChainzError.withOptionNames}. */
+  #names: OptionNames;
 
+  /**
+   * @param message what is wrong; may mention options with {@link optionRef}.
+   * @param location the file / row / column / option / tensor at fault; prefixed to the message.
+   * @param hint how to fix it; may mention options with {@link optionRef}.
+   */
   constructor(code: ChainzErrorCode, message: string, location: ErrorLocation = {}, hint?: string, options?: { cause?: unknown }) {
-    super(formatMessage(message, location), options);
+    super(formatMessage(renderOptionRefs(message, {}), location), options);
     this.name = new.target.name;
     this.code = code;
     this.location = location;
-    this.hint = hint;
+    this.hint = hint === undefined ? undefined : renderOptionRefs(hint, {});
+    this.#template = { message, hint };
+    this.#names = {};
+  }
+
+  /**
+   * The same error (same class, code, cause and stack) with option names
+   * spelled as the caller knows them — e.g. a CLI re-throws an adapter's
+   * error with `{ path: '--data', dataDir: null }` so the user reads the flag
+   * they typed, while library callers keep seeing `path`. Applies to the
+   * {@link optionRef} mentions in message and hint and to `location.option`;
+   * names not in `names` keep their spelling. Later calls override earlier ones.
+   */
+  withOptionNames(names: OptionNames): this {
+    const merged: OptionNames = { ...this.#names, ...names };
+    const option = this.location.option;
+    const spelled = option !== undefined && Object.hasOwn(names, option) ? names[option] : null;
+    const location = spelled ? { ...this.location, option: spelled } : this.location;
+    const hint = this.#template.hint;
+    const args = [this.code, this.#template.message, location, hint, this.cause === undefined ? undefined : { cause: this.cause }];
+    const e = Reflect.construct(ChainzError, args, this.constructor) as this;
+    e.#names = merged;
+    (e as { message: string }).message = formatMessage(renderOptionRefs(this.#template.message, merged), location);
+    (e as { hint?: string }).hint = hint === undefined ? undefined : renderOptionRefs(hint, merged);
+    if (typeof this.stack === 'string') {
+      // Keep the frames of the original throw: that is where the problem was found.
+      const at = this.stack.indexOf('\n    at ');
+      e.stack = `${e.name}: ${e.message}${at >= 0 ? this.stack.slice(at) : ''}`;
+    }
+    return e;
   }
 }
 
@@ -95,4 +161,14 @@ function formatMessage(message: string, loc: ErrorLocation): string {
 /** True if `e` is a ChainzError (works across duplicated module copies). */
 export function isChainzError(e: unknown): e is ChainzError {
   return e instanceof ChainzError || (typeof e === 'object' && e !== null && typeof (e as { code?: unknown }).code === 'string' && String((e as { code: string }).code).startsWith('E_') && 'location' in e);
+}
+
+/**
+ * `e` with option names respelled ({@link ChainzError.withOptionNames}) when it
+ * is a ChainzError; any other value is returned unchanged. For `catch` blocks
+ * that re-throw: `catch (e) { throw renameOptions(e, { path: '--data' }); }`.
+ */
+export function renameOptions<E>(e: E, names: OptionNames): E {
+  if (isChainzError(e) && typeof (e as { withOptionNames?: unknown }).withOptionNames === 'function') return e.withOptionNames(names) as E;
+  return e;
 }

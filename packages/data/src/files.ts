@@ -1,4 +1,4 @@
-import { DataError } from '@chainz/core';
+import { DataError, optionRef } from '@chainz/core';
 import type { BaseLoadOptions } from './adapter';
 import { nodeApi } from './text/node';
 
@@ -20,7 +20,7 @@ export async function resolveDatasetLocation(
   const root = options.dataDir ?? process.env.CHAINZ_DATA_DIR;
   if (!root) {
     throw new DataError(
-      `no location for dataset '${dataset}': pass the 'path' option, the 'dataDir' option or set CHAINZ_DATA_DIR`,
+      `no location for dataset '${dataset}': set CHAINZ_DATA_DIR or pass ${optionRef('path', 'dataDir')}`,
       { option: 'path' },
       hint,
     );

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '@chainz/core';
+import { ConfigError, DataError } from '@chainz/core';
 import { repeatedStratifiedKFold, stratifiedKFold, stratifiedSubsample, type Fold } from './splits';
 
 /** Pima-sized labels: 512 of class 0, 256 of class 1, interleaved. */
@@ -47,11 +47,36 @@ describe('stratifiedKFold', () => {
 
   it('rejects k < 2, non-integer k, k above the smallest class and negative labels', () => {
     expect(() => stratifiedKFold(PIMA, 1, 0)).toThrow(ConfigError);
-    expect(() => stratifiedKFold(PIMA, 1, 0)).toThrow('option k: k must be an integer >= 2, got 1');
+    expect(() => stratifiedKFold(PIMA, 1, 0)).toThrow('option k: must be an integer >= 2, got 1');
     expect(() => stratifiedKFold(PIMA, 2.5, 0)).toThrow(ConfigError);
-    expect(() => stratifiedKFold(THREE, 14, 0)).toThrow('option k: k = 14 folds but class 1 has only 13 examples; every test fold needs one of each class');
+    const tooMany = (() => {
+      try {
+        stratifiedKFold(THREE, 14, 0);
+      } catch (e) {
+        return e as ConfigError;
+      }
+    })()!;
+    expect(tooMany).toBeInstanceOf(ConfigError);
+    expect(tooMany.message).toBe('option k: 14 folds but class 1 has only 13 examples; every test fold needs one of each class');
+    expect(tooMany.hint).toBe('choose `k` <= 13');
+    // a CLI respells k as its flag
+    expect(tooMany.withOptionNames({ k: '--folds' }).hint).toBe('choose --folds <= 13');
     expect(() => stratifiedKFold(Int32Array.from([0, 1, -1, 0]), 2, 0)).toThrow(/label 2 is -1/);
     expect(() => stratifiedKFold(new Int32Array(0), 2, 0)).toThrow(ConfigError);
+  });
+
+  it('a class with a single example is a data problem, not a bad k (no hint to use k <= 1)', () => {
+    const labels = Int32Array.from([0, 1, 1, 1]);
+    let err: DataError | undefined;
+    try {
+      stratifiedKFold(labels, 2, 0);
+    } catch (e) {
+      err = e as DataError;
+    }
+    expect(err).toBeInstanceOf(DataError);
+    expect(err!.message).toBe('option labels: too few examples per class for k-fold cross-validation: class 0 has only 1 example; at least 2 of each class are needed');
+    expect(err!.hint).not.toMatch(/k <= 1/);
+    expect(() => repeatedStratifiedKFold(labels, 10, 1, 0)).toThrow(DataError);
   });
 });
 
@@ -68,7 +93,7 @@ describe('repeatedStratifiedKFold', () => {
   });
 
   it('rejects bad repeats and k', () => {
-    expect(() => repeatedStratifiedKFold(PIMA, 10, 0, 1)).toThrow('option repeats: repeats must be an integer >= 1, got 0');
+    expect(() => repeatedStratifiedKFold(PIMA, 10, 0, 1)).toThrow('option repeats: must be an integer >= 1, got 0');
     expect(() => repeatedStratifiedKFold(THREE, 20, 2, 1)).toThrow(/option k/);
   });
 });

@@ -1,4 +1,4 @@
-import { ConfigError, Rng } from '@chainz/core';
+import { ConfigError, DataError, optionRef, Rng } from '@chainz/core';
 
 /** One train/test split: sorted example indices (disjoint, together all N). */
 export interface Fold {
@@ -27,15 +27,19 @@ function byClass(labels: Int32Array): number[][] {
 }
 
 function checkK(k: number, groups: number[][], labels: Int32Array): void {
-  if (!Number.isInteger(k) || k < 2) throw new ConfigError(`k must be an integer >= 2, got ${k}`, { option: 'k' });
+  if (!Number.isInteger(k) || k < 2) throw new ConfigError(`must be an integer >= 2, got ${k}`, { option: 'k' });
+  if (groups.length === 0) throw new ConfigError('no labels to split', { option: 'labels' });
   const smallest = Math.min(...groups.map((g) => g.length));
-  if (groups.length === 0 || k > smallest) {
-    const c = groups.length === 0 ? -1 : labels[groups.find((g) => g.length === smallest)![0]];
-    throw new ConfigError(
-      groups.length === 0 ? 'no labels to split' : `k = ${k} folds but class ${c} has only ${smallest} examples; every test fold needs one of each class`,
-      { option: 'k' },
-      groups.length === 0 ? undefined : `use k <= ${smallest}`,
+  const c = labels[groups.find((g) => g.length === smallest)![0]];
+  if (smallest < 2) {
+    throw new DataError(
+      `too few examples per class for k-fold cross-validation: class ${c} has only ${smallest} example; at least 2 of each class are needed`,
+      { option: 'labels' },
+      `k-fold cross-validation needs at least k (and at least 2) examples of every class: add examples of class ${c} or remove it`,
     );
+  }
+  if (k > smallest) {
+    throw new ConfigError(`${k} folds but class ${c} has only ${smallest} examples; every test fold needs one of each class`, { option: 'k' }, `choose ${optionRef('k')} <= ${smallest}`);
   }
 }
 
@@ -73,8 +77,10 @@ function kFoldWith(rng: Rng, groups: number[][], n: number, k: number): Fold[] {
  * @param k number of folds, 2 ≤ k ≤ smallest class count.
  * @param seed any integer.
  * @returns k folds, each `{ train, test }` with sorted indices.
- * @throws ConfigError if k < 2, k is not an integer, k exceeds the smallest
- *   class count, or a label is negative.
+ * @throws ConfigError (option `k`) if k < 2, k is not an integer or k exceeds
+ *   the smallest class count; (option `labels`) for no labels or a negative label.
+ * @throws DataError (option `labels`) if a class has fewer than 2 examples,
+ *   too few for any k-fold split.
  */
 export function stratifiedKFold(labels: Int32Array, k: number, seed: number): Fold[] {
   const groups = byClass(labels);
@@ -92,10 +98,11 @@ export function stratifiedKFold(labels: Int32Array, k: number, seed: number): Fo
  * @param repeats number of repeats ≥ 1.
  * @param seed any integer.
  * @returns `repeats · k` folds, repeat-major, each tagged `{ repeat, fold }`.
- * @throws ConfigError for an invalid k (see {@link stratifiedKFold}) or repeats.
+ * @throws ConfigError for an invalid k (see {@link stratifiedKFold}) or repeats;
+ *   DataError for a class with fewer than 2 examples.
  */
 export function repeatedStratifiedKFold(labels: Int32Array, k: number, repeats: number, seed: number): RepeatedFold[] {
-  if (!Number.isInteger(repeats) || repeats < 1) throw new ConfigError(`repeats must be an integer >= 1, got ${repeats}`, { option: 'repeats' });
+  if (!Number.isInteger(repeats) || repeats < 1) throw new ConfigError(`must be an integer >= 1, got ${repeats}`, { option: 'repeats' });
   const groups = byClass(labels);
   checkK(k, groups, labels);
   const rng = new Rng(seed);

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError, DataError } from '@chainz/core';
 import { CORRUPTIONS, cifar10Adapter, corrupt, readCifar10C, type CorruptionName, type Severity } from '@chainz/data';
 import { writeFileAtomically } from '../io';
+import { dataFlags, withCliFlags } from './cli-flags';
 
 /** Images of one evaluation set, uint8 HWC `[n, 32, 32, 3]`. */
 export interface ImageSet {
@@ -121,7 +122,7 @@ function tensorBytes(t: { dataSync(): ArrayLike<number> }, shared: boolean): Uin
 }
 
 async function loadSplit(dir: string, split: 'train' | 'test', n: number, option: string, shared: boolean): Promise<{ set: ImageSet; files: string[]; sha256: string[]; notes: string[] }> {
-  const ds = await cifar10Adapter.load({ path: dir, split, normalize: false, limit: n });
+  const ds = await withCliFlags({ ...dataFlags('--cifar-dir'), limit: option }, () => cifar10Adapter.load({ path: dir, split, normalize: false, limit: n }));
   try {
     const sp = ds.splits[split];
     const got = sp.labels.length;
@@ -248,7 +249,7 @@ export async function loadCifarBenchData(opts: CifarDataOptions): Promise<CifarB
     const dir = path.resolve(opts.cifar10cDir!);
     for (const c of corruptions) {
       for (const s of severities) {
-        const block = await readCifar10C(dir, c, s, { limit: opts.testSize });
+        const block = await withCliFlags({ ...dataFlags('--cifar10c-dir'), limit: '--test-size' }, () => readCifar10C(dir, c, s, { limit: opts.testSize }));
         if (block.n < opts.testSize) throw new ConfigError(`asks for ${opts.testSize} test images but ${block.file} holds ${block.n} per severity`, { option: '--test-size', file: block.file });
         for (let i = 0; i < block.n; i++) {
           if (block.labels[i] !== test.set.labels[i]) {

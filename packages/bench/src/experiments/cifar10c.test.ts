@@ -110,8 +110,13 @@ describe('chainz bench cifar10c (tiny end to end)', () => {
   it('bad paths and options give clear errors and write nothing', async () => {
     const root = tmp();
     const out = path.join(root, 'out');
-    await expect(runCifar10cBench(tiny({ out, cifarDir: path.join(root, 'nope') }))).rejects.toThrow(/nope: CIFAR-10 data not found/);
-    await expect(runCifar10cBench(tiny({ out, cifar10cDir: path.join(root, 'nope') }))).rejects.toThrow(/nope[/\\]contrast\.npy: file not found/);
+    const noCifar = await runCifar10cBench(tiny({ out, cifarDir: path.join(root, 'nope') })).catch((e) => e);
+    expect(noCifar.message).toMatch(/nope: CIFAR-10 data not found/);
+    expect(noCifar.hint).toMatch(/or pass --cifar-dir pointing at the batch files/);
+    const noC = await runCifar10cBench(tiny({ out, cifar10cDir: path.join(root, 'nope') })).catch((e) => e);
+    expect(noC.message).toMatch(/nope[/\\]contrast\.npy: file not found/);
+    expect(noC.hint).toMatch(/pass --cifar10c-dir pointing at it\.$/);
+    expect(noC.hint).not.toMatch(/`path`/);
     // the golden set was made from test images 0..99: pairing it with other "test" images is refused
     await expect(
       runCifar10cBench(tiny({ out, cifarDir: path.join(dataDir, 'cifar10', 'train_first4000.bin'), cifar10cDir: path.join(dataDir, 'cifar10c', 'golden-first100'), corruptions: ['fog'] })),

@@ -7,7 +7,7 @@ import { collectEnvironment } from '../env';
 import { resolveWorkers, inProcessExecutor, workerExecutor, type UnitExecutor } from '../executor';
 import { writeVegaLiteSvg } from '../plots';
 import { createProgress } from '../progress';
-import { ResultsDir, defaultResultsDir } from '../results';
+import { ResultsDir, defaultResultsDir, formatWallTime, type RunTime } from '../results';
 import type { TabularFold } from '../models/types';
 import { CIFAR10C_BASELINES, CIFAR10C_COMPARISONS, CIFAR10C_PAPER, CIFAR10C_PROTOCOL, CIFAR10C_TRAINING } from './cifar10c.config';
 import { loadCifarBenchData, type CifarBenchData } from './cifar10c.data';
@@ -62,6 +62,7 @@ export interface Cifar10cBenchOutput {
   comparisons: CifarComparison[];
   /** The printed tables (main table, then the paired comparisons with the paper's figure). */
   table: string;
+  /** Wall time of the run, seconds, summed over its sessions (`--resume`). */
   wallSeconds: number;
   /** Units computed in this invocation (fewer than all when resuming). */
   computedUnits: number;
@@ -173,7 +174,7 @@ export async function runCifar10cBench(opts: Cifar10cBenchOptions): Promise<Cifa
     .update(JSON.stringify({ protocol, data: data.fingerprint, models: models.map((m) => [m.name, m.config]) }))
     .digest('hex');
   const identity = { experiment: 'cifar10c', fingerprint };
-  const store = opts.resume ? await ResultsDir.resume(dir, identity) : await ResultsDir.create(dir, identity);
+  const store = opts.resume ? await ResultsDir.resume(dir, identity, { startedAt: t0 }) : await ResultsDir.create(dir, identity, { startedAt: t0 });
 
   const { mean, std } = channelStats(data.train.images);
   const inputFor = (seed: number): CifarUnitInput => {
@@ -204,7 +205,6 @@ export async function runCifar10cBench(opts: Cifar10cBenchOptions): Promise<Cifa
     const summaries = summarizeCifar(units, models, baselines, expectedSeeds);
     const comparisons = compareCifar(units, CIFAR10C_COMPARISONS);
     const table = `${renderCifarTable(summaries)}\n\n${renderCifarComparisons(comparisons, CIFAR10C_PAPER)}`;
-    const wallSeconds = (performance.now() - t0) / 1000;
     const doc = {
       status,
       protocol: { ...protocol, kind: 'train on a CIFAR-10 subset, evaluate clean + corruption × severity, several seeds', corruptions: data.corruptions, severities: data.severities, source: data.source },
@@ -213,15 +213,15 @@ export async function runCifar10cBench(opts: Cifar10cBenchOptions): Promise<Cifa
       comparisons,
       paper: CIFAR10C_PAPER,
       notes,
-      environment: { ...environment, wallSeconds },
+      environment,
     };
-    const md = renderSummary(status, data, protocol, table, renderPerCorruption(summaries, data.corruptions, data.severities), notes, environment, wallSeconds, svgWritten || status === 'complete');
-    await store.flush(doc, md);
+    const perCorruption = renderPerCorruption(summaries, data.corruptions, data.severities);
+    const time = await store.flush(doc, (t) => renderSummary(status, data, protocol, table, perCorruption, notes, environment, t, svgWritten || status === 'complete'));
     if (status === 'complete' && summaries.length > 0) {
       await writeVegaLiteSvg(path.join(dir, 'heatmap.svg'), heatmapSpec(summaries, data.corruptions, data.severities, `CIFAR-10-C accuracy % (mean over seeds) — ${data.source === 'official' ? 'official CIFAR-10-C' : 'regenerated subset'}`));
       svgWritten = true;
     }
-    return { summaries, comparisons, table, wallSeconds };
+    return { summaries, comparisons, table, wallSeconds: time.wallSeconds };
   };
 
   const pending: { model: string; seed: number }[] = [];
@@ -310,7 +310,7 @@ function renderSummary(
   perCorruption: string,
   notes: string[],
   env: ReturnType<typeof collectEnvironment>,
-  wallSeconds: number,
+  time: RunTime,
   svg: boolean,
 ): string {
   const t = protocol.training;
@@ -332,7 +332,7 @@ function renderSummary(
     svg ? '![accuracy per corruption × severity](heatmap.svg)\n' : '',
     ...notes.map((n) => `- ${n}`),
     '',
-    `Backend: ${env.backend}; Node ${env.node}; tfjs ${env.tfjs}; ${env.cpus} × ${env.cpuModel}; wall time ${wallSeconds.toFixed(1)} s; git ${env.gitCommit ?? 'unknown'}.`,
+    `Backend: ${env.backend}; Node ${env.node}; tfjs ${env.tfjs}; ${env.cpus} × ${env.cpuModel}; wall time ${formatWallTime(time)}; git ${env.gitCommit ?? 'unknown'}.`,
     '',
   ].join('\n');
 }

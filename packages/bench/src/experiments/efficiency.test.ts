@@ -5,6 +5,7 @@ import { describeBackends } from '@chainz/core/test';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { PIMA_CSV } from '@chainz/data';
 import { parseFractions, runEfficiencyBench } from './efficiency';
 import { writeTinySst5 } from './text.fixtures';
 
@@ -48,6 +49,8 @@ describeBackends(['wasm'], () => {
     const resumed = await runEfficiencyBench({ ...opts, resume: dir });
     expect(resumed.computedUnits).toBe(1);
     const doc2 = JSON.parse(readFileSync(path.join(dir, 'results.json'), 'utf8'));
+    expect(doc2.environment.sessions.map((s: { units: number }) => s.units)).toEqual([4, 1]);
+    expect(doc2.environment.wallSeconds).toBeGreaterThan(doc.environment.wallSeconds);
     expect(doc2.units.map((x: { accuracy: number }) => x.accuracy)).toEqual(doc.units.map((x: { accuracy: number }) => x.accuracy));
     await expect(runEfficiencyBench({ ...opts, fractions: [0.05], resume: dir })).rejects.toThrow(/different settings/);
   }, 60_000);
@@ -78,5 +81,13 @@ describe('chainz bench efficiency options', () => {
     await expect(runEfficiencyBench({ ...base, dataset: 'pima', fractions: [0] })).rejects.toThrow(/--fractions/);
     await expect(runEfficiencyBench({ ...base, dataset: 'pima', models: ['svm-rbf'] })).rejects.toThrow(/--models: unknown model\(s\) svm-rbf; choose from cr, cr-nodreg, relu-mlp, gelu-mlp, silu-mlp, tanh-mlp, logreg/);
     await expect(runEfficiencyBench({ ...base, dataset: 'pima', seeds: 0 })).rejects.toThrow(/--seeds/);
+  });
+
+  it('a --data file with fewer rows per class than the sweep\'s 5 folds is refused naming --data', async () => {
+    const d = tmp();
+    const rows = PIMA_CSV.trimEnd().split('\n').slice(0, 9); // header + 8 rows: 4 neg, 4 pos
+    writeFileSync(path.join(d, 'small.csv'), rows.join('\n'));
+    const e = await runEfficiencyBench({ dataset: 'pima', data: 'small.csv', cwd: d, progress: 'none', backend: 'cpu', workers: 1, out: path.join(d, 'o') }).catch((x) => x);
+    expect(e.message).toBe('option --data: too few rows per class for the sweep: class 0 has only 4; every seed tests on one fold of a stratified 5-fold split, so each class needs at least 5');
   });
 });

@@ -7,7 +7,7 @@ import { fitTabularPreprocessor, loadSst5, loadYelp, pimaAdapter, repeatedStrati
 import { meanStd } from '@chainz/metrics';
 import { collectEnvironment, type EnvironmentInfo } from '../env';
 import { createProgress, type Progress } from '../progress';
-import { defaultResultsDir, ResultsDir, type UnitResult } from '../results';
+import { defaultResultsDir, formatWallTime, ResultsDir, type RunTime, type UnitResult } from '../results';
 import { accuracy, type ModelRunner, type TabularFold } from '../models/types';
 import { writeVegaLiteSvg } from '../plots';
 import { meanAbsoluteError, quadraticWeightedKappa } from '../ordinal-metrics';
@@ -17,6 +17,8 @@ import { EFFICIENCY_DATASETS, EFFICIENCY_DEFAULT_SEEDS, EFFICIENCY_FOLDS, EFFICI
 import { embedWithEncoder, parseEncoderSpec, parsePooling } from './text-embeddings';
 import { checkInt, checkLambda, checkPositiveInt, makeExecutor, resolveResultsDir, selectModels } from './text-common';
 import type { ExperimentRunOptions } from './run-options';
+import { dataFlags, withCliFlags } from './cli-flags';
+import { describePimaData } from './pima';
 
 export { EFFICIENCY_MODEL_NAMES };
 
@@ -60,6 +62,7 @@ export interface EfficiencyOutput {
   /** Accuracy table, τ table and the paper's claims beside ours (Markdown). */
   table: string;
   plots: string[];
+  /** Wall time of the run, seconds, summed over its sessions (`--resume`). */
   wallSeconds: number;
   computedUnits: number;
 }
@@ -125,7 +128,7 @@ export async function runEfficiencyBench(opts: EfficiencyBenchOptions): Promise<
     .update(JSON.stringify({ dataset, fractions, seeds: nSeeds, seed: baseSeed, data: source.dataFingerprint, models: models.map((m) => [m.name, m.config]) }))
     .digest('hex');
   const identity = { experiment: `efficiency-${dataset}`, fingerprint };
-  const store = results.resume ? await ResultsDir.resume(results.dir, identity) : await ResultsDir.create(results.dir, identity);
+  const store = results.resume ? await ResultsDir.resume(results.dir, identity, { startedAt }) : await ResultsDir.create(results.dir, identity, { startedAt });
 
   // Unit (fraction index fi, seed index s): ResultsDir key repeat = fi, fold = s.
   const pending: { fi: number; s: number; model: ModelRunner }[] = [];
@@ -156,7 +159,6 @@ export async function runEfficiencyBench(opts: EfficiencyBenchOptions): Promise<
   const flush = async (status: 'running' | 'complete') => {
     const units = store.all();
     const cells = aggregate(units, models, fractions);
-    const wallSeconds = (performance.now() - startedAt) / 1000;
     const table = renderEfficiency(dataset, source, cells, models, fractions, nSeeds);
     const doc = {
       status,
@@ -168,10 +170,10 @@ export async function runEfficiencyBench(opts: EfficiencyBenchOptions): Promise<
       notes: source.notes,
       plots: plots.map((p) => path.basename(p)),
       ...(source.extra ?? {}),
-      environment: { ...environment, wallSeconds },
+      environment,
     };
-    await store.flush(doc, renderEfficiencySummary(dataset, source, table, status, environment, wallSeconds));
-    return { cells, table, wallSeconds };
+    await store.flush(doc, (t) => renderEfficiencySummary(dataset, source, table, status, environment, t));
+    return { cells, table };
   };
 
   let computed = 0;
@@ -206,7 +208,7 @@ export async function runEfficiencyBench(opts: EfficiencyBenchOptions): Promise<
   const final = await flush('complete');
   await writeVegaLiteSvg(plots[0], lineSpec(final.cells, 'accuracy', `${dataset}: test accuracy vs training data (mean ± std over ${nSeeds} seed(s))`));
   await writeVegaLiteSvg(plots[1], lineSpec(final.cells, 'tau', `${dataset}: gradient tail ratio τ vs training data (mean ± std over ${nSeeds} seed(s))`));
-  return { dir: results.dir, dataset, cells: final.cells, table: final.table, plots, wallSeconds: (performance.now() - startedAt) / 1000, computedUnits: computed };
+  return { dir: results.dir, dataset, cells: final.cells, table: final.table, plots, wallSeconds: store.time().wallSeconds, computedUnits: computed };
 }
 
 /** Mean ± std per (model, fraction). */
@@ -287,7 +289,7 @@ function renderEfficiency(dataset: EfficiencyDataset, source: SweepSource, cells
   return lines.join('\n');
 }
 
-function renderEfficiencySummary(dataset: EfficiencyDataset, source: SweepSource, table: string, status: string, env: EnvironmentInfo, wallSeconds: number): string {
+function renderEfficiencySummary(dataset: EfficiencyDataset, source: SweepSource, table: string, status: string, env: EnvironmentInfo, time: RunTime): string {
   return [
     `# efficiency (${dataset}): results${status === 'complete' ? '' : ' (partial, run in progress or interrupted)'}`,
     '',
@@ -299,7 +301,7 @@ function renderEfficiencySummary(dataset: EfficiencyDataset, source: SweepSource
     '',
     ...source.notes.map((n) => `- ${n}`),
     '',
-    `Backend: ${env.backend}; Node ${env.node}; tfjs ${env.tfjs}; ${env.cpus} × ${env.cpuModel}; wall time ${wallSeconds.toFixed(1)} s (whole command); git ${env.gitCommit ?? 'unknown'}.`,
+    `Backend: ${env.backend}; Node ${env.node}; tfjs ${env.tfjs}; ${env.cpus} × ${env.cpuModel}; wall time ${formatWallTime(time)} (whole command); git ${env.gitCommit ?? 'unknown'}.`,
     '',
   ].join('\n');
 }
@@ -345,13 +347,14 @@ export function lineSpec(cells: EfficiencyCell[], metric: 'accuracy' | 'tau', ti
 
 /** Pima: seed index s uses fold s mod k of a stratified k-fold (seeded); labelled rows subsampled from its training part. */
 async function pimaSource(opts: EfficiencyBenchOptions, cwd: string, nSeeds: number, baseSeed: number): Promise<SweepSource> {
-  const ds = await pimaAdapter.load(opts.data ? { path: path.resolve(cwd, opts.data) } : {});
+  const ds = await withCliFlags(dataFlags('--data'), () => pimaAdapter.load(opts.data ? { path: path.resolve(cwd, opts.data) } : {}));
+  const data = describePimaData(ds);
   const split = ds.splits.all;
   const x = Float32Array.from(split.features!.dataSync() as Float32Array);
   const d = split.features!.shape[1];
   const y = split.labels;
   ds.dispose();
-  const folds = repeatedStratifiedKFold(y, EFFICIENCY_FOLDS, Math.ceil(nSeeds / EFFICIENCY_FOLDS), baseSeed);
+  const folds = sweepFolds(y, nSeeds, baseSeed, '--data');
   const prepared = new Map<number, { xTrain: Float32Array; xTest: Float32Array }>();
   const prep = (s: number) => {
     let p = prepared.get(s);
@@ -369,8 +372,8 @@ async function pimaSource(opts: EfficiencyBenchOptions, cwd: string, nSeeds: num
     ordinal: false,
     dataFingerprint: ds.provenance.sha256.join(','),
     dataDescription: { name: ds.name, rows: y.length, features: ds.featureNames, classNames: ds.classNames, provenance: ds.provenance },
-    headerLines: [`Pima Indians Diabetes (768 rows): seed i tests on fold i of a stratified ${EFFICIENCY_FOLDS}-fold split and trains on a stratified fraction of the other folds.`],
-    notes: commonNotes('pima'),
+    headerLines: [`Pima Indians Diabetes (${y.length} rows): seed i tests on fold i of a stratified ${EFFICIENCY_FOLDS}-fold split and trains on a stratified fraction of the other folds.`, ...data.headerLines],
+    notes: [...(data.comparable ? [] : [data.headerLines.join(' ')]), ...commonNotes('pima')],
     protocolText: `Protocol: seed i uses fold (i mod ${EFFICIENCY_FOLDS}) of a stratified ${EFFICIENCY_FOLDS}-fold split (seed ${baseSeed}) as test set; each fraction keeps a stratified random subset of the training folds' labelled rows (nested across fractions for a seed); 15% of the subset (stratified, at least one per class) chooses the epoch; at least ${EFFICIENCY_MIN_STEPS} optimiser steps.`,
     fullTrain: (s) => folds[s].train.length,
     unit(fraction, s, subSeed) {
@@ -389,10 +392,12 @@ async function textSource(dataset: 'sst5' | 'yelp', opts: EfficiencyBenchOptions
   const pooling = parsePooling(opts.pooling, spec);
   const ds =
     dataset === 'sst5'
-      ? await loadSst5(opts.data ? { path: path.resolve(cwd, opts.data) } : {})
-      : await loadYelp(opts.yelpDir ? { path: path.resolve(cwd, opts.yelpDir) } : {});
+      ? await withCliFlags(dataFlags('--data'), () => loadSst5(opts.data ? { path: path.resolve(cwd, opts.data) } : {}))
+      : await withCliFlags(dataFlags('--yelp-dir'), () => loadYelp(opts.yelpDir ? { path: path.resolve(cwd, opts.yelpDir) } : {}));
   const names = dataset === 'sst5' ? ['train', 'dev', 'test'] : ds.splits.train && ds.splits.test ? ['train', 'test'] : ['all'];
   for (const s of names) if (!ds.splits[s]) throw new DataError(`${dataset} split '${s}' not found`, { file: ds.provenance.files.join(', ') });
+  // Yelp sample: the folds (and their errors) before the minutes-long embedding step.
+  const sampleFolds = names.length === 1 ? sweepFolds(ds.splits.all.labels, nSeeds, baseSeed, '--yelp-dir') : [];
   const lists = Object.fromEntries(names.map((s) => [s, ds.splits[s].texts!]));
   const emb = await embedWithEncoder(spec, lists, { cwd, pooling, cacheDir: opts.cacheDir, progress, title: `efficiency-${dataset}` });
   const { label, notBert, encoder, seconds: embeddingSeconds } = emb;
@@ -414,7 +419,7 @@ async function textSource(dataset: 'sst5' | 'yelp', opts: EfficiencyBenchOptions
     // Yelp sample: seed i tests on fold i mod k.
     const y = ds.splits.all.labels;
     const x = emb.x.all;
-    const folds = repeatedStratifiedKFold(y, EFFICIENCY_FOLDS, Math.ceil(nSeeds / EFFICIENCY_FOLDS), baseSeed);
+    const folds = sampleFolds;
     const prepared = new Map<number, { xTrain: Float32Array; xTest: Float32Array }>();
     return {
       ...base,
@@ -463,6 +468,26 @@ async function textSource(dataset: 'sst5' | 'yelp', opts: EfficiencyBenchOptions
       return { xTrain: takeRows(xTrain, d, sub), yTrain: Int32Array.from(sub, (i) => yTrain[i]), ...dev, xTest, yTest: ds.splits.test.labels, nFeatures: d, nClasses };
     },
   };
+}
+
+/**
+ * The sweep's test folds on data without a test split: a stratified
+ * {@link EFFICIENCY_FOLDS}-fold split (fixed, no flag), enough repeats for
+ * `nSeeds` (seed i tests on fold i).
+ * @throws DataError (option `dataFlag`) when a class has fewer than EFFICIENCY_FOLDS rows.
+ */
+function sweepFolds(y: Int32Array, nSeeds: number, baseSeed: number, dataFlag: string): ReturnType<typeof repeatedStratifiedKFold> {
+  const counts = new Map<number, number>();
+  for (const c of y) counts.set(c, (counts.get(c) ?? 0) + 1);
+  const [c, n] = [...counts].sort((a, b) => a[0] - b[0]).reduce((a, b) => (b[1] < a[1] ? b : a), [-1, Infinity]);
+  if (n < EFFICIENCY_FOLDS) {
+    throw new DataError(
+      `too few rows per class for the sweep: class ${c} has only ${n}; every seed tests on one fold of a stratified ${EFFICIENCY_FOLDS}-fold split, so each class needs at least ${EFFICIENCY_FOLDS}`,
+      { option: dataFlag },
+      `give a file with at least ${EFFICIENCY_FOLDS} rows of every class`,
+    );
+  }
+  return withCliFlags({ labels: dataFlag }, () => repeatedStratifiedKFold(y, EFFICIENCY_FOLDS, Math.ceil(nSeeds / EFFICIENCY_FOLDS), baseSeed));
 }
 
 function commonNotes(dataset: EfficiencyDataset): string[] {

@@ -4,7 +4,7 @@ import { meanStd } from '@chainz/metrics';
 import type { ModelRunner, TabularFold } from '../models/types';
 import { accuracy } from '../models/types';
 import type { Progress } from '../progress';
-import { ResultsDir, type UnitResult } from '../results';
+import { formatWallTime, ResultsDir, type RunTime, type UnitResult } from '../results';
 import { compareModels, summarize, type Comparison, type ModelSummary } from '../report';
 import type { EnvironmentInfo } from '../env';
 import type { UnitExecutor } from '../executor';
@@ -89,6 +89,7 @@ export interface HeadExperimentOutput {
   comparisons: Comparison[];
   /** The Markdown table printed on stdout (header lines included). */
   table: string;
+  /** Wall time of the run, seconds, summed over its sessions (`--resume`). */
   wallSeconds: number;
   computedUnits: number;
 }
@@ -104,7 +105,8 @@ export async function runHeadExperiment(input: HeadExperimentInput): Promise<Hea
     .update(JSON.stringify({ protocol: input.protocol, data: input.dataFingerprint, models: models.map((m) => [m.name, m.config]) }))
     .digest('hex');
   const identity = { experiment: input.experiment, fingerprint };
-  const store = input.results.resume ? await ResultsDir.resume(input.results.dir, identity) : await ResultsDir.create(input.results.dir, identity);
+  const clock = { startedAt: input.startedAt };
+  const store = input.results.resume ? await ResultsDir.resume(input.results.dir, identity, clock) : await ResultsDir.create(input.results.dir, identity, clock);
   const expectedUnits = units.length;
   const nTrainMean = units.reduce((s, u) => s + u.nTrain, 0) / units.length;
   const nTestMean = units.reduce((s, u) => s + u.nTest, 0) / units.length;
@@ -116,7 +118,6 @@ export async function runHeadExperiment(input: HeadExperimentInput): Promise<Hea
     let comparisons = compareModels(all, input.reference, others, { nTrain: nTrainMean, nTest: nTestMean });
     if (input.statistics === 'seeds') comparisons = comparisons.filter((c) => c.test !== 'corrected-resampled-t');
     const ordinal = input.ordinal ? summarizeOrdinal(all, models) : [];
-    const wallSeconds = (performance.now() - input.startedAt) / 1000;
     const table = renderHeadTable(input, summaries, ordinal, comparisons, all);
     const doc = {
       status,
@@ -132,10 +133,10 @@ export async function runHeadExperiment(input: HeadExperimentInput): Promise<Hea
       references: input.references,
       notes: input.notes,
       ...(input.extra ?? {}),
-      environment: { ...input.environment, wallSeconds },
+      environment: input.environment,
     };
-    await store.flush(doc, renderSummary(input, table, status, wallSeconds));
-    return { summaries, ordinal, comparisons, table, wallSeconds };
+    const time = await store.flush(doc, (t) => renderSummary(input, table, status, t));
+    return { summaries, ordinal, comparisons, table, wallSeconds: time.wallSeconds };
   };
 
   const pending: { unit: HeadUnitSpec; model: ModelRunner }[] = [];
@@ -284,7 +285,7 @@ export function renderHeadTable(
   return [...input.headerLines, '', markdownTable(rows, { align: ['l', ...header.slice(1).map(() => 'r' as const)] })].join('\n');
 }
 
-function renderSummary(input: HeadExperimentInput, table: string, status: string, wallSeconds: number): string {
+function renderSummary(input: HeadExperimentInput, table: string, status: string, time: RunTime): string {
   const testText =
     input.statistics === 'seeds'
       ? `p-values: paired t-test and Wilcoxon signed-rank test of \`${input.reference}\` against each model over seeds (same split, so no resampling correction is needed), Holm-adjusted within each test's family; raw p first, adjusted in brackets.`
@@ -300,7 +301,7 @@ function renderSummary(input: HeadExperimentInput, table: string, status: string
     '',
     ...input.notes.map((n) => `- ${n}`),
     '',
-    `Backend: ${input.environment.backend}; Node ${input.environment.node}; tfjs ${input.environment.tfjs}; ${input.environment.cpus} × ${input.environment.cpuModel}; wall time ${wallSeconds.toFixed(1)} s (whole command, loading and embedding included); git ${input.environment.gitCommit ?? 'unknown'}.`,
+    `Backend: ${input.environment.backend}; Node ${input.environment.node}; tfjs ${input.environment.tfjs}; ${input.environment.cpus} × ${input.environment.cpuModel}; wall time ${formatWallTime(time)} (whole command, loading and embedding included); git ${input.environment.gitCommit ?? 'unknown'}.`,
     '',
   ].join('\n');
 }

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import { describeBackends } from '@chainz/core/test';
@@ -71,6 +71,21 @@ describe('chainz bench sst5 options', () => {
     expect(existsSync(path.join(root, 'o'))).toBe(false);
     expect(parseEncoderSpec('transformers:../shared/data/bert/tiny-random-bert')).toEqual({ kind: 'transformers', model: '../shared/data/bert/tiny-random-bert' });
     expect(() => parseEncoderSpec('precomputed:')).toThrow(/--encoder/);
+  });
+
+  it('missing data: the hints name --data, not the adapter option `path`', async () => {
+    const root = tmp();
+    const base = { progress: 'none' as const, backend: 'cpu', workers: 1, out: path.join(root, 'o') };
+    const inEmpty = await runSst5Bench({ ...base, data: root }).catch((e) => e);
+    expect(inEmpty.hint).toMatch(/or pass the folder as --data$/);
+    vi.stubEnv('CHAINZ_DATA_DIR', '');
+    try {
+      const none = await runSst5Bench(base).catch((e) => e);
+      expect(none.message).toBe("option --data: no location for dataset 'sst5': set CHAINZ_DATA_DIR or pass --data");
+    } finally {
+      vi.unstubAllEnvs();
+    }
+    expect(existsSync(path.join(root, 'o'))).toBe(false);
   });
 
   it('a precomputed file missing a sentence is a DataError naming the file', async () => {

@@ -12,6 +12,7 @@ import { SST5_DEFAULT_SEEDS, SST5_LITERATURE, SST5_PAPER } from './sst5.config';
 import { embedWithEncoder, parseEncoderSpec, parsePooling, standardizeOn } from './text-embeddings';
 import { checkInt, checkLambda, checkPositiveInt, makeExecutor, resolveResultsDir, selectModels } from './text-common';
 import type { ExperimentRunOptions } from './run-options';
+import { dataFlags, withCliFlags } from './cli-flags';
 
 export { SST5_MODEL_NAMES };
 
@@ -61,7 +62,7 @@ export async function runSst5Bench(opts: Sst5BenchOptions): Promise<HeadExperime
   const results = resolveResultsDir(opts, defaultResultsDir(cwd, 'sst5'));
   const progress = createProgress(opts.progress ?? 'auto');
 
-  const ds = await loadSst5(opts.data ? { path: path.resolve(cwd, opts.data) } : {});
+  const ds = await withCliFlags(dataFlags('--data'), () => loadSst5(opts.data ? { path: path.resolve(cwd, opts.data) } : {}));
   for (const s of ['train', 'dev', 'test']) {
     if (!ds.splits[s]) throw new DataError(`SST-5 split '${s}' not found (need train.txt, dev.txt, test.txt)`, { file: ds.provenance.files.join(', ') });
   }

@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto';
-import { ConfigError } from '@chainz/core';
+import { ConfigError, type OptionNames } from '@chainz/core';
 import { fitTabularPreprocessor, repeatedStratifiedKFold, takeRows } from '@chainz/data';
 import type { ModelRunner, TabularFold } from '../models/types';
 import { accuracy } from '../models/types';
 import { createProgress, type ProgressMode } from '../progress';
-import { ResultsDir, type UnitResult } from '../results';
+import { formatWallTime, ResultsDir, type RunTime, type UnitResult } from '../results';
 import { compareModels, renderTable, summarize, type Comparison, type ModelSummary, type PaperFigure } from '../report';
 import type { EnvironmentInfo } from '../env';
 import { inProcessExecutor, type UnitExecutor } from '../executor';
+import { foldFlags, withCliFlags } from './cli-flags';
 
 /** Cross-validation protocol. */
 export interface CvProtocol {
@@ -35,12 +36,22 @@ export interface TabularCvInput {
   /** The model compared with all others (e.g. `cr`). */
   reference: string;
   paper?: PaperFigure;
+  /** Lines printed above the table (stdout and summary.md), e.g. which data file was used. */
+  headerLines?: string[];
   notes?: string[];
   environment: EnvironmentInfo;
   results: { dir: string; resume: boolean };
   progress: ProgressMode;
   /** Runs the units; default: in this thread, one at a time. */
   executor?: UnitExecutor;
+  /**
+   * CLI flags of the fold splitter's options, used in its error messages;
+   * default {@link foldFlags}`('--data')` (`k` → `--folds`, `repeats` → `--repeats`,
+   * `labels` → `--data`).
+   */
+  cliFlags?: OptionNames;
+  /** `performance.now()` when the command started (wall time counts from here); default: when this function starts. */
+  startedAt?: number;
 }
 
 /** What a finished (or resumed-and-finished) run returns. */
@@ -49,6 +60,7 @@ export interface TabularCvOutput {
   summaries: ModelSummary[];
   comparisons: Comparison[];
   table: string;
+  /** Wall time of the run, seconds, summed over its sessions (`--resume`). */
   wallSeconds: number;
   /** Units computed in this invocation (less than the total when resuming). */
   computedUnits: number;
@@ -72,12 +84,13 @@ export async function runTabularCv(input: TabularCvInput): Promise<TabularCvOutp
   if (!Number.isInteger(protocol.repeats) || protocol.repeats < 1) throw new ConfigError(`must be an integer ≥ 1, got ${protocol.repeats}`, { option: '--repeats' });
   if (!Number.isInteger(protocol.seed)) throw new ConfigError(`must be an integer, got ${protocol.seed}`, { option: '--seed' });
 
-  const splits = repeatedStratifiedKFold(y, protocol.folds, protocol.repeats, protocol.seed);
+  const splits = withCliFlags(input.cliFlags ?? foldFlags('--data'), () => repeatedStratifiedKFold(y, protocol.folds, protocol.repeats, protocol.seed));
   const fingerprint = createHash('sha256')
     .update(JSON.stringify({ protocol, data: input.dataFingerprint, models: models.map((m) => [m.name, m.config]) }))
     .digest('hex');
   const identity = { experiment: input.experiment, fingerprint };
-  const store = input.results.resume ? await ResultsDir.resume(input.results.dir, identity) : await ResultsDir.create(input.results.dir, identity);
+  const clock = { startedAt: input.startedAt ?? t0 };
+  const store = input.results.resume ? await ResultsDir.resume(input.results.dir, identity, clock) : await ResultsDir.create(input.results.dir, identity, clock);
 
   const total = splits.length * models.length;
   const expectedUnits = splits.length;
@@ -89,8 +102,7 @@ export async function runTabularCv(input: TabularCvInput): Promise<TabularCvOutp
     const units = store.all();
     const summaries = summarize(units, models, expectedUnits);
     const comparisons = compareModels(units, input.reference, models.map((m) => m.name).filter((n) => n !== input.reference), { nTrain: nTrainMean, nTest: nTestMean });
-    const table = renderTable(summaries, comparisons, input.reference, input.paper);
-    const wallSeconds = (performance.now() - t0) / 1000;
+    const table = [...(input.headerLines ?? []), ...(input.headerLines?.length ? [''] : []), renderTable(summaries, comparisons, input.reference, input.paper)].join('\n');
     const doc = {
       status,
       protocol: { ...protocol, kind: 'repeated stratified k-fold', preprocessing: 'median imputation + standardisation fitted on each training fold' },
@@ -99,10 +111,10 @@ export async function runTabularCv(input: TabularCvInput): Promise<TabularCvOutp
       comparisons,
       paper: input.paper ?? null,
       notes: input.notes ?? [],
-      environment: { ...input.environment, wallSeconds },
+      environment: input.environment,
     };
-    await store.flush(doc, renderSummary(input, table, status, wallSeconds));
-    return { summaries, comparisons, table, wallSeconds };
+    const time = await store.flush(doc, (t) => renderSummary(input, table, status, t));
+    return { summaries, comparisons, table, wallSeconds: time.wallSeconds };
   };
 
   // Pending units, fold-major so each fold's preprocessing is done once.
@@ -178,7 +190,7 @@ function prepareFold(x: Float32Array, y: Int32Array, d: number, nClasses: number
   };
 }
 
-function renderSummary(input: TabularCvInput, table: string, status: string, wallSeconds: number): string {
+function renderSummary(input: TabularCvInput, table: string, status: string, time: RunTime): string {
   const p = input.protocol;
   const lines = [
     `# ${input.experiment}: results${status === 'complete' ? '' : ' (partial, run in progress or interrupted)'}`,
@@ -190,7 +202,7 @@ function renderSummary(input: TabularCvInput, table: string, status: string, wal
     '',
     ...(input.notes ?? []).map((n) => `- ${n}`),
     '',
-    `Backend: ${input.environment.backend}; Node ${input.environment.node}; tfjs ${input.environment.tfjs}; ${input.environment.cpus} × ${input.environment.cpuModel}; wall time ${wallSeconds.toFixed(1)} s; git ${input.environment.gitCommit ?? 'unknown'}.`,
+    `Backend: ${input.environment.backend}; Node ${input.environment.node}; tfjs ${input.environment.tfjs}; ${input.environment.cpus} × ${input.environment.cpuModel}; wall time ${formatWallTime(time)}; git ${input.environment.gitCommit ?? 'unknown'}.`,
     '',
   ];
   return lines.join('\n');

@@ -76,4 +76,16 @@ describe('chainz bench yelp options', () => {
     await expect(runYelpBench({ ...base, yelpDir: y.path, encoder: `precomputed:${y.embeddings}`, seeds: 2 })).rejects.toThrow(/--seeds/);
     await expect(runYelpBench({ ...base, yelpDir: path.join(root, 'missing.csv') })).rejects.toThrow(/missing\.csv/);
   });
+
+  it('fold and location errors name --folds and --yelp-dir, before any embedding', async () => {
+    const root = tmp();
+    const base = { progress: 'none' as const, backend: 'cpu', workers: 1, out: path.join(root, 'o') };
+    const y = writeTinyYelp(root, 'sample', 20); // 4 reviews per class
+    // the encoder file does not exist: the fold error must come before the encoder is touched
+    const many = await runYelpBench({ ...base, yelpDir: y.path, encoder: `precomputed:${path.join(root, 'none.jsonl')}`, folds: 10 }).catch((e) => e);
+    expect(many.message).toBe('option --folds: 10 folds but class 0 has only 4 examples; every test fold needs one of each class');
+    expect(many.hint).toBe('choose --folds <= 4');
+    const empty = await runYelpBench({ ...base, yelpDir: path.join(root, 'o-none') }).catch((e) => e);
+    expect(empty.hint).toMatch(/or pass a file or folder as --yelp-dir$/);
+  });
 });

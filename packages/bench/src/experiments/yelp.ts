@@ -14,6 +14,7 @@ import { embedWithEncoder, parseEncoderSpec, parsePooling, standardizeOn } from 
 import { checkInt, checkLambda, checkPositiveInt, makeExecutor, resolveResultsDir, selectModels } from './text-common';
 import { ORDINAL_HEAD_EQUATION } from '../models/ordinal';
 import type { ExperimentRunOptions } from './run-options';
+import { dataFlags, foldFlags, withCliFlags } from './cli-flags';
 
 export { YELP_MODEL_NAMES };
 
@@ -70,7 +71,9 @@ export async function runYelpBench(opts: YelpBenchOptions): Promise<HeadExperime
   const results = resolveResultsDir(opts, defaultResultsDir(cwd, 'yelp'));
   const progress = createProgress(opts.progress ?? 'auto');
 
-  const ds = await loadYelp({ ...(opts.yelpDir ? { path: path.resolve(cwd, opts.yelpDir) } : {}), ...(opts.maxRows ? { maxRows: opts.maxRows } : {}) });
+  const ds = await withCliFlags({ ...dataFlags('--yelp-dir'), maxRows: '--max-rows' }, () =>
+    loadYelp({ ...(opts.yelpDir ? { path: path.resolve(cwd, opts.yelpDir) } : {}), ...(opts.maxRows ? { maxRows: opts.maxRows } : {}) }),
+  );
   const official = ds.splits.train !== undefined && ds.splits.test !== undefined;
   if (!official && !ds.splits.all) {
     throw new DataError(`found split(s) ${Object.keys(ds.splits).join(', ')}; need train.csv and test.csv, or one sample CSV`, { file: ds.provenance.files.join(', ') }, 'pass --yelp-dir with both official files, or a single sample CSV');
@@ -80,6 +83,10 @@ export async function runYelpBench(opts: YelpBenchOptions): Promise<HeadExperime
   }
   if (!official && opts.seeds !== undefined) throw new ConfigError('on a sample the protocol is k-fold: use --folds/--repeats/--seed, not --seeds', { option: '--seeds' });
   const reduced = !official || opts.maxRows !== undefined;
+  // k-fold on a sample: the folds (and their errors) before the minutes-long embedding step.
+  const folds = opts.folds ?? YELP_DEFAULT_FOLDS;
+  const repeats = opts.repeats ?? 1;
+  const splits = official ? [] : withCliFlags(foldFlags('--yelp-dir'), () => repeatedStratifiedKFold(ds.splits.all.labels, folds, repeats, baseSeed));
   const lists: Record<string, string[]> = official ? { train: ds.splits.train.texts!, test: ds.splits.test.texts! } : { all: ds.splits.all.texts! };
   const emb = await embedWithEncoder(spec, lists, { cwd, pooling, cacheDir: opts.cacheDir, progress, title: 'yelp' });
   const { label: encLabel, notBert, encoder, seconds: embeddingSeconds } = emb;
@@ -100,9 +107,6 @@ export async function runYelpBench(opts: YelpBenchOptions): Promise<HeadExperime
     scaleLine = opts.maxRows ? `Yelp Review Full, official files, first ${opts.maxRows} reviews per file (REDUCED SCALE): train ${fold.yTrain.length}, test ${fold.yTest.length}.` : `Yelp Review Full, official files: train ${fold.yTrain.length}, test ${fold.yTest.length}.`;
   } else {
     const y = ds.splits.all.labels;
-    const folds = opts.folds ?? YELP_DEFAULT_FOLDS;
-    const repeats = opts.repeats ?? 1;
-    const splits = repeatedStratifiedKFold(y, folds, repeats, baseSeed);
     const x = emb.x.all;
     units = splits.map((sp) => ({
       repeat: sp.repeat,

@@ -111,7 +111,7 @@ describe('cifar10 adapter', () => {
     const e = await cifar10Adapter.load({ dataDir: path.join(tmp, 'nowhere') }).catch((x) => x);
     expect(e).toBeInstanceOf(DataError);
     expect(e.message).toMatch(/nowhere.*CIFAR-10 data not found/);
-    expect(e.hint).toMatch(/cifar-10-binary\.tar\.gz/);
+    expect(e.hint).toMatch(/cifar-10-binary\.tar\.gz.*\(or pass `path` pointing at the batch files\)/);
     await expect(cifar10Adapter.load({ dataDir: root, splits: ['dev' as 'test'] })).rejects.toBeInstanceOf(ConfigError);
     await expect(cifar10Adapter.load({ dataDir: root, limit: 0 })).rejects.toThrow(/limit must be a positive integer/);
   });

@@ -1,7 +1,7 @@
 import { open, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, DataError } from '@chainz/core';
+import { ConfigError, DataError, optionRef } from '@chainz/core';
 import { defineAdapter, type BaseLoadOptions, type DatasetSplit, type LoadedDataset } from '../adapter';
 import { dataRoot, fileSizeOrThrow, pathKind, sha256File } from '../files';
 
@@ -257,8 +257,8 @@ export const cifar10Adapter = defineAdapter<Cifar10LoadOptions>({
       const root = await dataRoot(options.dataDir);
       if (!root) {
         throw new DataError(
-          'no CIFAR-10 location: pass `path` or `dataDir`, or set CHAINZ_DATA_DIR',
-          {},
+          `no CIFAR-10 location: set CHAINZ_DATA_DIR or pass ${optionRef('path', 'dataDir')}`,
+          { option: 'path' },
           'Download https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz, extract it into <data dir>/cifar10/ and set CHAINZ_DATA_DIR=<data dir>.',
         );
       }
@@ -269,7 +269,7 @@ export const cifar10Adapter = defineAdapter<Cifar10LoadOptions>({
       throw new DataError(
         'CIFAR-10 data not found',
         { file: base },
-        'Download https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz and extract it there (or pass `path`).',
+        `Download https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz and extract it there (or pass ${optionRef('path')} pointing at the batch files).`,
       );
     }
     const plan: SplitFiles[] = [];

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, DataError } from '@chainz/core';
+import { ConfigError, DataError, optionRef } from '@chainz/core';
 import { defineAdapter, type BaseLoadOptions, type DatasetSplit, type LoadedDataset } from '../adapter';
 import { CIFAR10_CLASS_NAMES, CIFAR10_IMAGE_BYTES } from '../cifar10/cifar10';
 import { dataRoot, pathKind, sha256File } from '../files';
@@ -43,7 +43,7 @@ async function checkedHeader(file: string): Promise<NpyHeader> {
     throw new DataError(
       'file not found',
       { file },
-      'CIFAR-10-C: download https://zenodo.org/record/2535967 (CIFAR-10-C.tar) and extract it, or pass `path`.',
+      `CIFAR-10-C: the folder must hold the official <corruption>.npy files and labels.npy (CIFAR-10-C.tar from https://zenodo.org/record/2535967, extracted); pass ${optionRef('path')} pointing at it.`,
     );
   }
   return readNpyHeader(file);
@@ -173,7 +173,7 @@ export const cifar10cAdapter = defineAdapter<Cifar10CLoadOptions>({
     } else {
       const root = await dataRoot(options.dataDir);
       if (!root) {
-        throw new DataError('no CIFAR-10-C location: pass `path` or `dataDir`, or set CHAINZ_DATA_DIR', {}, 'Download https://zenodo.org/record/2535967 and extract CIFAR-10-C.tar.');
+        throw new DataError(`no CIFAR-10-C location: set CHAINZ_DATA_DIR or pass ${optionRef('path', 'dataDir')}`, { option: 'path' }, 'Download https://zenodo.org/record/2535967 and extract CIFAR-10-C.tar.');
       }
       const found = await findDefaultDir(root);
       if (!found) {
@@ -181,7 +181,7 @@ export const cifar10cAdapter = defineAdapter<Cifar10CLoadOptions>({
           'CIFAR-10-C not found: no labels.npy in cifar10c/CIFAR-10-C, CIFAR-10-C or cifar10c',
           { file: root },
           'Download https://zenodo.org/record/2535967 (CIFAR-10-C.tar) and extract it into <data dir>/cifar10c/, ' +
-            'pass `path` to a folder of the same layout (e.g. cifar10c/golden-first100, a 100-image reference set), ' +
+            `pass ${optionRef('path')} pointing at a folder of the same layout (e.g. cifar10c/golden-first100, a 100-image reference set), ` +
             'or generate corruptions of the CIFAR-10 test images with `corrupt()`.',
         );
       }

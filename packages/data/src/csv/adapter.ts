@@ -7,7 +7,7 @@ import { encodeLabels, parseTabularCsv, type LabelEncodingOptions, type TabularC
 /** Options of the generic `csv` adapter. */
 export interface CsvLoadOptions
   extends BaseLoadOptions,
-    Omit<TabularCsvOptions, 'file' | 'expectedColumns'>,
+    Omit<TabularCsvOptions, 'file' | 'expectedColumns' | 'missingCellHint'>,
     LabelEncodingOptions {
   /** The CSV file to read (required unless `text` is given). */
   path?: string;

@@ -1,4 +1,4 @@
-import { ConfigError, DataError } from '@chainz/core';
+import { ConfigError, DataError, optionRef } from '@chainz/core';
 import { parse } from 'csv-parse/sync';
 
 /** Delimiters recognised by `delimiter: 'auto'`, in tie-break order. */
@@ -31,6 +31,12 @@ export interface TabularCsvOptions {
   missing?: string[];
   /** Exact number of columns required (fixed-schema adapters such as Pima). */
   expectedColumns?: number;
+  /**
+   * Hint of the error for an empty or NaN feature cell. Default: list the
+   * cell text in `missing`. A caller that does not offer `missing` (a
+   * fixed-schema adapter such as Pima) says instead how to fix the file.
+   */
+  missingCellHint?: string;
 }
 
 /** A parsed numeric table: features plus the raw label text of each row. */
@@ -230,9 +236,9 @@ export function parseTabularCsv(text: string, opts: TabularCsvOptions = {}): Tab
           throw new DataError(`value ${show(v)} is outside the float32 range`, { file, row, column: colName(j) });
         }
       } else if (v === '') {
-        throw new DataError('empty cell', { file, row, column: colName(j) }, "pass missing: [''] to read empty cells as missing values");
+        throw new DataError('empty cell', { file, row, column: colName(j) }, opts.missingCellHint ?? `list '' in ${optionRef('missing')} to read empty cells as missing values`);
       } else if (/^[+-]?nan$/i.test(v)) {
-        throw new DataError(`${show(v)} is not allowed here`, { file, row, column: colName(j) }, `list ${show(v)} in missing to read it as a missing value`);
+        throw new DataError(`${show(v)} is not allowed here`, { file, row, column: colName(j) }, opts.missingCellHint ?? `list ${show(v)} in ${optionRef('missing')} to read it as a missing value`);
       } else {
         throw new DataError(`non-numeric value ${show(v)}`, { file, row, column: colName(j) });
       }

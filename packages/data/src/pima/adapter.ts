@@ -40,6 +40,11 @@ export interface PimaLoadOptions extends BaseLoadOptions {
   dataDir?: string;
 }
 
+/** Pima has no `missing` option: zeros mark missing values, by column. */
+const MISSING_CELL_HINT =
+  `every Pima cell must be a number: write 0 for a missing ${PIMA_ZERO_MEANS_MISSING.slice(0, -1).join(', ')} or ${PIMA_ZERO_MEANS_MISSING.at(-1)} value (zeros there are read as missing); ` +
+  'the other columns have no missing values, so fix or remove the row';
+
 const SOURCE =
   "UCI Pima Indians Diabetes (NIDDK; Smith et al. 1988), from Debian's r-cran-mlbench 2.1-3-1 (PimaIndiansDiabetes), converted to CSV";
 const LICENCE = 'GPL-2 (mlbench); the data are the public UCI Pima Indians Diabetes set';
@@ -74,7 +79,7 @@ export async function loadPima(options: PimaLoadOptions = {}): Promise<LoadedDat
     sha256 = PIMA_CSV_SHA256;
   }
 
-  const table = parseTabularCsv(text, { file, labelColumn: 8, header: 'auto', expectedColumns: 9 });
+  const table = parseTabularCsv(text, { file, labelColumn: 8, header: 'auto', expectedColumns: 9, missingCellHint: MISSING_CELL_HINT });
   if (table.header) {
     const h = table.header.map((s) => s.toLowerCase());
     const known = HEADERS.find((names) => names.every((c, j) => c === h[j]));

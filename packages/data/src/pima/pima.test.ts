@@ -119,9 +119,15 @@ describe('pima adapter', () => {
     const text = tmp([lines[0], body[0], body[1].replace(/^1,85/, '1,eighty')].join('\n'));
     await rejects({ path: text }, `${text}, row 3, column 2 (glucose): non-numeric value "eighty"`);
     const emptyCell = tmp([lines[0], body[0].replace(/^6,148/, '6,'), body[1]].join('\n'));
-    await rejects({ path: emptyCell }, `${emptyCell}, row 2, column 2 (glucose): empty cell`);
+    const emptyErr = await rejects({ path: emptyCell }, `${emptyCell}, row 2, column 2 (glucose): empty cell`);
     const nanCell = tmp([lines[0], body[0], body[1].replace(/,0\.351,/, ',NaN,')].join('\n'));
-    await rejects({ path: nanCell }, `${nanCell}, row 3, column 7 (pedigree): "NaN" is not allowed here`);
+    const nanErr = await rejects({ path: nanCell }, `${nanCell}, row 3, column 7 (pedigree): "NaN" is not allowed here`);
+    // Pima has no `missing` option: the hint says how to fix the file instead
+    for (const e of [emptyErr, nanErr]) {
+      expect(e.hint).toBe(
+        'every Pima cell must be a number: write 0 for a missing glucose, pressure, triceps, insulin or mass value (zeros there are read as missing); the other columns have no missing values, so fix or remove the row',
+      );
+    }
     const oneClass = tmp([lines[0], ...body.filter((l) => l.endsWith('neg'))].join('\n'));
     await rejects({ path: oneClass }, `${oneClass}, column 9 (diabetes): only one class (neg) in the class column; Pima needs both`);
     const badClass = tmp([lines[0], body[0], body[1].replace(/neg$/, 'maybe')].join('\n'));

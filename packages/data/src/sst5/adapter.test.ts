@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DataError } from '@chainz/core';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { testDataDir } from '../text/test-data';
 import { loadSst5, parseSst5Trees, sst5Adapter } from './adapter';
 import { parsePtbTree, ptbSpanText, unescapePtbToken } from './ptb';
@@ -135,5 +135,14 @@ describe('sst5 adapter (shared data)', () => {
     expect(err).toBeInstanceOf(DataError);
     expect(err.message).toMatch(/SST-5 tree files not found/);
     expect(err.hint).toMatch(/trainDevTestTrees_PTB/);
+    // library callers read the library's option names
+    expect(err.hint).toMatch(/or pass the folder as `path`$/);
+    vi.stubEnv('CHAINZ_DATA_DIR', '');
+    try {
+      const none = await loadSst5().catch((e) => e);
+      expect(none.message).toBe("option path: no location for dataset 'sst5': set CHAINZ_DATA_DIR or pass `path` or `dataDir`");
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 });

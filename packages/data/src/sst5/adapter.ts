@@ -1,4 +1,4 @@
-import { DataError } from '@chainz/core';
+import { DataError, optionRef } from '@chainz/core';
 import { defineAdapter, type BaseLoadOptions, type DatasetSplit, type LoadedDataset } from '../adapter';
 import { pathKind, readTextFile, resolveDatasetLocation, sha256File } from '../files';
 import { nodeApi } from '../text/node';
@@ -12,7 +12,7 @@ export const SST5_SPLITS = ['train', 'dev', 'test'] as const;
 
 const HINT =
   'SST-5 needs the PTB tree files train.txt, dev.txt, test.txt (trainDevTestTrees_PTB.zip from https://nlp.stanford.edu/sentiment/); ' +
-  'put them in <CHAINZ_DATA_DIR>/sst5/trees/ or pass the folder as the path option';
+  `put them in <CHAINZ_DATA_DIR>/sst5/trees/ or pass the folder as ${optionRef('path')}`;
 
 /** Options of the `sst5` adapter. */
 export interface Sst5LoadOptions extends BaseLoadOptions {

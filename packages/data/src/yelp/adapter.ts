@@ -1,4 +1,4 @@
-import { ConfigError, DataError } from '@chainz/core';
+import { ConfigError, DataError, optionRef } from '@chainz/core';
 import { defineAdapter, type BaseLoadOptions, type DatasetSplit, type LoadedDataset } from '../adapter';
 import { pathKind, resolveDatasetLocation, sha256File } from '../files';
 import { nodeApi } from '../text/node';
@@ -11,7 +11,7 @@ export const YELP_SAMPLE_FILE = 'yelp_review_full_train_sample1000.csv';
 
 const HINT =
   'Yelp Review Full: put the official train.csv/test.csv (yelp_review_full_csv, Zhang et al. 2015) or a label,text,id sample ' +
-  `(${YELP_SAMPLE_FILE}) in <CHAINZ_DATA_DIR>/yelp/, or pass a file or folder as the path option`;
+  `(${YELP_SAMPLE_FILE}) in <CHAINZ_DATA_DIR>/yelp/, or pass a file or folder as ${optionRef('path')}`;
 
 /**
  * The two CSV layouts the adapter reads:
