@@ -35,6 +35,7 @@ describe('chainz CLI (built)', () => {
     const doc = JSON.parse(readFileSync(path.join(r.cwd, 'results', 'pima', runs[0], 'results.json'), 'utf8'));
     expect(doc.status).toBe('complete');
     expect(doc.environment.backend).toBe('wasm');
+    expect(doc.environment.workers).toBe(2);
     expect(doc.units).toHaveLength(4);
   });
 
@@ -85,6 +86,18 @@ describe('chainz CLI (built)', () => {
     const sev = chainz(['bench', 'cifar10c', '--severities', '6']);
     expect(sev.code).toBe(1);
     expect(sev.stderr).toMatch(/^chainz: ConfigError: option --severities: takes integers 1\.\.5, got '6'/m);
+  });
+
+  it('--out naming a file is refused before any work, naming the path', () => {
+    const d = tmp();
+    writeFileSync(path.join(d, 'somefile'), 'x');
+    for (const experiment of ['pima', 'cifar10c']) {
+      const r = chainz(['bench', experiment, '--out', 'somefile', '--no-progress', '--models', experiment === 'pima' ? 'majority' : 'relu-mlp'], d);
+      expect(r.code, experiment).toBe(1);
+      expect(r.stderr, experiment).toMatch(/^chainz: ConfigError: option --out: '.*somefile' is a file, not a folder/m);
+      const r2 = chainz(['bench', experiment, '--out', 'somefile/sub', '--no-progress'], d);
+      expect(r2.stderr, experiment).toMatch(/lies under '.*somefile', which is a file/);
+    }
   });
 
   it('datasets lists the built-in adapters', () => {

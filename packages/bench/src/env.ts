@@ -17,6 +17,8 @@ export interface EnvironmentInfo {
   cpus: number;
   cpuModel: string;
   platform: string;
+  /** Units run at once in the latest session (worker threads, or 1 in this thread); results do not depend on it (every unit has its own seed). */
+  workers?: number;
   /** Wall time of the whole run, seconds (results.json: the total over `sessions`). */
   wallSeconds?: number;
   /** results.json only: each command that computed units of the run (written by ResultsDir). */

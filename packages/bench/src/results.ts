@@ -1,6 +1,6 @@
-import { existsSync } from 'node:fs';
+import { accessSync, constants as fsConstants, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { ChainzError } from '@chainz/core';
+import { ChainzError, ConfigError } from '@chainz/core';
 import { readJson, writeFileAtomically, writeJsonAtomically } from './io';
 
 /** One (model, repeat, fold) evaluation. */
@@ -75,8 +75,15 @@ export class ResultsDir {
     this.startedAt = new Date(Date.now() - (performance.now() - this.started)).toISOString();
   }
 
-  /** Start a new directory; refuses to overwrite one holding results. */
+  /**
+   * Start a new directory (created at the first write); refuses to overwrite
+   * one holding results.
+   * @throws ConfigError (option `--out`) if the path is a file, lies under a
+   *   file, or its nearest existing folder is not writable — checked before
+   *   any work, without creating anything.
+   */
   static async create(dir: string, identity: RunIdentity, options: ResultsDirOptions = {}): Promise<ResultsDir> {
+    checkWritableDir(dir);
     if (existsSync(path.join(dir, 'results.json'))) {
       throw new ChainzError('E_RESUME', 'this directory already holds results; use --resume to continue it or choose another --out', { file: dir });
     }
@@ -160,4 +167,29 @@ function key(u: { model: string; repeat: number; fold: number }): string {
 export function defaultResultsDir(base: string, experiment: string, now = new Date()): string {
   const ts = now.toISOString().replace(/[:]/g, '-').replace(/\..+$/, 'Z');
   return path.join(base, 'results', experiment, ts);
+}
+
+/** Fails early, with the path named, where a results folder could not be created or written. */
+export function checkWritableDir(dir: string): void {
+  let p = path.resolve(dir);
+  for (;;) {
+    let st;
+    try {
+      st = statSync(p);
+    } catch {
+      const parent = path.dirname(p);
+      if (parent === p) return;
+      p = parent;
+      continue;
+    }
+    if (!st.isDirectory()) {
+      throw new ConfigError(p === path.resolve(dir) ? `'${dir}' is a file, not a folder` : `'${dir}' lies under '${p}', which is a file`, { option: '--out' }, 'choose a folder path for the results');
+    }
+    try {
+      accessSync(p, fsConstants.W_OK);
+    } catch {
+      throw new ConfigError(`cannot write results under '${p}' (permission denied)`, { option: '--out' }, 'choose a folder you can write to');
+    }
+    return;
+  }
 }

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { ChainzError, ConfigError } from '@chainz/core';
+import { ConfigError } from '@chainz/core';
 import { stratifiedSubsample, type Severity } from '@chainz/data';
 import { collectEnvironment } from '../env';
 import { resolveWorkers, inProcessExecutor, workerExecutor, type UnitExecutor } from '../executor';
@@ -24,6 +23,7 @@ import {
   type CifarUnit,
 } from './cifar10c.report';
 import type { ExperimentRunOptions } from './run-options';
+import { resolveResultsDir } from './text-common';
 
 export { CIFAR10C_MODEL_NAMES };
 
@@ -123,11 +123,7 @@ export async function runCifar10cBench(opts: Cifar10cBenchOptions): Promise<Cifa
     if (unknown.length > 0) throw new ConfigError(`unknown model(s) ${unknown.join(', ')}; choose from ${CIFAR10C_MODEL_NAMES.join(', ')}`, { option: '--models' });
     models = models.filter((m) => opts.models!.includes(m.name));
   }
-  const dir = opts.resume ? path.resolve(opts.resume) : path.resolve(opts.out ?? defaultResultsDir(opts.cwd ?? process.cwd(), 'cifar10c'));
-  if (opts.resume && !existsSync(path.join(dir, 'results.json'))) throw new ChainzError('E_RESUME', 'nothing to resume: no results.json here', { file: dir });
-  if (!opts.resume && existsSync(path.join(dir, 'results.json'))) {
-    throw new ChainzError('E_RESUME', 'this directory already holds results; use --resume to continue it or choose another --out', { file: dir });
-  }
+  const { dir } = resolveResultsDir(opts, defaultResultsDir(opts.cwd ?? process.cwd(), 'cifar10c'));
   const progressMode = opts.progress ?? 'auto';
   const workers = resolveWorkers(opts.workers);
   const training = { ...CIFAR10C_TRAINING, epochs };
@@ -197,7 +193,7 @@ export async function runCifar10cBench(opts: Cifar10cBenchOptions): Promise<Cifa
     'The paper reports "+2.32% mean corruption accuracy on CIFAR-10-C" without the baseline, architecture or protocol; our paired differences cr-mlp − gelu-mlp and cr-mlp − relu-mlp are shown beside it.',
     'Hyper-parameters are fixed in packages/bench/src/experiments/cifar10c.config.ts and were not tuned on any test set.',
   ];
-  const environment = collectEnvironment(opts.backend, opts.backendNotes);
+  const environment = { ...collectEnvironment(opts.backend, opts.backendNotes), workers };
   let svgWritten = false;
 
   const flush = async (status: 'running' | 'complete') => {

@@ -142,7 +142,7 @@ export async function runEfficiencyBench(opts: EfficiencyBenchOptions): Promise<
     }
   }
   const executor = await makeExecutor('efficiency', models, opts.backend, opts.workers, modelOptions);
-  const environment = collectEnvironment(opts.backend, opts.backendNotes);
+  const environment = { ...collectEnvironment(opts.backend, opts.backendNotes), workers: executor.concurrency };
   const plots = [path.join(results.dir, 'accuracy.svg'), path.join(results.dir, 'tau.svg')];
   const dataCache = new Map<string, TabularFold>();
   const dataOf = (fi: number, s: number) => {

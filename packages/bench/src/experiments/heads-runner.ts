@@ -133,7 +133,7 @@ export async function runHeadExperiment(input: HeadExperimentInput): Promise<Hea
       references: input.references,
       notes: input.notes,
       ...(input.extra ?? {}),
-      environment: input.environment,
+      environment: { ...input.environment, workers: input.executor.concurrency },
     };
     const time = await store.flush(doc, (t) => renderSummary(input, table, status, t));
     return { summaries, ordinal, comparisons, table, wallSeconds: time.wallSeconds };

@@ -111,7 +111,7 @@ export async function runTabularCv(input: TabularCvInput): Promise<TabularCvOutp
       comparisons,
       paper: input.paper ?? null,
       notes: input.notes ?? [],
-      environment: input.environment,
+      environment: { ...input.environment, workers: input.executor?.concurrency ?? 1 },
     };
     const time = await store.flush(doc, (t) => renderSummary(input, table, status, t));
     return { summaries, comparisons, table, wallSeconds: time.wallSeconds };

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { checkWritableDir } from '../results';
 import { ChainzError, ConfigError } from '@chainz/core';
 import type { ModelRunner } from '../models/types';
 import { resolveWorkers, inProcessExecutor, workerExecutor, type UnitExecutor } from '../executor';
@@ -41,14 +42,16 @@ export function selectModels(all: ModelRunner[], names: string[] | undefined): M
 }
 
 /**
- * Resolve the results directory and fail early (before minutes of embedding)
- * when `--resume` has nothing to resume or `--out` already holds results.
+ * Resolve the results directory and fail early (before minutes of embedding
+ * or data generation) when `--resume` has nothing to resume, or `--out`
+ * already holds results, is a file, or cannot be written.
  */
 export function resolveResultsDir(opts: CommonRunOptions, fallback: string): { dir: string; resume: boolean } {
   const dir = opts.resume ? path.resolve(opts.resume) : path.resolve(opts.out ?? fallback);
   const has = existsSync(path.join(dir, 'results.json'));
   if (opts.resume && !has) throw new ChainzError('E_RESUME', 'nothing to resume: no results.json here', { file: dir });
   if (!opts.resume && has) throw new ChainzError('E_RESUME', 'this directory already holds results; use --resume to continue it or choose another --out', { file: dir });
+  if (!opts.resume) checkWritableDir(dir);
   return { dir, resume: Boolean(opts.resume) };
 }
 
