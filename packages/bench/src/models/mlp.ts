@@ -323,7 +323,9 @@ function* mlpTrainSteps(
  * A ModelRunner for an MLP configuration (trained and evaluated per fold).
  * The epoch is chosen on `fold.xVal`/`fold.yVal` when the fold carries an
  * explicit validation set (e.g. SST-5 dev), else on a stratified
- * `validationFraction` of the training part, else the last epoch is kept.
+ * `validationFraction` of the training part (when every class has ≥ 2
+ * training rows; otherwise `info.validation` says none was held out), else
+ * the last epoch is kept.
  * τ = p99/mean of per-sample input-gradient norms of the head's loss on the test rows.
  */
 export function mlpModel(name: string, description: string, config: MlpConfig): ModelRunner {
@@ -336,7 +338,12 @@ export function mlpModel(name: string, description: string, config: MlpConfig): 
       // Hold out a stratified validation part of the training fold to choose the epoch.
       let trainIdx: Int32Array | undefined, valIdx: Int32Array | undefined;
       const explicitVal = fold.xVal !== undefined && fold.yVal !== undefined;
-      if (!explicitVal && config.validationFraction > 0) {
+      // Holding out needs ≥ 2 rows of every class present (one stays for training);
+      // a tinier training part (e.g. 1% of a small file) keeps the last epoch instead.
+      const counts = new Map<number, number>();
+      for (const c of fold.yTrain) counts.set(c, (counts.get(c) ?? 0) + 1);
+      const canHoldOut = [...counts.values()].every((n) => n >= 2);
+      if (!explicitVal && config.validationFraction > 0 && canHoldOut) {
         valIdx = stratifiedSubsample(fold.yTrain, config.validationFraction, seed ^ 0x7a1d);
         const inVal = new Uint8Array(fold.yTrain.length);
         for (const i of valIdx) inVal[i] = 1;
@@ -375,7 +382,7 @@ export function mlpModel(name: string, description: string, config: MlpConfig): 
           predictions,
           tau,
           trainSeconds,
-          info: { parameters: model.parameterCount(), steps: stats.steps, epochs: effectiveEpochs(config, yTrain.length), bestEpoch: stats.bestEpoch, bestValidationLoss: stats.bestValidationLoss, finalTaskLoss: stats.finalTaskLoss, finalPenalty: stats.finalPenalty },
+          info: { parameters: model.parameterCount(), steps: stats.steps, epochs: effectiveEpochs(config, yTrain.length), bestEpoch: stats.bestEpoch, bestValidationLoss: stats.bestValidationLoss, finalTaskLoss: stats.finalTaskLoss, finalPenalty: stats.finalPenalty, ...(!explicitVal && config.validationFraction > 0 && !canHoldOut ? { validation: 'none: a class has < 2 training rows; last epoch kept' } : {}) },
         };
       } finally {
         model.dispose();
