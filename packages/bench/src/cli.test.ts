@@ -100,6 +100,46 @@ describe('chainz CLI (built)', () => {
     }
   });
 
+  it('errors keep their class names in the bundle (not a bundler-renamed _ChainzError)', () => {
+    const r = chainz(['bench', 'pima', '--resume', 'no-such-dir', '--no-progress']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^chainz: ChainzError: .*no-such-dir: nothing to resume/m);
+  });
+
+  it('empty values, --out with --resume, and a cache folder that is a file are refused before any work', () => {
+    const d = tmp();
+    writeFileSync(path.join(d, 'afile'), 'x');
+    const cases: [string[], RegExp][] = [
+      [['bench', 'pima', '--out', ''], /option --out: must not be empty/],
+      [['bench', 'pima', '--resume', ' '], /option --resume: must not be empty/],
+      [['bench', 'efficiency', '--dataset', 'pima', '--fractions', ''], /option --fractions: must not be empty/],
+      [['bench', 'pima', '--out', 'a', '--resume', 'b'], /option --out: give --out for a new run or --resume DIR to continue one, not both/],
+      [['bench', 'cifar10c', '--cache-dir', 'afile'], /option --cache-dir: '.*afile' is a file, not a folder/],
+      [['bench', 'yelp', '--cache-dir', 'afile/sub'], /option --cache-dir: .*lies under '.*afile', which is a file/],
+    ];
+    for (const [args, msg] of cases) {
+      const r = chainz(args, d);
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.stderr, args.join(' ')).toMatch(msg);
+    }
+    expect(readdirSync(d)).toEqual(['afile']);
+  });
+
+  it('a precomputed embedding file with the wrong row count names --encoder and the count needed', () => {
+    const d = tmp();
+    writeFileSync(path.join(d, 'vec.json'), JSON.stringify([[1, 2], [3, 4]]));
+    const dataDir = process.env.CHAINZ_DATA_DIR ? path.resolve(process.env.CHAINZ_DATA_DIR) : path.resolve(path.dirname(cli), '../../../../shared/data');
+    const r = chainz(['bench', 'sst5', '--encoder', 'precomputed:vec.json', '--data', path.join(dataDir, 'sst5'), '--no-progress'], d);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^chainz: ConfigError: option --encoder: .*vec\.json: a row-order file needs one row per text of this run \(11855, in the documented order\), but the file has 2 rows/m);
+    expect(r.stderr).not.toMatch(/option texts/);
+    const t = chainz(['bench', 'sst5', '--encoder', 'transformers:no-such-model-dir', '--data', path.join(dataDir, 'sst5'), '--no-progress'], d);
+    expect(t.code).toBe(1);
+    expect(t.stderr).toMatch(/^chainz: ConfigError: option --encoder: model folder not found/m);
+    expect(t.stderr).toMatch(/hint: pass --encoder transformers:<local folder/);
+    expect(t.stderr).not.toMatch(/allowRemote/);
+  });
+
   it('datasets lists the built-in adapters', () => {
     const r = chainz(['datasets']);
     expect(r.code).toBe(0);

@@ -43,6 +43,24 @@ async function main(argv: string[]): Promise<void> {
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ outputError: (str, write) => write(str) });
 
+  // Checks every command shares, before any work: an empty value is a mistake
+  // (not "use the default"), --out and --resume exclude each other, and a
+  // cache folder must be a folder.
+  program.hook('preAction', async (_, action) => {
+    const o = action.opts() as Record<string, unknown>;
+    for (const opt of action.options) {
+      const v = o[opt.attributeName()];
+      if (typeof v === 'string' && v.trim() === '') throw new ConfigError('must not be empty (leave the option out for its default)', { option: opt.long ?? opt.flags });
+    }
+    if (o.out !== undefined && o.resume !== undefined) {
+      throw new ConfigError('give --out for a new run or --resume DIR to continue one, not both', { option: '--out' }, 'a resumed run writes into the folder it continues');
+    }
+    if (typeof o.cacheDir === 'string') {
+      const { checkWritableDir } = await import('./results');
+      checkWritableDir(path.resolve(process.env.INIT_CWD ?? process.cwd(), o.cacheDir), '--cache-dir');
+    }
+  });
+
   const bench = program.command('bench').description('run an experiment');
 
   bench

@@ -170,7 +170,7 @@ export function defaultResultsDir(base: string, experiment: string, now = new Da
 }
 
 /** Fails early, with the path named, where a results folder could not be created or written. */
-export function checkWritableDir(dir: string): void {
+export function checkWritableDir(dir: string, option = '--out'): void {
   let p = path.resolve(dir);
   for (;;) {
     let st;
@@ -183,12 +183,12 @@ export function checkWritableDir(dir: string): void {
       continue;
     }
     if (!st.isDirectory()) {
-      throw new ConfigError(p === path.resolve(dir) ? `'${dir}' is a file, not a folder` : `'${dir}' lies under '${p}', which is a file`, { option: '--out' }, 'choose a folder path for the results');
+      throw new ConfigError(p === path.resolve(dir) ? `'${dir}' is a file, not a folder` : `'${dir}' lies under '${p}', which is a file`, { option }, 'choose a folder path');
     }
     try {
       accessSync(p, fsConstants.W_OK);
     } catch {
-      throw new ConfigError(`cannot write results under '${p}' (permission denied)`, { option: '--out' }, 'choose a folder you can write to');
+      throw new ConfigError(`cannot write under '${p}' (permission denied)`, { option }, 'choose a folder you can write to');
     }
     return;
   }

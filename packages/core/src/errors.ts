@@ -77,7 +77,8 @@ export class ChainzError extends Error {
    */
   constructor(code: ChainzErrorCode, message: string, location: ErrorLocation = {}, hint?: string, options?: { cause?: unknown }) {
     super(formatMessage(renderOptionRefs(message, {}), location), options);
-    this.name = new.target.name;
+    // Explicit names: bundlers (ours, or a user's minifier) may rename classes.
+    this.name = ERROR_NAMES.get(new.target) ?? new.target.name;
     this.code = code;
     this.location = location;
     this.hint = hint === undefined ? undefined : renderOptionRefs(hint, {});
@@ -147,6 +148,16 @@ export class BackendError extends ChainzError {
     super('E_BACKEND', message, {}, hint, options);
   }
 }
+
+/** `error.name` of the project's error classes, independent of how a bundler names them. */
+const ERROR_NAMES = new Map<Function, string>([
+  [ChainzError, 'ChainzError'],
+  [ConfigError, 'ConfigError'],
+  [DataError, 'DataError'],
+  [ShapeError, 'ShapeError'],
+  [NumericError, 'NumericError'],
+  [BackendError, 'BackendError'],
+]);
 
 function formatMessage(message: string, loc: ErrorLocation): string {
   const parts: string[] = [];

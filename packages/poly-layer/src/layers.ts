@@ -1,9 +1,9 @@
 import { TracePenaltyRecorder, type TracePenalty, type TracePenaltyNeeds } from './trace-penalty';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import type { LayerArgs } from '@tensorflow/tfjs-layers/dist/engine/topology';
-import type { Initializer } from '@tensorflow/tfjs-layers/dist/initializers';
-import type { Kwargs } from '@tensorflow/tfjs-layers/dist/types';
+import type { LayerArgs } from '@tensorflow/tfjs-layers/dist/engine/topology.js';
+import type { Initializer } from '@tensorflow/tfjs-layers/dist/initializers.js';
+import type { Kwargs } from '@tensorflow/tfjs-layers/dist/types.js';
 import { ChainzError, ConfigError, ShapeError } from '@chainz/core';
 import { resolvePolyConfig, type PolyConfig } from './config';
 import { fitPolynomial, type PolyFit } from './fit';

@@ -1,8 +1,8 @@
 import { TracePenaltyRecorder, type TracePenaltyNeeds } from './trace-penalty';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import type { Initializer } from '@tensorflow/tfjs-layers/dist/initializers';
-import type { Kwargs } from '@tensorflow/tfjs-layers/dist/types';
+import type { Initializer } from '@tensorflow/tfjs-layers/dist/initializers.js';
+import type { Kwargs } from '@tensorflow/tfjs-layers/dist/types.js';
 import { ConfigError, ShapeError } from '@chainz/core';
 import type { PolyConfig } from './config';
 import { fitPolynomial, type PolyFit } from './fit';

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { ConfigError } from '@chainz/core';
+import { ConfigError, isChainzError } from '@chainz/core';
 import {
   createPrecomputedEncoder,
   createTransformersEncoder,
@@ -48,6 +48,35 @@ export function parsePooling(p: string | undefined, spec: EncoderSpec): Pooling 
  * experiment documents (e.g. SST-5 train, then dev, then test).
  */
 export async function createEncoder(spec: EncoderSpec, opts: { cwd: string; rowTexts: string[] }): Promise<TextEncoder> {
+  try {
+    return await buildEncoder(spec, opts);
+  } catch (e) {
+    throw encoderErrorForCli(e, spec, opts.rowTexts.length);
+  }
+}
+
+/**
+ * Re-spell an encoder factory's error for `--encoder`: the factories name
+ * their library options (`model`, `allowRemote`, `texts`), which the CLI
+ * does not have.
+ */
+function encoderErrorForCli(e: unknown, spec: EncoderSpec, nTexts: number): unknown {
+  if (!isChainzError(e)) return e;
+  const text = e.message.replace(/^option [A-Za-z]+: /, '');
+  if (e.location.option === 'model' && spec.kind === 'transformers') {
+    return new ConfigError(text, { option: '--encoder' }, 'pass --encoder transformers:<local folder with config.json, tokenizer.json and onnx/model.onnx>; the CLI loads models offline');
+  }
+  if (e.location.option === 'texts' && spec.kind === 'precomputed') {
+    return new ConfigError(
+      `${spec.file}: a row-order file needs one row per text of this run (${nTexts}, in the documented order), but ${text.replace(/^texts has \d+ entries but /, '')}`,
+      { option: '--encoder' },
+      'see docs/text.md for the row order, or use a keyed .jsonl file ({"text": …, "embedding": […]} per line)',
+    );
+  }
+  return e;
+}
+
+async function buildEncoder(spec: EncoderSpec, opts: { cwd: string; rowTexts: string[] }): Promise<TextEncoder> {
   switch (spec.kind) {
     case 'use-lite':
       return createUseLiteEncoder();
