@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -139,6 +139,29 @@ describe('chainz CLI (built)', () => {
     expect(t.stderr).toMatch(/hint: pass --encoder transformers:<local folder/);
     expect(t.stderr).not.toMatch(/allowRemote/);
   });
+
+  it('Ctrl-C after the first saved unit says where the results are and how to resume; the resume completes the run', async () => {
+    const d = tmp();
+    const out = path.join(d, 'run');
+    const child = spawn(process.execPath, [cli, 'bench', 'pima', '--folds', '5', '--models', 'logreg,relu-mlp', '--workers', '1', '--backend', 'wasm', '--out', out, '--no-progress'], { cwd: d, env: { ...process.env, INIT_CWD: d, CHAINZ_BACKEND: '' } });
+    let stderr = '';
+    child.stderr.on('data', (c) => (stderr += String(c)));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const deadline = Date.now() + 60_000;
+    while (!existsSync(path.join(out, 'results.json')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    child.kill('SIGINT');
+    const code = await exited;
+    expect(code).toBe(130);
+    expect(stderr).toMatch(new RegExp(`chainz: interrupted\\. Finished units are saved in ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}; continue with: chainz bench pima --resume `));
+    const doc = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8'));
+    expect(doc.status).toBe('running');
+    const r = chainz(['bench', 'pima', '--folds', '5', '--models', 'logreg,relu-mlp', '--workers', '1', '--backend', 'wasm', '--resume', out, '--no-progress'], d);
+    expect(r.code, r.stderr).toBe(0);
+    const done = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8'));
+    expect(done.status).toBe('complete');
+    expect(done.units).toHaveLength(10);
+    expect(done.environment.sessions.length).toBeGreaterThanOrEqual(1);
+  }, 120_000);
 
   it('datasets lists the built-in adapters', () => {
     const r = chainz(['datasets']);

@@ -48,6 +48,18 @@ async function main(argv: string[]): Promise<void> {
   // cache folder must be a folder.
   program.hook('preAction', async (_, action) => {
     const o = action.opts() as Record<string, unknown>;
+    // Ctrl-C: every finished unit is already on disk; say how to continue.
+    process.once('SIGINT', () => {
+      void import('./results').then(({ lastResultsDir }) => {
+        const dir = lastResultsDir();
+        process.stderr.write(
+          dir
+            ? `\nchainz: interrupted. Finished units are saved in ${dir}; continue with: chainz bench ${action.name()} --resume ${dir} (and the same options)\n`
+            : '\nchainz: interrupted before any result was written.\n',
+        );
+        process.exit(130);
+      });
+    });
     for (const opt of action.options) {
       const v = o[opt.attributeName()];
       if (typeof v === 'string' && v.trim() === '') throw new ConfigError('must not be empty (leave the option out for its default)', { option: opt.long ?? opt.flags });

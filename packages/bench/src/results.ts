@@ -71,6 +71,7 @@ export class ResultsDir {
   private readonly startedAt: string;
 
   private constructor(readonly dir: string, readonly identity: RunIdentity, options: ResultsDirOptions) {
+    lastOpened = dir;
     this.started = options.startedAt ?? performance.now();
     this.startedAt = new Date(Date.now() - (performance.now() - this.started)).toISOString();
   }
@@ -192,4 +193,11 @@ export function checkWritableDir(dir: string, option = '--out'): void {
     }
     return;
   }
+}
+
+let lastOpened: string | undefined;
+
+/** The folder of the results directory this process opened last (for an interrupt message), if any. */
+export function lastResultsDir(): string | undefined {
+  return lastOpened;
 }
