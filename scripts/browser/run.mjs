@@ -2,7 +2,7 @@
 // Browser tests: bundle scripts/browser/page.ts with esbuild, serve it on
 // 127.0.0.1 (ephemeral port), open it in headless Chromium (Debian package,
 // driven by playwright-core; never `playwright install`), and report the
-// page's checks. Ends with `N passed, N failed`; exit 1 on any failure.
+// page's checks. Ends with `[browser] P of N checks passed` (.ci/run reads the JSON report, and alone prints the `N passed, N failed` line); exit 1 on any failure.
 //
 //   node scripts/browser/run.mjs [--report <file.json>] [--timeout <seconds>]
 //
@@ -63,7 +63,7 @@ function finish() {
   if (info && Object.keys(info).length > 0) console.log(`[browser] info: ${JSON.stringify(info)}`);
   console.log(`[browser] wall time ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   if (reportFile) writeFileSync(reportFile, JSON.stringify({ passed, failed, results, info }, null, 2));
-  console.log(`${passed} passed, ${failed} failed`);
+  console.log(`[browser] ${passed} of ${results.length} checks passed${failed > 0 ? `, ${failed} FAILED` : ''}`);
   process.exitCode = failed > 0 || passed === 0 ? 1 : 0;
 }
 
