@@ -163,6 +163,15 @@ describe('chainz CLI (built)', () => {
     expect(done.environment.sessions.length).toBeGreaterThanOrEqual(1);
   }, 120_000);
 
+  it('relative --out starts from the directory the user ran the command from (INIT_CWD), as --data does', () => {
+    const user = tmp();
+    const other = tmp();
+    const r = spawnSync(process.execPath, [cli, 'bench', 'pima', '--models', 'majority', '--folds', '2', '--out', 'rel', '--no-progress'], { cwd: other, encoding: 'utf8', env: { ...process.env, INIT_CWD: user, CHAINZ_BACKEND: 'wasm' }, timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(existsSync(path.join(user, 'rel', 'results.json'))).toBe(true);
+    expect(existsSync(path.join(other, 'rel'))).toBe(false);
+  });
+
   it('datasets lists the built-in adapters', () => {
     const r = chainz(['datasets']);
     expect(r.code).toBe(0);

@@ -9,6 +9,7 @@ import { resolveWorkers, inProcessExecutor, workerExecutor, type UnitExecutor } 
 import { PIMA_PAPER } from './pima.config';
 import type { ExperimentRunOptions } from './run-options';
 import { dataFlags, foldFlags, withCliFlags } from './cli-flags';
+import { resolveResultsDir } from './text-common';
 
 export { PIMA_MODEL_NAMES };
 
@@ -77,6 +78,7 @@ export async function runPimaBench(opts: PimaBenchOptions): Promise<TabularCvOut
   }
   const reference = models.some((m) => m.name === 'cr') ? 'cr' : models[0].name;
 
+  const { dir } = resolveResultsDir(opts, defaultResultsDir(opts.cwd ?? process.cwd(), 'pima'));
   const ds = await withCliFlags(dataFlags('--data'), () => pimaAdapter.load(opts.data ? { path: path.resolve(opts.cwd ?? process.cwd(), opts.data) } : {}));
   const data = describePimaData(ds);
   const split = ds.splits.all;
@@ -86,7 +88,6 @@ export async function runPimaBench(opts: PimaBenchOptions): Promise<TabularCvOut
   const y = split.labels;
   ds.dispose();
 
-  const dir = opts.resume ? path.resolve(opts.resume) : path.resolve(opts.out ?? defaultResultsDir(opts.cwd ?? process.cwd(), 'pima'));
   const workers = resolveWorkers(opts.workers);
   let executor: UnitExecutor;
   if (workers > 1) {

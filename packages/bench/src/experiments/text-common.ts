@@ -44,10 +44,12 @@ export function selectModels(all: ModelRunner[], names: string[] | undefined): M
 /**
  * Resolve the results directory and fail early (before minutes of embedding
  * or data generation) when `--resume` has nothing to resume, or `--out`
- * already holds results, is a file, or cannot be written.
+ * already holds results, is a file, or cannot be written. Relative paths start
+ * from `opts.cwd` (the directory the user ran the command from).
  */
 export function resolveResultsDir(opts: CommonRunOptions, fallback: string): { dir: string; resume: boolean } {
-  const dir = opts.resume ? path.resolve(opts.resume) : path.resolve(opts.out ?? fallback);
+  const base = opts.cwd ?? process.cwd();
+  const dir = opts.resume ? path.resolve(base, opts.resume) : path.resolve(base, opts.out ?? fallback);
   const has = existsSync(path.join(dir, 'results.json'));
   if (opts.resume && !has) throw new ChainzError('E_RESUME', 'nothing to resume: no results.json here', { file: dir });
   if (!opts.resume && has) throw new ChainzError('E_RESUME', 'this directory already holds results; use --resume to continue it or choose another --out', { file: dir });
