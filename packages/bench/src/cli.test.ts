@@ -161,6 +161,12 @@ describe('chainz CLI (built)', () => {
     expect(done.status).toBe('complete');
     expect(done.units).toHaveLength(10);
     expect(done.environment.sessions.length).toBeGreaterThanOrEqual(1);
+    // resuming a finished run: one line, no per-unit noise, the time unchanged
+    const again = chainz(['bench', 'pima', '--folds', '5', '--models', 'logreg,relu-mlp', '--workers', '1', '--backend', 'wasm', '--resume', out], d);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(/\[pima 10\/10\] 10 unit\(s\) resumed from an earlier run \(all complete: nothing left to run\)/);
+    expect(again.stderr.match(/resumed from an earlier run/g)).toHaveLength(1);
+    expect(JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')).environment.wallSeconds).toBe(done.environment.wallSeconds);
   }, 120_000);
 
   it('relative --out starts from the directory the user ran the command from (INIT_CWD), as --data does', () => {

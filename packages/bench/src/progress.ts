@@ -5,6 +5,8 @@ export interface Progress {
   start(total: number, title: string): void;
   /** One unit of work finished (`line` is printed in line mode). */
   tick(line: string): void;
+  /** `n` units were already done (e.g. resumed from an earlier run): one line for all of them; nothing for n = 0. */
+  skip(n: number, line: string): void;
   /** Print a message without breaking the bar. */
   log(message: string): void;
   stop(): void;
@@ -18,7 +20,7 @@ export type ProgressMode = 'auto' | 'bar' | 'lines' | 'none';
  */
 export function createProgress(mode: ProgressMode = 'auto', stream: NodeJS.WriteStream = process.stderr): Progress {
   const resolved = mode === 'auto' ? (stream.isTTY ? 'bar' : 'lines') : mode;
-  if (resolved === 'none') return { start() {}, tick() {}, log() {}, stop() {} };
+  if (resolved === 'none') return { start() {}, tick() {}, skip() {}, log() {}, stop() {} };
   if (resolved === 'lines') {
     let done = 0, total = 0, title = '';
     return {
@@ -30,6 +32,11 @@ export function createProgress(mode: ProgressMode = 'auto', stream: NodeJS.Write
       tick(line) {
         done++;
         stream.write(`[${title} ${done}/${total}] ${line}\n`);
+      },
+      skip(n, line) {
+        if (n <= 0) return;
+        done += n;
+        stream.write(`[${title} ${done}/${total}] ${n} unit(s) ${line}${done >= total ? ' (all complete: nothing left to run)' : ''}\n`);
       },
       log(m) {
         stream.write(m + '\n');
@@ -47,6 +54,9 @@ export function createProgress(mode: ProgressMode = 'auto', stream: NodeJS.Write
     },
     tick(line) {
       bar.increment(1, { last: line });
+    },
+    skip(n, line) {
+      if (n > 0) bar.increment(n, { last: `${n} unit(s) ${line}` });
     },
     log(m) {
       stream.write('\n' + m + '\n');

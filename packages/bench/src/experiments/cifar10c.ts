@@ -247,7 +247,7 @@ export async function runCifar10cBench(opts: Cifar10cBenchOptions): Promise<Cifa
   let computed = 0;
   try {
     progress.start(models.length * nSeeds, 'cifar10c');
-    for (let i = 0; i < resumed; i++) progress.tick('resumed from an earlier run');
+    progress.skip(resumed, 'resumed from an earlier run');
     const inputs = new Map<number, CifarUnitInput>();
     let next = 0;
     let flushing: Promise<unknown> = Promise.resolve();

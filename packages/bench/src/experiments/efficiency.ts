@@ -179,7 +179,7 @@ export async function runEfficiencyBench(opts: EfficiencyBenchOptions): Promise<
   let computed = 0;
   let flushing: Promise<unknown> = Promise.resolve();
   progress.start(fractions.length * nSeeds * models.length, `efficiency-${dataset}`);
-  for (let i = 0; i < resumed; i++) progress.tick('resumed from an earlier run');
+  progress.skip(resumed, 'resumed from an earlier run');
   try {
     let next = 0;
     const loop = async () => {

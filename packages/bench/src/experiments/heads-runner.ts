@@ -163,7 +163,7 @@ export async function runHeadExperiment(input: HeadExperimentInput): Promise<Hea
   let computed = 0;
   let flushing: Promise<unknown> = Promise.resolve();
   progress.start(units.length * models.length, input.experiment);
-  for (let i = 0; i < resumed; i++) progress.tick('resumed from an earlier run');
+  progress.skip(resumed, 'resumed from an earlier run');
   try {
     let next = 0;
     const loop = async () => {

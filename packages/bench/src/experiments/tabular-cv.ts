@@ -140,7 +140,7 @@ export async function runTabularCv(input: TabularCvInput): Promise<TabularCvOutp
   let computed = 0;
   let flushing: Promise<unknown> = Promise.resolve();
   progress.start(total, input.experiment);
-  for (let i = 0; i < resumed; i++) progress.tick('resumed from an earlier run');
+  progress.skip(resumed, 'resumed from an earlier run');
   try {
     let next = 0;
     const workerLoop = async () => {
