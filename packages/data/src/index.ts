@@ -10,6 +10,18 @@ export * from './builtins';
 export * from './npy/npy';
 export * from './cifar10/cifar10';
 export * from './cifar10c/cifar10c';
+export {
+  loadCifarCorruptionData,
+  defaultCifar10cCacheDir,
+  cacheFileName as cifar10cCacheFileName,
+  readCachedSet as readCifar10cCachedSet,
+  writeCachedSet as writeCifar10cCachedSet,
+  type CifarCorruptionData,
+  type CifarCorruptionDataOptions,
+  type ImageSet,
+  type CorruptedSet,
+  type CacheKey as Cifar10cCacheKey,
+} from './cifar10c/corrupted-sets';
 export { corrupt, type CorruptOptions } from './corruptions/corrupt';
 export { CORRUPTIONS, type CorruptionName, type Severity } from './corruptions/params';
 export * from './sst5/ptb';

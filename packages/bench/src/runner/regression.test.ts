@@ -11,12 +11,13 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runPimaBench } from '../experiments/pima';
-import { runSst5Bench } from '../experiments/sst5';
-import { runYelpBench } from '../experiments/yelp';
-import { runEfficiencyBench } from '../experiments/efficiency';
-import { runCifar10cBench } from '../experiments/cifar10c';
-import { writeTinySst5, writeTinyYelp } from '../experiments/text.fixtures';
+import { pimaExperiment } from '../experiments/pima';
+import { runExperiment } from './run';
+import { sst5Experiment } from '../experiments/sst5';
+import { yelpExperiment } from '../experiments/yelp';
+import { efficiencyExperiment } from '../experiments/efficiency';
+import { cifar10cExperiment } from '../experiments/cifar10c';
+import { writeTinySst5, writeTinyYelp } from '../experiments/common/text.fixtures';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const fixtures = path.join(here, '__fixtures__', 'regression');
@@ -62,7 +63,7 @@ describeBackends(['wasm'], () => {
   describe('the same seeds and options give the same per-unit numbers as the recorded fixtures', () => {
     it('pima (2-fold, six models)', async () => {
       const dir = path.join(tmp(), 'run');
-      await runPimaBench({ folds: 2, seed: 3, models: ['cr', 'relu-mlp', 'logreg', 'svm-rbf', 'xgboost', 'majority'], out: dir, progress: 'none', backend: tf.getBackend(), workers: 1 });
+      await runExperiment(pimaExperiment, { folds: 2, seed: 3, models: ['cr', 'relu-mlp', 'logreg', 'svm-rbf', 'xgboost', 'majority'], out: dir, progress: 'none', backend: tf.getBackend(), workers: 1 });
       check('pima', unitsOf(dir));
     }, 120_000);
 
@@ -70,7 +71,7 @@ describeBackends(['wasm'], () => {
       const root = tmp();
       const { trees, embeddings } = writeTinySst5(root);
       const dir = path.join(root, 'run');
-      await runSst5Bench({ data: trees, encoder: `precomputed:${embeddings}`, cacheDir: path.join(root, 'cache'), seeds: 2, models: ['cr', 'relu-mlp', 'logreg'], modelOverrides: FAST, out: dir, progress: 'none', backend: tf.getBackend(), workers: 1 });
+      await runExperiment(sst5Experiment, { data: trees, encoder: `precomputed:${embeddings}`, cacheDir: path.join(root, 'cache'), seeds: 2, models: ['cr', 'relu-mlp', 'logreg'], modelOverrides: FAST, out: dir, progress: 'none', backend: tf.getBackend(), workers: 1 });
       check('sst5', unitsOf(dir));
     }, 60_000);
 
@@ -78,19 +79,19 @@ describeBackends(['wasm'], () => {
       const root = tmp();
       const y = writeTinyYelp(root, 'sample', 50);
       const dir = path.join(root, 'run');
-      await runYelpBench({ yelpDir: y.path, encoder: `precomputed:${y.embeddings}`, cacheDir: path.join(root, 'cache'), folds: 2, models: ['cr', 'logreg-softmax'], modelOverrides: { ...FAST, batchSize: 16 }, out: dir, progress: 'none', backend: tf.getBackend(), workers: 1 });
+      await runExperiment(yelpExperiment, { yelpDir: y.path, encoder: `precomputed:${y.embeddings}`, cacheDir: path.join(root, 'cache'), folds: 2, models: ['cr', 'logreg-softmax'], modelOverrides: { ...FAST, batchSize: 16 }, out: dir, progress: 'none', backend: tf.getBackend(), workers: 1 });
       check('yelp', unitsOf(dir));
     }, 60_000);
 
     it('efficiency --dataset pima (two fractions, one seed)', async () => {
       const dir = path.join(tmp(), 'run');
-      await runEfficiencyBench({ dataset: 'pima', fractions: [0.05, 0.1], seeds: 1, models: ['cr', 'logreg'], out: dir, progress: 'none', backend: tf.getBackend(), workers: 1 });
+      await runExperiment(efficiencyExperiment, { dataset: 'pima', fractions: [0.05, 0.1], seeds: 1, models: ['cr', 'logreg'], out: dir, progress: 'none', backend: tf.getBackend(), workers: 1 });
       check('efficiency-pima', unitsOf(dir));
     }, 120_000);
 
     it.skipIf(!existsSync(path.join(dataDir, 'cifar10', 'train_first4000.bin')))('cifar10c (100 images, one corruption, 1 epoch)', async () => {
       const dir = path.join(tmp(), 'run');
-      await runCifar10cBench({
+      await runExperiment(cifar10cExperiment, {
         dataDir,
         trainSize: 100,
         testSize: 20,
