@@ -23,3 +23,12 @@ export {
   type RandomProjectionOptions,
   type SpectralNormResult,
 } from './baselines';
+export {
+  STANDARD_ACTIVATIONS,
+  activate,
+  activationDerivative,
+  activationSecondDerivative,
+  type StandardActivation,
+} from './activations';
+export { activationDense, type ActivationDenseOptions, type DenseParams } from './activation-dense';
+export { TWICE_DIFFERENTIABLE_KERNELS, withTwiceDifferentiableGradients } from './double-backprop';
