@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, ShapeError } from '@chainz/core';
-import { withTwiceDifferentiableGradients } from './double-backprop';
+import { forwardForDoubleBackprop, withTwiceDifferentiableGradients } from './double-backprop';
 
 /*
  * Reference regularisers (DESIGN §3) for tests and as baselines of the DREG
@@ -105,7 +105,7 @@ function perSampleSquaredNorm(g: tf.Tensor): tf.Tensor1D {
 export function inputGradientPenalty(loss: (x: tf.Tensor) => tf.Tensor, x: tf.Tensor): tf.Scalar {
   return tf.tidy(() =>
     withTwiceDifferentiableGradients(() => {
-      const g = tf.grad((xx: tf.Tensor) => tf.sum(loss(xx)) as tf.Scalar)(x);
+      const g = tf.grad((xx: tf.Tensor) => forwardForDoubleBackprop('inputGradientPenalty', () => tf.sum(loss(xx)) as tf.Scalar))(x);
       return tf.mean(perSampleSquaredNorm(g)) as tf.Scalar;
     }),
   );
@@ -145,7 +145,7 @@ export function randomProjectionJacobianPenalty(f: (x: tf.Tensor) => tf.Tensor, 
     let C = 0;
     for (let k = 0; k < n; k++) {
       const g = tf.grad((xx: tf.Tensor) => {
-        const y = f(xx);
+        const y = forwardForDoubleBackprop('randomProjectionJacobianPenalty', () => f(xx));
         if (y.rank !== 2 || y.shape[0] !== x.shape[0]) throw new ShapeError(`f must return [B, C] with B = ${x.shape[0]}, got [${y.shape}]`, { tensor: 'f(x)' });
         C = y.shape[1] as number;
         const r = tf.randomNormal(y.shape, 0, 1, 'float32', seed * 7919 + k);

@@ -78,6 +78,28 @@ describe('second derivatives through tfjs ops that reuse their output', () => {
     expect(hvp[0]).toBeCloseTo(2, 6); // the log-softmax curvature is missing: only the x² term's 2 is left
   });
 
+  it('tf.losses.sigmoidCrossEntropy and log(1 + exp(x)) by hand become exact too (both go through Exp)', () => {
+    const x0 = 0.7;
+    const s = 1 / (1 + Math.exp(-x0));
+    for (const f of [
+      (x: tf.Tensor) => tf.add(tf.losses.sigmoidCrossEntropy(tf.scalar(1), x), tf.square(x)),
+      (x: tf.Tensor) => tf.add(tf.log(tf.add(1, tf.exp(x))), tf.square(x)),
+    ]) {
+      const d2 = () => second(f)(tf.scalar(x0)).dataSync()[0];
+      expect(Math.abs(withTwiceDifferentiableGradients(d2) - (s * (1 - s) + 2))).toBeLessThan(1e-5);
+      expect(Math.abs(d2() - (s * (1 - s) + 2))).toBeGreaterThan(0.3); // tfjs alone
+    }
+  });
+
+  it('the penalties refuse tf.losses.softmaxCrossEntropy and tf.logSoftmax (customGrads that reuse their output: silently wrong otherwise)', () => {
+    const y = tf.tensor2d([[0, 1, 0], [1, 0, 0]]);
+    const x = tf.tensor2d([[0.1, 0.5, -0.3], [0.2, -0.1, 0.4]]);
+    expect(() => inputGradientPenalty((t) => tf.losses.softmaxCrossEntropy(y, t, undefined, undefined, tf.Reduction.NONE), x)).toThrow(
+      /option loss.*inputGradientPenalty: tf.losses.softmaxCrossEntropy cannot be differentiated twice in tfjs 4.22.*use twiceDifferentiableSoftmaxCrossEntropy/s,
+    );
+    expect(() => randomProjectionJacobianPenalty((t) => tf.logSoftmax(t) as tf.Tensor2D, x)).toThrow(/randomProjectionJacobianPenalty: tf.logSoftmax cannot be differentiated twice/);
+  });
+
   it("restores tfjs's own gradients afterwards, also when the function throws, and nests", () => {
     const before = TWICE_DIFFERENTIABLE_KERNELS.map((k) => tf.getGradient(k));
     withTwiceDifferentiableGradients(() => {

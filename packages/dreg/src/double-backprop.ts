@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { ConfigError } from '@chainz/core';
 
 /*
  * Why tfjs 4.22 gets some second derivatives silently wrong, and the fix.
@@ -126,4 +127,46 @@ export function withTwiceDifferentiableGradients<T>(fn: () => T): T {
       originals = [];
     }
   }
+}
+
+/**
+ * tfjs ops built as a `tf.customGrad` whose gradient reuses the op's output, so
+ * that their second derivative is silently wrong and cannot be fixed by the
+ * kernel gradients above (tape scope name → what to use instead).
+ */
+const NOT_TWICE_DIFFERENTIABLE: Readonly<Record<string, [string, string]>> = Object.freeze({
+  softmaxCrossEntropy__op: ['tf.losses.softmaxCrossEntropy', 'twiceDifferentiableSoftmaxCrossEntropy (@chainz/dreg)'],
+  logSoftmax__op: ['tf.logSoftmax', 'z − logsumexp(z), or twiceDifferentiableSoftmaxCrossEntropy (@chainz/dreg) for a cross-entropy'],
+});
+
+interface TapeState {
+  state?: { activeTape?: Array<{ kernelName?: string }> };
+}
+
+/**
+ * Runs the forward function `fn` of a double-backpropagation penalty and refuses
+ * ops that tfjs 4.22 differentiates twice wrongly without an error (see
+ * NOT_TWICE_DIFFERENTIABLE): it looks at the tape nodes `fn` recorded (tfjs's
+ * engine state; nothing is checked when no tape is recording).
+ * @param what the penalty, for the message.
+ * @throws ConfigError (option `loss`) naming the op and what to use instead.
+ * @internal
+ */
+export function forwardForDoubleBackprop<T>(what: string, fn: () => T): T {
+  const tape = (tf.engine() as unknown as TapeState).state?.activeTape;
+  const start = Array.isArray(tape) ? tape.length : -1;
+  const out = fn();
+  const now = (tf.engine() as unknown as TapeState).state?.activeTape;
+  if (start >= 0 && now === tape) {
+    for (let i = start; i < tape!.length; i++) {
+      const bad = NOT_TWICE_DIFFERENTIABLE[tape![i].kernelName ?? ''];
+      if (bad) {
+        throw new ConfigError(
+          `${what}: ${bad[0]} cannot be differentiated twice in tfjs 4.22 (its gradient reuses its output, so the penalty's gradient would be silently wrong); use ${bad[1]}`,
+          { option: 'loss' },
+        );
+      }
+    }
+  }
+  return out;
 }
