@@ -184,4 +184,22 @@ describe('chainz CLI (built)', () => {
     expect(r.code).toBe(0);
     for (const name of ['csv', 'pima', 'cifar10', 'cifar10c', 'sst5', 'yelp']) expect(r.stdout).toMatch(new RegExp(`^${name} `, 'm'));
   });
+
+  it('--plugin from a folder outside the repository: datasets lists the plugin adapter and its source; bench tabular runs it in worker threads; a broken plugin is one line', () => {
+    const blobs = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 'runner/__fixtures__/plugins/blobs');
+    const ls = chainz(['datasets', '--plugin', blobs]);
+    expect(ls.code, ls.stderr).toBe(0);
+    expect(ls.stdout).toMatch(new RegExp(`^test-blobs +Three Gaussian blobs .*\\[plugin ${blobs.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(.*index\\.mjs\\)\\]$`, 'm'));
+    expect(ls.stdout).toMatch(/^pima +.*\[built-in\]$/m);
+    const r = chainz(['bench', 'tabular', '--dataset', 'test-blobs', '--plugin', blobs, '--folds', '2', '--models', 'logreg,majority', '--workers', '2', '--backend', 'wasm']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('Data: test-blobs: 300 rows, 4 features, 3 classes');
+    expect(r.stdout).toMatch(/worker threads \(2\)/);
+    const d = tmp();
+    writeFileSync(path.join(d, 'broken.mjs'), 'export default {;\n');
+    const b = chainz(['datasets', '--plugin', './broken.mjs'], d);
+    expect(b.code).toBe(1);
+    expect(b.stderr).toMatch(/^chainz: PluginError: option --plugin: plugin '\.\/broken\.mjs': failed to load .*broken\.mjs: /m);
+    expect(b.stderr.trim().split('\n')).toHaveLength(1);
+  }, 120_000);
 });
