@@ -139,7 +139,7 @@ export async function writeEmbeddingCache(
   fields: Pick<EmbeddingCacheHeader, 'encoderId' | 'pooling' | 'n' | 'd' | 'textsSha256'>,
   data: Float32Array,
 ): Promise<void> {
-  const { fsp, path, crypto, os } = await nodeApi();
+  const { crypto, os } = await nodeApi();
   if (os.endianness() !== 'LE') throw new Error('embedding cache files are little-endian; this host is big-endian');
   if (data.length !== fields.n * fields.d) throw new Error(`cache data has ${data.length} values, expected n·d = ${fields.n * fields.d}`);
   const body = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
@@ -155,13 +155,25 @@ export async function writeEmbeddingCache(
   head.write(EMBEDDING_CACHE_MAGIC, 0, 'latin1');
   head.writeUInt32LE(json.length, 8);
   json.copy(head, 12);
+  await writeFileAtomic(file, [head, body]);
+}
+
+/**
+ * Write `parts` (concatenated) to `file` atomically: to a temporary file in
+ * the same folder, fsync, then `rename` over the target — readers see the old
+ * file or the new one, never half of one. Creates the folder if needed.
+ * @throws the file-system error; the temporary file is removed.
+ * @internal
+ */
+export async function writeFileAtomic(file: string, parts: readonly Uint8Array[]): Promise<void> {
+  const { fsp, path, crypto } = await nodeApi();
   await fsp.mkdir(path.dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
   try {
     const fh = await fsp.open(tmp, 'w');
     try {
       let pos = 0;
-      for (const part of [head, body]) {
+      for (const part of parts) {
         // write() may write less than asked: loop until the part is out.
         for (let off = 0; off < part.length; ) {
           const { bytesWritten } = await fh.write(part, off, part.length - off, pos);
@@ -180,6 +192,7 @@ export async function writeEmbeddingCache(
   }
 }
 
-function align4(x: number): number {
+/** @internal */
+export function align4(x: number): number {
   return (x + 3) & ~3;
 }
