@@ -43,3 +43,15 @@ export { createTransformersEncoder, type TransformersEncoderOptions } from './te
 export { createUseLiteEncoder, type UseLiteEncoderOptions } from './text/use-lite';
 export { createPrecomputedEncoder, type PrecomputedEncoderOptions } from './text/precomputed';
 export { UnigramTokenizer } from './text/sentencepiece';
+export { createGloveEncoder, type GloveEncoder, type GloveEncoderOptions, type WordWeighting } from './text/glove';
+export {
+  loadWordVectors,
+  defaultWordVectorsCacheDir,
+  WORD_VECTORS_CACHE_MAGIC,
+  type WordVectors,
+  type WordVectorsFormat,
+  type WordVectorsLoadInfo,
+  type WordVectorsCacheHeader,
+  type LoadWordVectorsOptions,
+} from './text/word-vectors';
+export { wordTokens, resolveTokens, WORD_TOKENIZER_VERSION, type ResolvedToken } from './text/word-tokenizer';
