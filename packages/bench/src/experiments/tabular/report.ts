@@ -75,7 +75,7 @@ export function foldPlotSpec(records: FoldRecord[], models: string[], title: str
     transform: field === 'tau' ? [{ filter: 'isValid(datum.tau)' }] : [],
     layer: [
       { mark: { type: 'point', opacity: 0.5, filled: true, size: 30 }, encoding: { x: { field, type: 'quantitative', scale: { zero: false }, title: axis }, y: { field: 'model', type: 'nominal', sort: models, title: null }, color: { field: 'model', type: 'nominal', sort: models, legend: null } } },
-      { mark: { type: 'errorbar', extent: 'stdev', ticks: true }, encoding: { x: { field, type: 'quantitative', title: axis }, y: { field: 'model', type: 'nominal', sort: models } } },
+      { mark: { type: 'errorbar', extent: 'stdev', thickness: 1.5, color: '#555' }, encoding: { x: { field, type: 'quantitative', title: axis }, y: { field: 'model', type: 'nominal', sort: models } } },
       { mark: { type: 'tick', color: 'black', thickness: 2, size: 14 }, encoding: { x: { aggregate: 'mean', field, type: 'quantitative', title: axis }, y: { field: 'model', type: 'nominal', sort: models } } },
     ],
   });
