@@ -82,8 +82,8 @@ describe('chainz bench pima (small protocol)', () => {
     const base = { models: ['majority'], progress: 'none' as const, backend: 'cpu', workers: 1 };
     const many = await reject(runPimaBench({ ...base, folds: 1000, out: path.join(tmp(), 'o') }));
     expect(many).toBeInstanceOf(ConfigError);
-    expect(many!.message).toBe('option --folds: 1000 folds but class 1 has only 268 examples; every test fold needs one of each class');
-    expect(many!.hint).toBe('choose --folds <= 268');
+    expect(many!.message).toBe('option --folds: 1000 folds but only 768 examples to split; every test fold needs at least one');
+    expect(many!.hint).toBe('choose --folds <= 768');
     // 3 rows: one class has a single example; no hint to use k <= 1 (k must be ≥ 2)
     const d = tmp();
     writeFileSync(path.join(d, 'three.csv'), lines.slice(0, 4).join('\n') + '\n');
