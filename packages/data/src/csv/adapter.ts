@@ -77,6 +77,7 @@ export const csvAdapter = defineAdapter<CsvLoadOptions>({
     name: 'csv',
     title: 'Generic CSV (numeric features, one label column)',
     task: 'classification',
+    modality: 'tabular',
     source: "a local CSV file given as the path option (library API only: no chainz bench command reads a generic CSV); delimiter ',', ';' or tab; optional header",
     builtIn: false,
   }),

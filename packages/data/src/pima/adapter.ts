@@ -154,6 +154,7 @@ export const pimaAdapter = defineAdapter<PimaLoadOptions>({
     name: 'pima',
     title: 'Pima Indians Diabetes (768 × 8, binary)',
     task: 'classification',
+    modality: 'tabular',
     source: 'embedded copy (sha256 d579e224…); or another copy via the path option (CLI: chainz bench pima --data FILE)',
     builtIn: true,
   }),

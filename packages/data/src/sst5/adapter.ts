@@ -164,6 +164,7 @@ export const sst5Adapter = defineAdapter<Sst5LoadOptions>({
     name: 'sst5',
     title: 'SST-5 (Stanford Sentiment Treebank, fine-grained, 5 classes)',
     task: 'ordinal',
+    modality: 'text',
     source: 'PTB tree files {train,dev,test}.txt from the path option or <CHAINZ_DATA_DIR>/sst5/trees/',
     builtIn: false,
   }),

@@ -217,6 +217,7 @@ export const yelpAdapter = defineAdapter<YelpLoadOptions>({
     name: 'yelp',
     title: 'Yelp Review Full (1–5 stars)',
     task: 'ordinal',
+    modality: 'text',
     source: `official train.csv/test.csv or the ${YELP_SAMPLE_FILE} sample from the path option or <CHAINZ_DATA_DIR>/yelp/`,
     builtIn: false,
   }),
