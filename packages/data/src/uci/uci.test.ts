@@ -80,8 +80,8 @@ describe.each(UCI_DATASET_NAMES)('%s (reference copy)', (name) => {
     expect(y.length).toBe(spec.rows);
     const counts = spec.classNames.map((_, k) => y.filter((v) => v === k).length);
     expect(counts).toEqual(spec.classCounts);
-    const values = x.dataSync();
-    expect(values.reduce((c, v) => (Number.isNaN(v) ? c + 1 : c), 0)).toBe(spec.missingCells);
+    const values = x.dataSync() as Float32Array;
+    expect(values.reduce((c: number, v: number) => (Number.isNaN(v) ? c + 1 : c), 0)).toBe(spec.missingCells);
     expect(ds.provenance.sha256).toEqual([spec.sha256]);
     expect(ds.provenance.files).toEqual([path.join(dataDir, 'uci', `${name}.csv`)]);
     expect(ds.provenance.rows).toEqual({ all: spec.rows });
