@@ -350,6 +350,7 @@ export const cifar10Adapter = defineAdapter<Cifar10LoadOptions>({
         licence: 'No formal licence; cite Krizhevsky 2009.',
         citation: 'A. Krizhevsky. Learning Multiple Layers of Features from Tiny Images. Tech. report, University of Toronto, 2009.',
         notes,
+        rows: Object.fromEntries(Object.entries(splits).map(([k, sp]) => [k, sp.labels.length])),
       },
       dispose() {
         for (const s of Object.values(splits)) s.features?.dispose();

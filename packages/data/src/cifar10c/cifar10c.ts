@@ -245,6 +245,7 @@ export const cifar10cAdapter = defineAdapter<Cifar10CLoadOptions>({
         citation:
           'D. Hendrycks and T. Dietterich. Benchmarking Neural Network Robustness to Common Corruptions and Perturbations. ICLR 2019.',
         notes,
+        rows: Object.fromEntries(Object.entries(splits).map(([k, sp]) => [k, sp.labels.length])),
       },
       dispose() {
         for (const sp of Object.values(splits)) sp.features?.dispose();

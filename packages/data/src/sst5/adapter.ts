@@ -150,6 +150,7 @@ export async function loadSst5(options: Sst5LoadOptions = {}): Promise<LoadedDat
       citation:
         'Socher, Perelygin, Wu, Chuang, Manning, Ng, Potts (2013). Recursive Deep Models for Semantic Compositionality Over a Sentiment Treebank. EMNLP.',
       notes,
+      rows: Object.fromEntries(Object.entries(splits).map(([k, sp]) => [k, sp.labels.length])),
     },
     dispose() {
       // Raw texts only: no tensors to free.

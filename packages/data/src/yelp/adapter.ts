@@ -203,6 +203,7 @@ export async function loadYelp(options: YelpLoadOptions = {}): Promise<LoadedDat
       licence: 'Yelp Dataset terms (research use)',
       citation: 'Zhang, Zhao, LeCun (2015). Character-level Convolutional Networks for Text Classification. NeurIPS.',
       notes,
+      rows: Object.fromEntries(Object.entries(splits).map(([k, sp]) => [k, sp.labels.length])),
     },
     dispose() {
       // Raw texts only: no tensors to free.
