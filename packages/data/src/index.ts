@@ -1,4 +1,6 @@
 export * from './adapter';
+// The error helpers an adapter needs, so a plugin can depend on @chainz/data alone.
+export { ChainzError, ConfigError, DataError, ShapeError, isChainzError, optionRef } from '@chainz/core';
 export * from './csv/io';
 export * from './csv/parse';
 export * from './csv/adapter';

@@ -5,7 +5,8 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, DataError } from '@chainz/core';
 import { fitTabularPreprocessor } from '../preprocess';
-import { loadTabularCsv, parseTabularTable, type TabularTableOptions } from './tabular';
+import { createTabularDataset, loadTabularCsv, parseTabularTable, type TabularTableOptions } from './tabular';
+import { ShapeError } from '@chainz/core';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'chainz-tabular-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -195,5 +196,33 @@ describe('loadTabularCsv', () => {
     await expect(loadTabularCsv({ path: none })).rejects.toThrow(`${none}: CSV file not found`);
     await expect(loadTabularCsv({ path: none })).rejects.toBeInstanceOf(DataError);
     await expect(loadTabularCsv({})).rejects.toThrow('option path: a tabular CSV needs a file: pass path (or text)');
+  });
+});
+
+describe('createTabularDataset', () => {
+  const base = {
+    name: 'mine',
+    features: Float32Array.from([1, 2, 3, 4, 5, 6]),
+    n: 3,
+    d: 2,
+    labels: Int32Array.from([0, 1, 0]),
+    classNames: ['a', 'b'],
+    featureNames: ['x', 'y'],
+    provenance: { files: ['/f.csv'], sha256: ['0'.repeat(64)], source: 's', licence: 'l' },
+  };
+  it('builds a one-split dataset whose tensor dispose() frees; rows default to { all: n }', () => {
+    const before = tf.memory().numTensors;
+    const ds = createTabularDataset(base);
+    expect(ds.splits.all.features!.shape).toEqual([3, 2]);
+    expect(ds.task).toBe('classification');
+    expect(ds.provenance.rows).toEqual({ all: 3 });
+    expect(ds.warnings).toEqual([]);
+    ds.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+  it('refuses mismatched lengths with a ShapeError naming the array', () => {
+    expect(() => createTabularDataset({ ...base, n: 4 })).toThrow('tensor features: features has 6 values, expected n·d = 4·2 = 8');
+    expect(() => createTabularDataset({ ...base, labels: Int32Array.from([0, 1]) })).toThrow(ShapeError);
+    expect(() => createTabularDataset({ ...base, featureNames: ['x'] })).toThrow('tensor featureNames: featureNames has 1 names, expected d = 2');
   });
 });

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, DataError, optionRef } from '@chainz/core';
+import { ConfigError, DataError, optionRef, ShapeError } from '@chainz/core';
 import { parse } from 'csv-parse/sync';
-import type { LoadedDataset } from '../adapter';
+import type { LoadedDataset, Provenance } from '../adapter';
 import { checkTabularData, EXTREME_VALUE_THRESHOLD } from './checks';
 import { decodeUtf8, readDataFile, sha256Hex } from './io';
 import { isNumericCell } from './parse';
@@ -394,6 +394,57 @@ export function parseTabularTable(text: string, opts: TabularTableOptions = {}):
   };
 }
 
+/** What {@link createTabularDataset} needs. */
+export interface TabularDatasetInit {
+  /** `LoadedDataset.name` (an adapter's name). */
+  name: string;
+  /** Default `'classification'`. */
+  task?: 'classification' | 'ordinal';
+  /** Row-major `[n, d]` features, NaN = missing (copied into a tensor). */
+  features: Float32Array;
+  /** Rows n and columns d; `features.length` must be n · d. */
+  n: number;
+  d: number;
+  /** Class index per row, length n, in 0 … K − 1. */
+  labels: Int32Array;
+  /** Class names, length K. */
+  classNames: readonly string[];
+  /** Feature names, length d. */
+  featureNames: readonly string[];
+  /** Provenance; `rows` defaults to `{ all: n }`. */
+  provenance: Omit<Provenance, 'rows'> & { rows?: Record<string, number> };
+  /** One-line warnings (e.g. from {@link checkTabularData}). */
+  warnings?: readonly string[];
+}
+
+/**
+ * Build a one-split (`all`) tabular {@link LoadedDataset} from plain arrays:
+ * the tensor is made with this package's tfjs-core, so an adapter in a
+ * plugin needs no tfjs import of its own (and cannot end up with a second
+ * tfjs copy). `dispose()` frees the one tensor.
+ *
+ * @returns the dataset with features `[n, d]` float32.
+ * @throws ShapeError when `features.length ≠ n · d`, `labels.length ≠ n` or
+ *   `featureNames.length ≠ d`.
+ */
+export function createTabularDataset(init: TabularDatasetInit): LoadedDataset {
+  const { n, d } = init;
+  if (init.features.length !== n * d) throw new ShapeError(`features has ${init.features.length} values, expected n·d = ${n}·${d} = ${n * d}`, { tensor: 'features' });
+  if (init.labels.length !== n) throw new ShapeError(`labels has ${init.labels.length} entries, expected n = ${n}`, { tensor: 'labels' });
+  if (init.featureNames.length !== d) throw new ShapeError(`featureNames has ${init.featureNames.length} names, expected d = ${d}`, { tensor: 'featureNames' });
+  const features = tf.tensor2d(init.features, [n, d], 'float32');
+  return {
+    name: init.name,
+    task: init.task ?? 'classification',
+    splits: { all: { features, labels: init.labels } },
+    classNames: [...init.classNames],
+    featureNames: [...init.featureNames],
+    provenance: { ...init.provenance, rows: init.provenance.rows ?? { all: n } },
+    warnings: [...(init.warnings ?? [])],
+    dispose: () => features.dispose(),
+  };
+}
+
 /** Options of {@link loadTabularCsv}. */
 export interface TabularCsvLoadOptions extends TabularTableOptions {
   /** The CSV file (required unless `text` is given); relative paths start from the working directory. */
@@ -441,11 +492,12 @@ export async function loadTabularCsv(options: TabularCsvLoadOptions = {}): Promi
   }
   const table = parseTabularTable(text, { ...options, file });
   const base = file === 'inline' ? 'inline' : (file.split(/[\\/]/).pop() ?? file).replace(/\.[^.]*$/, '');
-  const features = tf.tensor2d(table.features, [table.n, table.d], 'float32');
-  return {
+  return createTabularDataset({
     name: options.name ?? base,
-    task: 'classification',
-    splits: { all: { features, labels: table.labels } },
+    features: table.features,
+    n: table.n,
+    d: table.d,
+    labels: table.labels,
     classNames: table.classNames,
     featureNames: table.featureNames,
     provenance: {
@@ -454,9 +506,7 @@ export async function loadTabularCsv(options: TabularCsvLoadOptions = {}): Promi
       source: file === 'inline' ? 'CSV text passed in memory' : `local CSV file ${file}`,
       licence: 'unknown (user-supplied data)',
       notes: table.notes,
-      rows: { all: table.n },
     },
     warnings: table.warnings,
-    dispose: () => features.dispose(),
-  };
+  });
 }

@@ -1,8 +1,7 @@
-import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, DataError, isChainzError, optionRef } from '@chainz/core';
 import { defineAdapter, type BaseLoadOptions, type DatasetAdapter, type LoadedDataset } from '../adapter';
 import { decodeUtf8, readDataFile } from '../csv/io';
-import { parseTabularTable } from '../csv/tabular';
+import { createTabularDataset, parseTabularTable } from '../csv/tabular';
 import { resolveDataPath } from '../location';
 import { UCI_DATASET_NAMES, UCI_DATASETS, UCI_REPOSITORY_CITATION, type UciDatasetName } from './specs';
 
@@ -85,12 +84,13 @@ export async function loadUciDataset(name: UciDatasetName, options: UciLoadOptio
     warnings.unshift(line);
     notes.unshift(line);
   }
-  const features = tf.tensor2d(table.features, [table.n, table.d], 'float32');
-  return {
+  return createTabularDataset({
     name,
-    task: 'classification',
-    splits: { all: { features, labels: table.labels } },
-    classNames: [...table.classNames],
+    features: table.features,
+    n: table.n,
+    d: table.d,
+    labels: table.labels,
+    classNames: table.classNames,
     featureNames: table.featureNames,
     provenance: {
       files: [file],
@@ -99,11 +99,9 @@ export async function loadUciDataset(name: UciDatasetName, options: UciLoadOptio
       licence: LICENCE,
       citation: `${spec.citation} Repository: ${UCI_REPOSITORY_CITATION}`,
       notes,
-      rows: { all: table.n },
     },
     warnings,
-    dispose: () => features.dispose(),
-  };
+  });
 }
 
 function uciAdapter(name: UciDatasetName): DatasetAdapter<UciLoadOptions> {
