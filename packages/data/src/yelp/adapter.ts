@@ -203,6 +203,7 @@ export async function loadYelp(options: YelpLoadOptions = {}): Promise<LoadedDat
       licence: 'Yelp Dataset terms (research use)',
       citation: 'Zhang, Zhao, LeCun (2015). Character-level Convolutional Networks for Text Classification. NeurIPS.',
       notes,
+      rows: Object.fromEntries(Object.entries(splits).map(([k, sp]) => [k, sp.labels.length])),
     },
     dispose() {
       // Raw texts only: no tensors to free.
@@ -217,6 +218,7 @@ export const yelpAdapter = defineAdapter<YelpLoadOptions>({
     name: 'yelp',
     title: 'Yelp Review Full (1–5 stars)',
     task: 'ordinal',
+    modality: 'text',
     source: `official train.csv/test.csv or the ${YELP_SAMPLE_FILE} sample from the path option or <CHAINZ_DATA_DIR>/yelp/`,
     builtIn: false,
   }),
