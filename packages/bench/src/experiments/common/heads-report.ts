@@ -7,8 +7,7 @@
  * literature's figures on their own labelled rows.
  */
 import { markdownTable } from 'markdown-table';
-import { meanStd } from '@chainz/metrics';
-import { meanAbsoluteError, quadraticWeightedKappa } from '../../ordinal-metrics';
+import { meanAbsoluteError, meanStd, quadraticWeightedKappa } from '@chainz/metrics';
 import type { TabularFold, FitResult } from '../../models/types';
 import type { UnitResult } from '../../results';
 import type { ExperimentReport, ReportContext } from '../../runner/contract';

@@ -13,7 +13,7 @@ const tmp = () => mkdtempSync(path.join(tmpdir(), 'chainz-suite-'));
 /** A synthetic tabular data set: two Gaussian classes in 3-D (600 rows), seeded. */
 const twoBlobs = defineAdapter({
   name: 'suite-test-blobs',
-  describe: () => ({ name: 'suite-test-blobs', title: 'two Gaussian classes (test)', task: 'classification', source: 'generated (seed 3)', builtIn: false, kind: 'tabular' }) as never,
+  describe: () => ({ name: 'suite-test-blobs', title: 'two Gaussian classes (test)', task: 'classification', source: 'generated (seed 3)', builtIn: false, modality: 'tabular' }) as never,
   async load() {
     const rng = new Rng(3);
     const n = 600;
