@@ -4,6 +4,7 @@
  * (`--dataset NAME`) or any CSV with a header (`--data FILE.csv [--target COL]`).
  * `chainz bench pima` is this experiment on the embedded Pima data.
  */
+import path from 'node:path';
 import { ConfigError } from '@chainz/core';
 import { getAdapter, loadTabularCsv, planStratifiedFolds, registerBuiltinAdapters, stratifiedSubsample, type LoadedDataset } from '@chainz/data';
 import type { FitResult, TabularFold } from '../../models/types';
@@ -65,6 +66,8 @@ export interface TabularSource {
 /** What differs between `tabular` and `pima`: the name, the flags and how the data are loaded. */
 export interface TabularVariant<Opts extends TabularOptions> {
   name: string;
+  /** Results folder and identity name (default `name`), e.g. `tabular-sonar`. */
+  runName?: (options: Opts) => string;
   title: string;
   flags: readonly FlagSpec[];
   load(options: Opts, context: PlanContext): Promise<TabularSource>;
@@ -76,6 +79,7 @@ export const MAX_ROWS_FLAG: FlagSpec = { key: 'maxRows', flag: '--max-rows <n>',
 export function tabularCvExperiment<Opts extends TabularOptions>(variant: TabularVariant<Opts>): Experiment<Opts, TabularPayload, FitResult, FoldRecord> {
   return defineExperiment<Opts, TabularPayload, FitResult, FoldRecord>({
     name: variant.name,
+    runName: variant.runName,
     title: variant.title,
     flags: variant.flags,
     modelOptions: (o) => (o.lambda === undefined ? {} : { lambda: o.lambda }),
@@ -157,9 +161,19 @@ export async function loadTabularSource(o: TabularOptions): Promise<TabularSourc
   let flag: string;
   if (o.data !== undefined) {
     flag = '--data';
-    ds = await withCliFlags({ ...dataFlags('--data'), target: '--target', categorical: '--categorical' }, () =>
-      loadTabularCsv({ path: o.data, ...(o.target !== undefined ? { target: /^\d+$/.test(o.target) ? Number(o.target) : o.target } : {}), ...(o.categorical ? { categorical: o.categorical } : {}) }),
-    );
+    // --target: a header name, or a 1-based column index (the library counts from 0).
+    const index = o.target !== undefined && /^\d+$/.test(o.target.trim()) ? Number(o.target) : undefined;
+    if (index !== undefined && index < 1) throw new ConfigError(`column indices start at 1, got ${o.target}`, { option: '--target' });
+    try {
+      ds = await withCliFlags({ ...dataFlags('--data'), target: '--target', categorical: '--categorical' }, () =>
+        loadTabularCsv({ path: o.data, ...(o.target !== undefined ? { target: index !== undefined ? index - 1 : o.target } : {}), ...(o.categorical ? { categorical: o.categorical } : {}) }),
+      );
+    } catch (e) {
+      if (index !== undefined && e instanceof ConfigError && e.location.option === '--target' && /out of range/.test(e.message)) {
+        throw new ConfigError(`column ${index} is out of range: ${o.data} has fewer columns (indices start at 1)`, { option: '--target' });
+      }
+      throw e;
+    }
   } else {
     flag = '--dataset';
     assertTabularDataset(o.dataset!);
@@ -189,6 +203,7 @@ export async function loadTabularSource(o: TabularOptions): Promise<TabularSourc
 /** `chainz bench tabular`. */
 export const tabularExperiment = tabularCvExperiment<TabularOptions>({
   name: 'tabular',
+  runName: (o) => `tabular-${o.dataset ?? (o.data ? path.basename(o.data).replace(/\.[^.]*$/, '') : 'data')}`,
   title: 'any tabular data set (--dataset NAME or --data FILE.csv): ChainzRule + DREG vs baselines under stratified k-fold',
   flags: [
     { key: 'dataset', flag: '--dataset <name>', description: 'a registered tabular data set (`chainz datasets` lists them)', kind: 'string' },
