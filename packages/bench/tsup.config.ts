@@ -1,9 +1,10 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts', 'src/cli.ts', 'src/worker.ts', 'src/experiments/cifar10c.generate.worker.ts'],
+  // worker.js: the worker-thread entry of the runner (runner/executor.ts finds it next to its chunk).
+  entry: { index: 'src/index.ts', cli: 'src/cli.ts', worker: 'src/runner/worker.ts' },
   format: ['esm'],
-  dts: { entry: 'src/index.ts' },
+  dts: { entry: { index: 'src/index.ts' } },
   sourcemap: true,
   clean: true,
   target: 'node20',

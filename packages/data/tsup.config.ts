@@ -1,10 +1,11 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  // browser.ts: the browser-safe subset (export condition `browser`, subpath ./browser)
-  entry: ['src/index.ts', 'src/browser.ts'],
+  // browser: the browser-safe subset (export condition `browser`, subpath ./browser)
+  entry: { index: 'src/index.ts', browser: 'src/browser.ts', 'cifar10c-generate.worker': 'src/cifar10c/generate.worker.ts' },
+
   format: ['esm'],
-  dts: true,
+  dts: { entry: { index: 'src/index.ts', browser: 'src/browser.ts' } },
   sourcemap: true,
   clean: true,
   target: 'node20',

@@ -62,7 +62,7 @@ describe('chainz CLI (built)', () => {
     expect(a.stderr).toMatch(/--backend: unknown backend 'webgl'; expected one of auto, cuda, gpu, webgpu, wasm, cpu, tensorflow/);
     const b = chainz(['bench', 'pima', '--folds', 'x']);
     expect(b.code).not.toBe(0);
-    expect(b.stderr).toMatch(/--folds must be an integer/);
+    expect(b.stderr).toMatch(/^chainz: ConfigError: option --folds: must be an integer from 2 to 1000, got 'x'$/m);
     const c = chainz(['bench', 'pima', '--models', 'cr,bogus', '--no-progress']);
     expect(c.code).toBe(1);
     expect(c.stderr).toMatch(/option --models: unknown model\(s\) bogus/);
@@ -70,12 +70,13 @@ describe('chainz CLI (built)', () => {
 
   it('out-of-range counts, negative seeds and empty lists are refused before any work', () => {
     const cases: [string[], RegExp][] = [
-      [['bench', 'pima', '--workers', '0'], /--workers must be an integer ≥ 1/],
-      [['bench', 'pima', '--seed', '-1'], /--seed must be an integer from 0 to 4294967295/],
-      [['bench', 'pima', '--folds', '1'], /--folds must be an integer ≥ 2/],
-      [['bench', 'pima', '--models', ''], /--models needs at least one name/],
-      [['bench', 'sst5', '--seeds', '0'], /--seeds must be an integer ≥ 1/],
-      [['bench', 'cifar10c', '--severities', ' , '], /--severities needs at least one name/],
+      [['bench', 'pima', '--workers', '0'], /option --workers: must be an integer from 1 to \d+, got 0/],
+      [['bench', 'pima', '--seed', '-1'], /option --seed: must be an integer from 0 to 4294967295, got -1/],
+      [['bench', 'pima', '--folds', '1'], /option --folds: must be an integer from 2 to 1000, got 1/],
+      [['bench', 'pima', '--models', ''], /option --models: must not be empty/],
+      [['bench', 'pima', '--models', ' , '], /option --models: needs at least one name/],
+      [['bench', 'sst5', '--seeds', '0'], /option --seeds: must be an integer from 1 to 1000, got 0/],
+      [['bench', 'cifar10c', '--severities', ' , '], /option --severities: needs at least one severity/],
     ];
     for (const [args, msg] of cases) {
       const r = chainz(args);
@@ -151,7 +152,7 @@ describe('chainz CLI (built)', () => {
     while (!existsSync(path.join(out, 'results.json')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     child.kill('SIGINT');
     const code = await exited;
-    expect(code).toBe(130);
+    expect(code, stderr).toBe(130);
     expect(stderr).toMatch(new RegExp(`chainz: interrupted\\. Finished units are saved in ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}; continue with: chainz bench pima --resume `));
     const doc = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8'));
     expect(doc.status).toBe('running');
@@ -183,4 +184,22 @@ describe('chainz CLI (built)', () => {
     expect(r.code).toBe(0);
     for (const name of ['csv', 'pima', 'cifar10', 'cifar10c', 'sst5', 'yelp']) expect(r.stdout).toMatch(new RegExp(`^${name} `, 'm'));
   });
+
+  it('--plugin from a folder outside the repository: datasets lists the plugin adapter and its source; bench tabular runs it in worker threads; a broken plugin is one line', () => {
+    const blobs = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 'runner/__fixtures__/plugins/blobs');
+    const ls = chainz(['datasets', '--plugin', blobs]);
+    expect(ls.code, ls.stderr).toBe(0);
+    expect(ls.stdout).toMatch(new RegExp(`^test-blobs +Three Gaussian blobs .*\\[plugin ${blobs.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(.*index\\.mjs\\)\\]$`, 'm'));
+    expect(ls.stdout).toMatch(/^pima +.*\[built-in\]$/m);
+    const r = chainz(['bench', 'tabular', '--dataset', 'test-blobs', '--plugin', blobs, '--folds', '2', '--models', 'logreg,majority', '--workers', '2', '--backend', 'wasm']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('Data: test-blobs: 300 rows, 4 features, 3 classes');
+    expect(r.stdout).toMatch(/worker threads \(2\)/);
+    const d = tmp();
+    writeFileSync(path.join(d, 'broken.mjs'), 'export default {;\n');
+    const b = chainz(['datasets', '--plugin', './broken.mjs'], d);
+    expect(b.code).toBe(1);
+    expect(b.stderr).toMatch(/^chainz: PluginError: option --plugin: plugin '\.\/broken\.mjs': failed to load .*broken\.mjs: /m);
+    expect(b.stderr.trim().split('\n')).toHaveLength(1);
+  }, 120_000);
 });

@@ -1,34 +1,58 @@
+/**
+ * @chainz/bench — the experiment runner, the experiment contract and the
+ * registries behind the `chainz` CLI, plus the built-in experiments and their
+ * models. Plugin authors: `defineExperiment` + `registerExperiment` (or a
+ * plugin module's `experiments`), and `runExperiment` to run one from code.
+ */
+// The runner and the experiment contract
+export { runExperiment, resolveResultsDir, selectModels, environmentLine, ExperimentUnitError, type RunOptions, type ExperimentRun } from './runner/run';
+export {
+  defineExperiment,
+  EXPERIMENT_SPEC_VERSION,
+  type Experiment,
+  type ExperimentPlan,
+  type ExperimentReport,
+  type Cell,
+  type CellKey,
+  type UnitModel,
+  type UnitRecord,
+  type PlanContext,
+  type ReportContext,
+  type Json,
+  type JsonObject,
+} from './runner/contract';
+export { COMMON_FLAGS, RUN_FLAGS, SEED_MAX, modelsFlag, parseFlagValue, validateOptions, flagName, type FlagSpec, type FlagKind } from './runner/flags';
+export { inProcessExecutor, workerExecutor, defaultWorkers, resolveWorkers, runWithModel, type UnitExecutor, type UnitTask, type WorkerTask } from './runner/executor';
+// Registries and plugins
+export { registerExperiment, getExperiment, hasExperiment, listExperiments, experimentSource, describeSource, type RegistrySource } from './runner/registry';
+export { loadPlugins, findChainzConfig, resolvePluginSpec, adapterSource, PluginError, type ChainzPlugin, type LoadedPlugin, type ChainzConfigFile } from './runner/plugins';
+// The built-in experiments
+export { BUILTIN_EXPERIMENTS, registerBuiltinExperiments } from './experiments';
+export { pimaExperiment, describePimaData, PIMA_MODEL_NAMES, type PimaOptions } from './experiments/pima';
+export { PIMA_PAPER } from './experiments/pima/config';
+export { tabularExperiment, tabularCvExperiment, loadTabularSource, TABULAR_MODEL_NAMES, type TabularOptions, type TabularSource, type TabularVariant } from './experiments/tabular';
+export { TABULAR_MODELS, TABULAR_TRAINING, TABULAR_SVM, TABULAR_XGBOOST } from './experiments/tabular/config';
+export { buildTabularModels } from './experiments/tabular/models';
+export { sst5Experiment, SST5_MODEL_NAMES, type Sst5Options } from './experiments/sst5';
+export { yelpExperiment, YELP_MODEL_NAMES, type YelpOptions } from './experiments/yelp';
+export { efficiencyExperiment, parseFractions, EFFICIENCY_MODEL_NAMES, type EfficiencyOptions, type EfficiencyCell } from './experiments/efficiency';
+export { cifar10cExperiment, CIFAR10C_MODEL_NAMES, type Cifar10cOptions } from './experiments/cifar10c';
+export { unitSeed, prepareFold, tabularMatrix, foldRecord, type FoldRecord, type TabularMatrix } from './experiments/common/tabular';
+export { summarize, compareModels, renderTable, type ModelSummary, type Comparison, type PaperFigure } from './experiments/common/model-summary';
+// Models (building blocks for experiments)
 export * from './models/types';
-export { Mlp, trainMlp, mlpModel, type MlpConfig, type MlpActivation } from './models/mlp';
+export { Mlp, mlpModel, trainMlp, trainMlpAsync, effectiveEpochs, type MlpConfig, type MlpActivation, type MlpHead } from './models/mlp';
 export { svmRbfModel, DEFAULT_SVM_CONFIG, type SvmConfig } from './models/svm';
 export { xgboostModel, DEFAULT_XGBOOST_CONFIG, type XgboostConfig } from './models/xgboost';
 export { majorityModel } from './models/majority';
-export { runTabularCv, type TabularCvInput, type TabularCvOutput, type CvProtocol } from './experiments/tabular-cv';
-export type { ExperimentRunOptions } from './experiments/run-options';
-export { runPimaBench, PIMA_MODEL_NAMES, type PimaBenchOptions } from './experiments/pima';
-export { PIMA_MODELS, PIMA_PAPER, PIMA_SVM, PIMA_XGBOOST, PIMA_TRAINING } from './experiments/pima.config';
-export { ResultsDir, defaultResultsDir, type UnitResult } from './results';
-export { summarize, compareModels, renderTable, type ModelSummary, type Comparison, type PaperFigure } from './report';
+export { Cnn, type CnnConfig, type CnnConvSpec } from './models/cnn';
+export { trainClassifier, predictClasses, meanCrossEntropy, type TrainableClassifier, type TrainOptions, type ClassifierTrainStats } from './models/train';
+export { cumulativeLogits, ordinalLevels, ordinalLoss, ordinalPredict, ordinalClassProbabilities, ORDINAL_HEAD_EQUATION } from './models/ordinal';
+// Results folders, output and the performance benchmark
+export { ResultsDir, defaultResultsDir, formatWallTime, type UnitResult, type RunTime } from './results';
 export { createProgress, type Progress, type ProgressMode } from './progress';
 export { collectEnvironment, type EnvironmentInfo } from './env';
 export { writeFileAtomically, writeJsonAtomically } from './io';
 export { renderVegaLiteSvg, writeVegaLiteSvg } from './plots';
-export { effectiveEpochs, type MlpHead } from './models/mlp';
-export { cumulativeLogits, ordinalLevels, ordinalLoss, ordinalPredict, ordinalClassProbabilities, ORDINAL_HEAD_EQUATION } from './models/ordinal';
-export { meanAbsoluteError, quadraticWeightedKappa, confusionMatrix } from './ordinal-metrics';
-export { runSst5Bench, SST5_MODEL_NAMES, type Sst5BenchOptions } from './experiments/sst5';
-export { SST5_MODELS, SST5_TRAINING, SST5_PAPER, SST5_LITERATURE } from './experiments/sst5.config';
-export { runYelpBench, YELP_MODEL_NAMES, type YelpBenchOptions } from './experiments/yelp';
-export { YELP_MODELS, YELP_TRAINING, YELP_PAPER, YELP_LITERATURE } from './experiments/yelp.config';
-export { runEfficiencyBench, parseFractions, EFFICIENCY_MODEL_NAMES, type EfficiencyBenchOptions, type EfficiencyCell, type EfficiencyOutput } from './experiments/efficiency';
-export { EFFICIENCY_FRACTIONS, EFFICIENCY_PAPER, EFFICIENCY_MIN_STEPS, efficiencyConfigs } from './experiments/efficiency.config';
-export { runHeadExperiment, type HeadExperimentInput, type HeadExperimentOutput, type HeadUnitSpec, type ReferenceRow } from './experiments/heads-runner';
-export { parseEncoderSpec, type EncoderSpec } from './experiments/text-embeddings';
-export { trainMlpAsync } from './models/mlp';
 export { runPerfBench, renderPerfTables, resolveClock, PERF_SHAPES, PERF_RATIOS, PERF_TARGETS, type PerfOptions, type PerfReport, type PerfClock, type ShapeResult, type VariantTiming } from './perf/perf';
 export { mlpVariant, plainVariant, makeBatch, type PerfShape, type PerfVariant, type PerfBatch } from './perf/variants';
-export { Cnn, type CnnConfig, type CnnConvSpec } from './models/cnn';
-export { trainClassifier, predictClasses, meanCrossEntropy, type TrainableClassifier, type TrainOptions, type ClassifierTrainStats } from './models/train';
-export { runCifar10cBench, CIFAR10C_MODEL_NAMES, type Cifar10cBenchOptions, type Cifar10cBenchOutput } from './experiments/cifar10c';
-export { CIFAR10C_TRAINING, CIFAR10C_PROTOCOL, CIFAR10C_MLPS, CIFAR10C_CNNS, CIFAR10C_PAPER } from './experiments/cifar10c.config';
-export { loadCifarBenchData, defaultCifar10cCacheDir, type CifarBenchData, type CifarDataOptions } from './experiments/cifar10c.data';

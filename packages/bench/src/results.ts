@@ -45,6 +45,11 @@ export interface RunTime {
 export interface ResultsDirOptions {
   /** `performance.now()` when the command started (its wall time counts from here); default: now. */
   startedAt?: number;
+  /**
+   * Fields that, with `model`, identify a unit (its key for resume and its
+   * sort order in results.json); default `['repeat', 'fold']`.
+   */
+  keyFields?: string[];
 }
 
 /** `12.3 s`, or `42.0 s over 2 sessions (20.1 + 21.9 s)` for a resumed run. */
@@ -69,9 +74,11 @@ export class ResultsDir {
   private added = 0;
   private readonly started: number;
   private readonly startedAt: string;
+  private readonly keyFields: string[];
 
   private constructor(readonly dir: string, readonly identity: RunIdentity, options: ResultsDirOptions) {
     lastOpened = dir;
+    this.keyFields = options.keyFields ?? ['repeat', 'fold'];
     this.started = options.startedAt ?? performance.now();
     this.startedAt = new Date(Date.now() - (performance.now() - this.started)).toISOString();
   }
@@ -108,27 +115,29 @@ export class ResultsDir {
       );
     }
     const r = new ResultsDir(dir, identity, options);
-    for (const u of prev.units ?? []) r.units.set(key(u), u);
+    for (const u of prev.units ?? []) r.units.set(r.key(u), u);
     const env = prev.environment ?? {};
     if (Array.isArray(env.sessions)) r.previous = env.sessions as RunSession[];
     else if (typeof env.wallSeconds === 'number') r.previous = [{ startedAt: null, wallSeconds: env.wallSeconds, units: r.units.size }];
     return r;
   }
 
-  has(model: string, repeat: number, fold: number): boolean {
-    return this.units.has(key({ model, repeat, fold }));
+  /** True if the unit (model and key fields, e.g. `{ model, repeat, fold }`) has a result; or `has(model, repeat, fold)`. */
+  has(unit: { model: string } | string, repeat?: number, fold?: number): boolean {
+    return this.units.has(this.key(typeof unit === 'string' ? ({ model: unit, repeat, fold } as { model: string }) : unit));
   }
 
-  all(): UnitResult[] {
-    return [...this.units.values()];
+  /** Every unit's record (typed as the caller's record type; default {@link UnitResult}). */
+  all<T extends { model: string } = UnitResult>(): T[] {
+    return [...this.units.values()] as unknown as T[];
   }
 
   get size(): number {
     return this.units.size;
   }
 
-  add(u: UnitResult): void {
-    this.units.set(key(u), u);
+  add(u: { model: string }): void {
+    this.units.set(this.key(u), u as UnitResult);
     this.added++;
   }
 
@@ -153,15 +162,24 @@ export class ResultsDir {
       environment: { ...(doc.environment as Record<string, unknown> | undefined), wallSeconds: time.wallSeconds, sessions: time.sessions },
       experiment: this.identity.experiment,
       fingerprint: this.identity.fingerprint,
-      units: this.all().sort((a, b) => a.model.localeCompare(b.model) || a.repeat - b.repeat || a.fold - b.fold),
+      units: this.all().sort((a, b) => a.model.localeCompare(b.model) || this.compareKeys(a, b)),
     });
     await writeFileAtomically(path.join(this.dir, 'summary.md'), typeof summaryMarkdown === 'function' ? summaryMarkdown(time) : summaryMarkdown);
     return time;
   }
-}
 
-function key(u: { model: string; repeat: number; fold: number }): string {
-  return `${u.model}\u0000${u.repeat}\u0000${u.fold}`;
+  private key(u: { model: string }): string {
+    return [u.model, ...this.keyFields.map((f) => String((u as Record<string, unknown>)[f]))].join('\u0000');
+  }
+
+  private compareKeys(a: object, b: object): number {
+    for (const f of this.keyFields) {
+      const x = (a as Record<string, unknown>)[f], y = (b as Record<string, unknown>)[f];
+      const c = typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y));
+      if (c !== 0) return c;
+    }
+    return 0;
+  }
 }
 
 /** `results/<experiment>/<timestamp>` under `base` (timestamp in UTC, filesystem-safe). */

@@ -48,3 +48,15 @@ describe('ChainzError option names', () => {
     expect(renameOptions('text', { path: '--data' })).toBe('text');
   });
 });
+
+describe('option renaming through several layers', () => {
+  it('a loader renames path → cifarDir, a CLI then cifarDir → --cifar-dir: the message reads the flag', () => {
+    const e = new DataError(`not found: pass ${optionRef('path', 'dataDir')}`, { option: 'path' }, `or pass ${optionRef('path')}`);
+    const lib = e.withOptionNames({ path: 'cifarDir', dataDir: null });
+    expect(lib.message).toBe('option cifarDir: not found: pass cifarDir');
+    const cli = lib.withOptionNames({ cifarDir: '--cifar-dir' });
+    expect(cli.message).toBe('option --cifar-dir: not found: pass --cifar-dir');
+    expect(cli.hint).toBe('or pass --cifar-dir');
+    expect(cli).toBeInstanceOf(DataError);
+  });
+});

@@ -51,10 +51,26 @@ export function optionRef(...names: string[]): string {
   return `{option:${names.join('|')}}`;
 }
 
+/**
+ * How option `n` is spelled: follows renamings through several layers (a data
+ * loader renames `path` to `cifarDir`, a CLI then `cifarDir` to `--cifar-dir`),
+ * `null` to leave it out, or the name in backticks.
+ */
+function spell(n: string, names: OptionNames): string | null {
+  let cur = n;
+  for (let i = 0; i < 8 && Object.hasOwn(names, cur); i++) {
+    const next = names[cur];
+    if (next === null) return null;
+    if (next === cur || !Object.hasOwn(names, next)) return next;
+    cur = next;
+  }
+  return Object.hasOwn(names, cur) ? names[cur] : `\`${cur}\``;
+}
+
 function renderOptionRefs(text: string, names: OptionNames): string {
   return text.replace(OPTION_REF, (_, list: string) => {
     const all = list.split('|');
-    const shown = all.map((n) => (Object.hasOwn(names, n) ? names[n] : `\`${n}\``)).filter((s): s is string => s !== null);
+    const shown = all.map((n) => spell(n, names)).filter((s): s is string => s !== null);
     return (shown.length > 0 ? shown : all.map((n) => `\`${n}\``)).join(' or ');
   });
 }
@@ -97,7 +113,7 @@ export class ChainzError extends Error {
   withOptionNames(names: OptionNames): this {
     const merged: OptionNames = { ...this.#names, ...names };
     const option = this.location.option;
-    const spelled = option !== undefined && Object.hasOwn(names, option) ? names[option] : null;
+    const spelled = option !== undefined && Object.hasOwn(names, option) ? spell(option, names) : null;
     const location = spelled ? { ...this.location, option: spelled } : this.location;
     const hint = this.#template.hint;
     const args = [this.code, this.#template.message, location, hint, this.cause === undefined ? undefined : { cause: this.cause }];

@@ -99,3 +99,38 @@ export async function readTextFile(file: string, what: string, hint?: string): P
   }
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
+
+/**
+ * Write `parts` (concatenated) to `file` atomically: to a temporary file in
+ * the same folder (every byte written — `write` may write less than asked —
+ * and fsync'ed), then `rename` over the target, so readers see the old file
+ * or the new one, never half of one. Creates the folder if needed.
+ * @throws the file-system error (ENOSPC, EACCES, …); the temporary file is removed.
+ * @internal
+ */
+export async function writeFileAtomic(file: string, parts: readonly Uint8Array[]): Promise<void> {
+  const { fsp, path, crypto } = await nodeApi();
+  await fsp.mkdir(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
+  try {
+    const fh = await fsp.open(tmp, 'w');
+    try {
+      let pos = 0;
+      for (const part of parts) {
+        for (let off = 0; off < part.length; ) {
+          const { bytesWritten } = await fh.write(part, off, part.length - off, pos);
+          if (bytesWritten <= 0) throw new Error(`short write to ${tmp}`);
+          off += bytesWritten;
+          pos += bytesWritten;
+        }
+      }
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await fsp.rename(tmp, file);
+  } catch (e) {
+    await fsp.rm(tmp, { force: true }).catch(() => undefined);
+    throw e;
+  }
+}

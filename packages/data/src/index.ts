@@ -10,6 +10,18 @@ export * from './builtins';
 export * from './npy/npy';
 export * from './cifar10/cifar10';
 export * from './cifar10c/cifar10c';
+export {
+  loadCifarCorruptionData,
+  defaultCifar10cCacheDir,
+  cacheFileName as cifar10cCacheFileName,
+  readCachedSet as readCifar10cCachedSet,
+  writeCachedSet as writeCifar10cCachedSet,
+  type CifarCorruptionData,
+  type CifarCorruptionDataOptions,
+  type ImageSet,
+  type CorruptedSet,
+  type CacheKey as Cifar10cCacheKey,
+} from './cifar10c/corrupted-sets';
 export { corrupt, type CorruptOptions } from './corruptions/corrupt';
 export { CORRUPTIONS, type CorruptionName, type Severity } from './corruptions/params';
 export * from './sst5/ptb';
@@ -31,3 +43,15 @@ export { createTransformersEncoder, type TransformersEncoderOptions } from './te
 export { createUseLiteEncoder, type UseLiteEncoderOptions } from './text/use-lite';
 export { createPrecomputedEncoder, type PrecomputedEncoderOptions } from './text/precomputed';
 export { UnigramTokenizer } from './text/sentencepiece';
+export { createGloveEncoder, type GloveEncoder, type GloveEncoderOptions, type WordWeighting } from './text/glove';
+export {
+  loadWordVectors,
+  defaultWordVectorsCacheDir,
+  WORD_VECTORS_CACHE_MAGIC,
+  type WordVectors,
+  type WordVectorsFormat,
+  type WordVectorsLoadInfo,
+  type WordVectorsCacheHeader,
+  type LoadWordVectorsOptions,
+} from './text/word-vectors';
+export { wordTokens, resolveTokens, WORD_TOKENIZER_VERSION, type ResolvedToken } from './text/word-tokenizer';

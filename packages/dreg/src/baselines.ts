@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, ShapeError } from '@chainz/core';
+import { forwardForDoubleBackprop, withTwiceDifferentiableGradients } from './double-backprop';
 
 /*
  * Reference regularisers (DESIGN §3) for tests and as baselines of the DREG
@@ -9,18 +10,18 @@ import { ConfigError, ShapeError } from '@chainz/core';
  *
  * Second-order autodiff in tfjs 4.22 (measured, tf.grad of tf.grad, cpu backend):
  * - works: matMul, @chainz/core's `dense`, add/mul/sub/div, square, sqrt, relu
- *   (zero curvature), softplus, logSigmoid, sin, erf, mean squared error, and the
- *   two cross-entropies below;
- * - throws ("Cannot compute gradient…"): tanh, sigmoid, exp, elu, logSoftmax,
- *   tf.losses.softmaxCrossEntropy; selu and leakyRelu ("gradient function not found
- *   for Greater");
- * - silently WRONG (no error!): tf.losses.sigmoidCrossEntropy and log(1 + exp(x))
- *   written by hand — ops whose gradient reuses their saved *output* (exp) lose the
- *   second-order path.
- * So the double-backprop penalties below are exact only for networks and losses
- * made of the first group. `@chainz/poly-layer`'s activation qualifies with every
- * guard (its tanh guard uses a tanh whose gradient is recomputed from the input,
- * its clip guard relu instead of clipByValue; tested against float64).
+ *   (zero curvature), softplus, logSigmoid, sin, erf, mean squared error, the two
+ *   cross-entropies below, `activate` / `activationDense` of this package;
+ * - silently WRONG in tfjs itself (or throwing when no other path reaches the
+ *   input): tanh, sigmoid, exp, elu, softmax, logSoftmax — their gradients reuse
+ *   the op's saved output. The double-backprop penalties below run inside
+ *   `withTwiceDifferentiableGradients` (./double-backprop.ts), which gives these
+ *   ops input-saving gradients, so they are exact through them too;
+ * - throws ("gradient function not found for Greater/LogicalAnd"): selu,
+ *   leakyRelu, prelu, tf.clipByValue; also tf.losses.softmaxCrossEntropy.
+ * `@chainz/poly-layer`'s activation qualifies with every guard (its tanh guard uses
+ * a tanh whose gradient is recomputed from the input, its clip guard relu instead
+ * of clipByValue; tested against float64).
  */
 
 let expFn: ((x: tf.Tensor) => tf.Tensor) | undefined;
@@ -90,18 +91,24 @@ function perSampleSquaredNorm(g: tf.Tensor): tf.Tensor1D {
  * that the rows of ∇_x Σ_i ℓ_i are the per-sample gradients. The returned scalar is
  * differentiable w.r.t. the model's parameters only through second-order autodiff:
  * build the model and loss from ops tfjs can differentiate twice (see the list at
- * the top of this module; e.g. a relu or softplus MLP with `tf.matMul` or
- * `@chainz/core`'s `dense`, and `twiceDifferentiableSoftmaxCrossEntropy`).
+ * the top of this module; e.g. an MLP of `activationDense` layers or of `tf.matMul`
+ * with relu, gelu (erf), tanh, sigmoid, softplus or silu, and
+ * `twiceDifferentiableSoftmaxCrossEntropy`). The forward and first backward pass run
+ * inside {@link withTwiceDifferentiableGradients}, so tfjs's tanh, sigmoid, exp,
+ * elu, softmax and logSoftmax are exact here too (tfjs alone drops their
+ * second-order term without an error).
  *
  * @param loss x ↦ per-sample losses.
  * @param x inputs `[B, …]`.
  * @returns mean_i ‖∂ℓ_i/∂x_i‖² (a scalar).
  */
 export function inputGradientPenalty(loss: (x: tf.Tensor) => tf.Tensor, x: tf.Tensor): tf.Scalar {
-  return tf.tidy(() => {
-    const g = tf.grad((xx: tf.Tensor) => tf.sum(loss(xx)) as tf.Scalar)(x);
-    return tf.mean(perSampleSquaredNorm(g)) as tf.Scalar;
-  });
+  return tf.tidy(() =>
+    withTwiceDifferentiableGradients(() => {
+      const g = tf.grad((xx: tf.Tensor) => forwardForDoubleBackprop('inputGradientPenalty', () => tf.sum(loss(xx)) as tf.Scalar))(x);
+      return tf.mean(perSampleSquaredNorm(g)) as tf.Scalar;
+    }),
+  );
 }
 
 /** Options of {@link randomProjectionJacobianPenalty}. */
@@ -119,7 +126,8 @@ export interface RandomProjectionOptions {
  * E[vvᵀ] = I/C, so ‖J‖_F² = C·E_v‖vᵀJ‖²; with n projections per sample
  * ‖J_i‖_F² ≈ (C/n)·Σ_k ‖v_kᵀJ_i‖² (unbiased). Each vᵀJ is one vector–Jacobian
  * product (a backward pass); the estimate is differentiable w.r.t. the parameters
- * through double backpropagation (same constraints as {@link inputGradientPenalty}).
+ * through double backpropagation (same constraints as {@link inputGradientPenalty},
+ * also run inside {@link withTwiceDifferentiableGradients}).
  *
  * @param f x ↦ outputs `[B, C]` (samples must not interact).
  * @param x inputs `[B, …]`.
@@ -132,12 +140,12 @@ export function randomProjectionJacobianPenalty(f: (x: tf.Tensor) => tf.Tensor, 
   const n = opts.projections ?? 1;
   if (!Number.isInteger(n) || n < 1) throw new ConfigError(`must be a positive integer, got ${JSON.stringify(opts.projections)}`, { option: 'projections' });
   const seed = opts.seed ?? 0;
-  return tf.tidy(() => {
+  return tf.tidy(() => withTwiceDifferentiableGradients(() => {
     let total: tf.Tensor | undefined;
     let C = 0;
     for (let k = 0; k < n; k++) {
       const g = tf.grad((xx: tf.Tensor) => {
-        const y = f(xx);
+        const y = forwardForDoubleBackprop('randomProjectionJacobianPenalty', () => f(xx));
         if (y.rank !== 2 || y.shape[0] !== x.shape[0]) throw new ShapeError(`f must return [B, C] with B = ${x.shape[0]}, got [${y.shape}]`, { tensor: 'f(x)' });
         C = y.shape[1] as number;
         const r = tf.randomNormal(y.shape, 0, 1, 'float32', seed * 7919 + k);
@@ -148,7 +156,7 @@ export function randomProjectionJacobianPenalty(f: (x: tf.Tensor) => tf.Tensor, 
       total = total === undefined ? sq : tf.add(total, sq);
     }
     return tf.mul(tf.mean(total!), C / n) as tf.Scalar;
-  });
+  }));
 }
 
 let detachFn: ((x: tf.Tensor) => tf.Tensor) | undefined;

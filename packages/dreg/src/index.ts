@@ -23,3 +23,25 @@ export {
   type RandomProjectionOptions,
   type SpectralNormResult,
 } from './baselines';
+export {
+  STANDARD_ACTIVATIONS,
+  activate,
+  activationDerivative,
+  activationSecondDerivative,
+  type StandardActivation,
+} from './activations';
+export { activationDense, type ActivationDenseOptions, type DenseParams } from './activation-dense';
+export { TWICE_DIFFERENTIABLE_KERNELS, withTwiceDifferentiableGradients } from './double-backprop';
+export {
+  DEFAULT_JACOBIAN_LAMBDA,
+  DEFAULT_WEIGHT_DECAY,
+  REGULARIZER_KINDS,
+  createRegularizer,
+  type KernelOptions,
+  type Regularizer,
+  type RegularizerContext,
+  type RegularizerKind,
+  type RegularizerNeeds,
+  type RegularizerSpec,
+  type StepContext,
+} from './regularizers';

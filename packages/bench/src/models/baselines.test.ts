@@ -51,11 +51,11 @@ describe('baseline models', () => {
 describe('MLP on a tiny training part', () => {
   it('one row per class: no validation hold-out (it would empty the training set), finite predictions, said in info', async () => {
     const { mlpModel } = await import('./mlp');
-    const { PIMA_MODELS } = await import('../experiments/pima.config');
+    const { TABULAR_MODELS } = await import('../experiments/tabular/config');
     const te = blobs(30, 2);
     const f: TabularFold = { xTrain: Float32Array.from([-1.5, -1.5, 0, 0, 1.5, 1.5, 0, 0]), yTrain: Int32Array.from([0, 1]), xTest: te.x, yTest: te.y, nFeatures: 4, nClasses: 2 };
-    expect(PIMA_MODELS['relu-mlp'].validationFraction).toBeGreaterThan(0);
-    const r = await mlpModel('relu-mlp', 'tiny', { ...PIMA_MODELS['relu-mlp'], epochs: 3 }).run(f, 0);
+    expect(TABULAR_MODELS['relu-mlp'].validationFraction).toBeGreaterThan(0);
+    const r = await mlpModel('relu-mlp', 'tiny', { ...TABULAR_MODELS['relu-mlp'], epochs: 3 }).run(f, 0);
     expect(r.predictions).toHaveLength(30);
     expect(Number.isFinite(r.tau!)).toBe(true);
     expect(r.info?.validation).toMatch(/^none: a class has < 2 training rows/);

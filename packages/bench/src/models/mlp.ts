@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { dense, Rng } from '@chainz/core';
 import { polyDense, resolvePolyConfig, initPolyCoefficients, type PolyConfig, type TargetActivation, type DenseLayerTrace } from '@chainz/poly-layer';
-import { dregPenalty, type DregOptions } from '@chainz/dreg';
+import { activationDense, dregPenalty, type DregOptions } from '@chainz/dreg';
 import { gradientTailRatio, inputGradientNormsAsync } from '@chainz/metrics';
 import { stratifiedSubsample } from '@chainz/data';
 import type { FitResult, ModelRunner, TabularFold } from './types';
@@ -162,7 +162,8 @@ export class Mlp implements TrainableClassifier {
   /**
    * Forward pass. `x`: [B, nIn] → logits: softmax head [B, K]; ordinal head
    * the cumulative logits η [B, K − 1] (P(y > k) = σ(η_k)). `traces` holds one
-   * DenseLayerTrace per hidden polynomial layer (for DREG).
+   * DenseLayerTrace per hidden polynomial layer, and per hidden layer of a
+   * standard activation when DREG is configured (`activationDense`).
    */
   forward(x: tf.Tensor2D): { logits: tf.Tensor2D; traces: DenseLayerTrace[] } {
     const traces: DenseLayerTrace[] = [];
@@ -177,6 +178,13 @@ export class Mlp implements TrainableClassifier {
           secondDerivative: (this.config.dreg?.curvature ?? 0) > 0,
           // the fused kernel also returns the per-sample ‖J‖_F² that DREG frobenius needs
           jacobianNorm: this.config.dreg != null && (this.config.dreg.variant ?? 'frobenius') === 'frobenius',
+        });
+        traces.push(out.trace);
+        h = out.y;
+      } else if (this.config.dreg != null) {
+        // DREG on a standard activation: the same kind of trace (analytic σ′ per unit) as a polynomial layer
+        const out = activationDense(h, { kernel: p.kernel as tf.Tensor2D, bias: p.bias as tf.Tensor1D }, this.config.activation as Exclude<MlpActivation, 'poly'>, {
+          secondDerivative: (this.config.dreg.curvature ?? 0) > 0,
         });
         traces.push(out.trace);
         h = out.y;

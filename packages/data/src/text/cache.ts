@@ -1,4 +1,5 @@
 import { nodeApi } from './node';
+import { writeFileAtomic } from '../files';
 import type { Pooling } from './encoder';
 
 /**
@@ -139,7 +140,7 @@ export async function writeEmbeddingCache(
   fields: Pick<EmbeddingCacheHeader, 'encoderId' | 'pooling' | 'n' | 'd' | 'textsSha256'>,
   data: Float32Array,
 ): Promise<void> {
-  const { fsp, path, crypto, os } = await nodeApi();
+  const { crypto, os } = await nodeApi();
   if (os.endianness() !== 'LE') throw new Error('embedding cache files are little-endian; this host is big-endian');
   if (data.length !== fields.n * fields.d) throw new Error(`cache data has ${data.length} values, expected n·d = ${fields.n * fields.d}`);
   const body = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
@@ -155,31 +156,10 @@ export async function writeEmbeddingCache(
   head.write(EMBEDDING_CACHE_MAGIC, 0, 'latin1');
   head.writeUInt32LE(json.length, 8);
   json.copy(head, 12);
-  await fsp.mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
-  try {
-    const fh = await fsp.open(tmp, 'w');
-    try {
-      let pos = 0;
-      for (const part of [head, body]) {
-        // write() may write less than asked: loop until the part is out.
-        for (let off = 0; off < part.length; ) {
-          const { bytesWritten } = await fh.write(part, off, part.length - off, pos);
-          off += bytesWritten;
-          pos += bytesWritten;
-        }
-      }
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await fsp.rename(tmp, file);
-  } catch (e) {
-    await fsp.rm(tmp, { force: true }).catch(() => undefined);
-    throw e;
-  }
+  await writeFileAtomic(file, [head, body]);
 }
 
-function align4(x: number): number {
+/** @internal */
+export function align4(x: number): number {
   return (x + 3) & ~3;
 }

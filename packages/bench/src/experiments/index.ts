@@ -1,0 +1,20 @@
+/**
+ * The built-in experiments, one folder each; `registerBuiltinExperiments()`
+ * makes them available to `chainz bench <name>` and to worker threads.
+ */
+import type { Experiment } from '../runner/contract';
+import { registerExperiment } from '../runner/registry';
+import { pimaExperiment } from './pima';
+import { tabularExperiment } from './tabular';
+import { sst5Experiment } from './sst5';
+import { yelpExperiment } from './yelp';
+import { efficiencyExperiment } from './efficiency';
+import { cifar10cExperiment } from './cifar10c';
+
+/** The built-in experiments, in `chainz --help` order. */
+export const BUILTIN_EXPERIMENTS: readonly Experiment<any, any, any, any>[] = [pimaExperiment, tabularExperiment, sst5Experiment, yelpExperiment, efficiencyExperiment, cifar10cExperiment];
+
+/** Register every built-in experiment (idempotent). */
+export function registerBuiltinExperiments(): void {
+  for (const e of BUILTIN_EXPERIMENTS) registerExperiment(e);
+}

@@ -1,0 +1,21 @@
+// Worker-thread entry: initialise the backend once, register the built-in
+// experiments and the run's plugins, then run unit tasks.
+import { useBackend } from '../backend';
+import { registerBuiltinExperiments } from '../experiments';
+import { loadPluginModules } from './plugins';
+import { getExperiment } from './registry';
+import { modelCache, runWithModel, type WorkerTask } from './executor';
+
+let ready: Promise<unknown> | undefined;
+const modelOf = modelCache();
+
+export default async function runTask(task: WorkerTask): Promise<unknown[]> {
+  ready ??= (async () => {
+    if (!process.env.CHAINZ_DEBUG) (await import('@tensorflow/tfjs-core')).env().set('PROD', true);
+    registerBuiltinExperiments();
+    await loadPluginModules(task.plugins);
+    await useBackend(task.backend);
+  })();
+  await ready;
+  return runWithModel(modelOf(getExperiment(task.experiment), task.modelOptions, task.model), task.payloads, task.seeds);
+}
