@@ -9,7 +9,7 @@ import type { ModelKind, Run } from './models';
 /** Colour of each model (Okabe–Ito palette, colour-blind safe). */
 export const MODEL_COLORS: Record<ModelKind, string> = { cr: '#0072B2', relu: '#D55E00', gelu: '#009E73' };
 const GHOST = 'rgba(120, 120, 120, 0.75)';
-const HEIGHT = 190;
+const HEIGHT = 170;
 
 function widthOf(el: HTMLElement): number {
   return Math.max(260, Math.floor(el.clientWidth || 330));
@@ -19,7 +19,8 @@ function baseOptions(el: HTMLElement, series: uPlot.Series[], yLabel: string, ex
   return {
     width: widthOf(el),
     height: HEIGHT,
-    legend: { show: true, live: false },
+    // one legend for all charts (see CurveCharts.legend): model colours, solid train / dashed test
+    legend: { show: false },
     cursor: { drag: { x: false, y: false } },
     scales: { x: { time: false } },
     axes: [
@@ -38,13 +39,25 @@ export class CurveCharts {
   private plots = new Map<Metric, uPlot>();
   private runs: Run[] = [];
 
-  constructor(private readonly containers: Record<Metric, HTMLElement>) {}
+  constructor(
+    private readonly containers: Record<Metric, HTMLElement>,
+    private readonly legend: HTMLElement,
+  ) {}
 
   /** Recreates the charts for a new set of runs. */
   reset(runs: Run[]): void {
     for (const p of this.plots.values()) p.destroy();
     this.plots.clear();
     this.runs = runs;
+    this.legend.replaceChildren(
+      ...runs.map((r) => {
+        const item = document.createElement('span');
+        const swatch = document.createElement('i');
+        swatch.style.background = MODEL_COLORS[r.kind];
+        item.append(swatch, r.label);
+        return item;
+      }),
+    );
     const solid = (r: Run, what: string): uPlot.Series => ({ label: `${r.label} ${what}`, stroke: MODEL_COLORS[r.kind], width: 2, spanGaps: true, points: { show: false } });
     const dashed = (r: Run, what: string): uPlot.Series => ({ ...solid(r, what), dash: [6, 4], width: 1.5 });
     const c = this.containers;

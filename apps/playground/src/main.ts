@@ -75,7 +75,7 @@ interface State {
 }
 
 const state: State = { backendLabel: '', runs: [], running: false, busy: false, looping: false, generation: 0, lastTau: 0, lastPictures: 0, surfaces: new Map(), activations: [], trainMs: 0, recordMs: 0, renderMs: 0 };
-const curves = new CurveCharts({ loss: $('chart-loss'), acc: $('chart-acc'), dreg: $('chart-dreg'), tau: $('chart-tau') });
+const curves = new CurveCharts({ loss: $('chart-loss'), acc: $('chart-acc'), dreg: $('chart-dreg'), tau: $('chart-tau') }, $('curves-legend'));
 let csv: { text: string; name: string } | undefined;
 
 function setStatus(text: string, error = false): void {

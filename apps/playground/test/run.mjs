@@ -14,7 +14,7 @@
 // Writes a screenshot to artifacts/playground.png (repository root; git-ignored).
 // Ends with `[playground] P of N checks passed`; exit 1 on any failure.
 //
-//   node apps/playground/test/run.mjs [--report <file.json>] [--screenshot <file.png>] [--only 1,2,3,4]
+//   node apps/playground/test/run.mjs [--report <file.json>] [--screenshot <file.png>] [--docs-screenshot <file.png>] [--only 1,2,3,4]
 //
 // Environment: CHROMIUM_PATH, CHAINZ_PLAYGROUND_REPORT (same as --report).
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -33,6 +33,8 @@ const opt = (name, dflt) => {
 };
 const reportFile = opt('--report', process.env.CHAINZ_PLAYGROUND_REPORT || undefined);
 const screenshotFile = path.resolve(root, opt('--screenshot', 'artifacts/playground.png'));
+// --docs-screenshot <file>: also the first screen (1280 × 860) alone, the README's picture (docs/img/playground.png)
+const docsScreenshot = opt('--docs-screenshot') ? path.resolve(root, opt('--docs-screenshot')) : undefined;
 const dist = path.join(app, 'dist');
 // --only 1,3 runs some of the scenarios (1 wasm, 2 spirals + export, 3 cpu + Pima, 4 webgpu)
 const only = opt('--only') ? new Set(opt('--only').split(',').map(Number)) : null;
@@ -171,6 +173,7 @@ try {
     check('σ and σ′ charts for each ChainzRule layer, not blank', acts.length === 4 && acts.every((s) => s.blue > 0.001), `${acts.length} charts`);
     mkdirSync(path.dirname(screenshotFile), { recursive: true });
     await page.screenshot({ path: screenshotFile, fullPage: true });
+    if (docsScreenshot) await page.screenshot({ path: docsScreenshot, clip: { x: 0, y: 0, width: 1280, height: 860 } });
     info.screenshot = path.relative(root, screenshotFile);
     console.log(`  screenshot: ${info.screenshot}`);
 
