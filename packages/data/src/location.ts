@@ -1,4 +1,5 @@
 import { DataError, optionRef } from '@chainz/core';
+import { nodeApi } from './text/node';
 import type { BaseLoadOptions } from './adapter';
 
 /** Name of the environment variable holding the default data directory. */
@@ -59,7 +60,7 @@ function envDataDir(): string | undefined {
  * const file = await readDataFile(path, 'sonar CSV');
  */
 export async function resolveDataPath(options: BaseLoadOptions, relativePath: string, context: ResolveDataPathContext): Promise<ResolvedDataPath> {
-  const path = await import('node:path');
+  const { path } = await nodeApi('resolving a data set location');
   if (options.path !== undefined && options.path !== '') return { path: path.resolve(options.path), explicit: true, source: 'path' };
   const fromOption = options.dataDir !== undefined && options.dataDir !== '';
   const root = fromOption ? options.dataDir : envDataDir();
