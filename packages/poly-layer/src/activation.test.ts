@@ -206,8 +206,9 @@ describe('guards keep σ, σ′, σ″ and their gradients finite', () => {
       err = e;
     }
     expect(err).toBeInstanceOf(NumericError);
-    expect((err as Error).message).toMatch(/hidden_1/);
-    expect((err as Error).message).toMatch(/non-finite/);
+    // the layer is named once (not 'tensor hidden_1: layer 'hidden_1': …')
+    expect((err as Error).message).toBe("layer 'hidden_1': polynomial activation with guard 'none' produced a non-finite value (NaN or ±Infinity); max |z| = 1.0000000150474662e+30");
+    expect((err as NumericError).location).toEqual({ tensor: 'hidden_1' });
   });
 
   it("check modes: 'first' checks once per layer name, 'off' never, 'always' every call, check:true forces", () => {
