@@ -54,10 +54,12 @@ describe('ChainzError message composition', () => {
     // a layer named in the message is not prefixed again as the tensor
     expect(new NumericError("layer 'dense_1': produced NaN", { tensor: 'dense_1' }).message).toBe("layer 'dense_1': produced NaN");
     expect(new ShapeError('layer `hidden` needs rank 2', { tensor: 'hidden' }).message).toBe('layer `hidden` needs rank 2');
-    // a file path the message already contains (e.g. from a Node error) is not prefixed again
-    expect(new DataError("could not write /tmp/a.json: ENOSPC, open '/tmp/a.json'", { file: '/tmp/a.json' }).message).toBe(
-      "could not write /tmp/a.json: ENOSPC, open '/tmp/a.json'",
+    // a file path the message already quotes (e.g. from a Node error) is not prefixed again
+    expect(new DataError("cannot read: ENOENT: no such file or directory, open '/tmp/a.json'", { file: '/tmp/a.json' }).message).toBe(
+      "cannot read: ENOENT: no such file or directory, open '/tmp/a.json'",
     );
+    // an unquoted mention (here inside a command line) does not count
+    expect(new DataError('held by: chainz --out /tmp/r', { file: '/tmp/r' }).message).toBe('/tmp/r: held by: chainz --out /tmp/r');
     // other parts stay; the structured location is kept as given
     const e = new DataError("layer 'L': bad value", { file: 'x.csv', row: 3, tensor: 'L' });
     expect(e.message).toBe("x.csv, row 3: layer 'L': bad value");
@@ -72,8 +74,8 @@ describe('ChainzError message composition', () => {
   });
 
   it('withOptionNames applies the same rule to a file named in the respelled message', () => {
-    const e = new DataError(`cannot read /d/x.csv; pass ${optionRef('path')}`, { file: '/d/x.csv', option: 'path' }).withOptionNames({ path: '--data' });
-    expect(e.message).toBe('option --data: cannot read /d/x.csv; pass --data');
+    const e = new DataError(`cannot read '/d/x.csv'; pass ${optionRef('path')}`, { file: '/d/x.csv', option: 'path' }).withOptionNames({ path: '--data' });
+    expect(e.message).toBe("option --data: cannot read '/d/x.csv'; pass --data");
   });
 });
 

@@ -224,24 +224,24 @@ const ERROR_NAMES = new Map<Function, string>([
 ]);
 
 /**
- * `file, row r, column c, option o, tensor t: message`. A file the message
- * already contains, or a tensor it names in quotes (`layer 'dense_1': …` with
- * `tensor: 'dense_1'`), is not prefixed again: the prefix would only repeat
- * it. `location` keeps every field either way.
+ * `file, row r, column c, option o, tensor t: message`. A file or tensor the
+ * message already names in quotes (`layer 'dense_1': …` with `tensor:
+ * 'dense_1'`, or a Node error text `… open '/d/x.csv'`) is not prefixed again:
+ * the prefix would only repeat it. `location` keeps every field either way.
  */
 function formatMessage(message: string, loc: ErrorLocation): string {
   const parts: string[] = [];
-  if (loc.file !== undefined && !message.includes(loc.file)) parts.push(loc.file);
+  if (loc.file !== undefined && !namesQuoted(message, loc.file)) parts.push(loc.file);
   if (loc.row !== undefined) parts.push(`row ${loc.row}`);
   if (loc.column !== undefined) parts.push(`column ${loc.column}`);
   if (loc.option !== undefined) parts.push(`option ${loc.option}`);
-  if (loc.tensor !== undefined && !namesTensor(message, loc.tensor)) parts.push(`tensor ${loc.tensor}`);
+  if (loc.tensor !== undefined && !namesQuoted(message, loc.tensor)) parts.push(`tensor ${loc.tensor}`);
   return parts.length > 0 ? `${parts.join(', ')}: ${message}` : message;
 }
 
-/** True if `message` names `tensor` in quotes ('t', "t" or `t`). */
-function namesTensor(message: string, tensor: string): boolean {
-  return tensor !== '' && [`'${tensor}'`, `"${tensor}"`, `\`${tensor}\``].some((q) => message.includes(q));
+/** True if `message` names `name` in quotes ('n', "n" or `n`, as Node's error texts quote paths). */
+function namesQuoted(message: string, name: string): boolean {
+  return name !== '' && [`'${name}'`, `"${name}"`, `\`${name}\``].some((q) => message.includes(q));
 }
 
 /** True if `e` is a ChainzError (works across duplicated module copies). */
