@@ -332,7 +332,8 @@ export function mlpModel(name: string, description: string, config: MlpConfig): 
   return {
     name,
     description,
-    config: { ...config },
+    // the resolved polynomial configuration (scale, basis for the degree, …), so results.json states what ran
+    config: { ...config, ...(config.activation === 'poly' ? { poly: { ...resolvePolyConfig(config.poly ?? {}) } } : {}) },
     async run(fold: TabularFold, seed: number): Promise<FitResult> {
       const nTest = fold.yTest.length;
       // Hold out a stratified validation part of the training fold to choose the epoch.
