@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '@chainz/core';
 import type { FitResult, ModelRunner, TabularFold } from './models/types';
+import { capWorkers } from './cli-parsers';
 
 /** Runs (model, fold) units, in this thread or in a pool of worker threads. */
 export interface UnitExecutor {
@@ -42,14 +43,15 @@ export function defaultWorkers(): number {
 }
 
 /**
- * The worker count of a run: `requested` when given (an integer ≥ 1), else
- * {@link defaultWorkers}.
- * @throws ConfigError (option `--workers`) for 0, a negative or a fractional count.
+ * The worker count of a run: `requested` when given (an integer ≥ 1, at most
+ * {@link maxWorkers}: 2 × cores and what ¾ of the free memory holds at
+ * ~70 MB per worker), else {@link defaultWorkers}.
+ * @throws ConfigError (option `--workers`) for 0, a negative or a fractional
+ *   count, or one above the limit (the message names the limit and why).
  */
 export function resolveWorkers(requested: number | undefined): number {
   if (requested === undefined) return defaultWorkers();
-  if (!Number.isInteger(requested) || requested < 1) throw new ConfigError(`must be an integer ≥ 1, got ${requested}`, { option: '--workers' });
-  return requested;
+  return capWorkers(requested);
 }
 
 /**
