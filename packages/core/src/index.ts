@@ -3,3 +3,4 @@ export * from './rng';
 export * from './backend';
 export * from './tfjs-check';
 export * from './ops/dense';
+export * from './watchdog';

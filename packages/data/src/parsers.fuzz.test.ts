@@ -164,7 +164,7 @@ describe(`parser fuzzing (${RUNS} cases each, seed ${SEED}): only ChainzErrors`,
       labelColumn: sometimes(fc.oneof(fc.integer({ min: -4, max: 4 }), fc.constantFrom('label', 'b', 'x', ''))),
       header: sometimes(fc.constantFrom('auto' as const, true, false)),
       delimiter: sometimes(fc.constantFrom('auto', ',', ';', '\t', '', '""')),
-      missing: fc.constantFrom([], [''], ['', 'NA', '?']),
+      missing: fc.constantFrom<string[]>([], [''], ['', 'NA', '?']),
       expectedColumns: sometimes(fc.integer({ min: 0, max: 4 })),
     });
     await fc.assert(
@@ -205,6 +205,6 @@ describe(`parser fuzzing (${RUNS} cases each, seed ${SEED}): only ChainzErrors`,
   });
 
   it('the harness itself catches an untyped error', async () => {
-    await expect(onlyTyped(() => [].reduce(() => 0))).rejects.toThrow(/untyped TypeError/);
+    await expect(onlyTyped(() => ([] as number[]).reduce((a, b) => a + b))).rejects.toThrow(/untyped TypeError/);
   });
 });

@@ -149,6 +149,6 @@ describe('layernorm guard where all pre-activations of a row are equal (u = 0)',
     const y = tf.tensor2d([[0], [1], [0], [1]]);
     const h = await m.fit(x, y, { epochs: 2, batchSize: 4, shuffle: false, verbose: 0 });
     expect((h.history.loss as number[]).every(Number.isFinite)).toBe(true);
-    for (const w of m.getWeights()) expect(tf.all(tf.isFinite(w)).dataSync()[0], w.name).toBe(1);
+    m.getWeights().forEach((w, i) => expect(tf.all(tf.isFinite(w)).dataSync()[0], `weight ${i}`).toBe(1));
   });
 });
