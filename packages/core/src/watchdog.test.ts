@@ -34,7 +34,7 @@ const errorOf = (f: () => unknown) => {
 describe('nonFiniteFlag', () => {
   it('is 0 for finite tensors (even near the float32 limit) and NaN as soon as one element is NaN or ±Inf', () => {
     const big = tf.tensor1d([3e38, -3e38, 1e-45]);
-    expect(nonFiniteFlag([big, tf.scalar(1)]).dataSync()[0]).toBe(0);
+    expect(nonFiniteFlag([big, tf.scalar(1)]).dataSync()[0]).toBe(0); // 3e38 − 3e38 + … stays finite
     expect(nonFiniteFlag([big, tf.tensor1d([1, Infinity])]).dataSync()[0]).toBeNaN();
     expect(nonFiniteFlag([tf.tensor1d([-Infinity])]).dataSync()[0]).toBeNaN();
     expect(nonFiniteFlag([tf.tensor2d([[0, NaN]])]).dataSync()[0]).toBeNaN();
@@ -204,5 +204,17 @@ describe('watchModelFit (tfjs-layers model.fit)', () => {
     // tanh saturates: the loss stays finite, the first layer's gradient does not
     expect(e.message).toMatch(/^step 0: gradient ∂loss\/∂kernel of layer 'h1' is not finite/);
     expect(m.getWeights().every((t) => t.dataSync().every(Number.isFinite))).toBe(true);
+  });
+});
+
+describe('a flag raised only because finite values sum beyond float32', () => {
+  it('is looked at and let through: no report, the update applied', () => {
+    const v = tf.variable(tf.tensor1d([1, 0]), true);
+    const dog = new NonFiniteWatchdog();
+    // loss 3e38·Σv = 3e38 and gradient [3e38, 3e38]: all finite, but their sum overflows float32
+    dog.minimize(tf.train.sgd(1e-40), () => tf.mul(tf.sum(v), 3e38) as tf.Scalar, [v]).dispose();
+    expect(dog.steps).toBe(1);
+    expect(Array.from(v.dataSync()).every(Number.isFinite)).toBe(true);
+    expect(dog.checkWeights([tf.variable(tf.tensor1d([3e38, 3e38]))])).toBe(true);
   });
 });

@@ -8,10 +8,11 @@ import { ConfigError, NonFiniteError, type NonFiniteKind } from './errors';
  * was non-finite) instead of letting one bad value turn every weight into NaN
  * without a word.
  *
- * Cost: one fused reduction per step, flag = Σ_t sum(t·0) over the loss and
- * every gradient (NaN iff any element is NaN or ±Inf, 0 otherwise: x·0 is NaN
- * exactly for non-finite x), read back as one number per step. Everything
- * else (finding which tensor, which row) runs only after a bad step.
+ * Cost: one fused reduction per step, flag = (Σ_t sum(t))·0 over the loss and
+ * every gradient (NaN when any element is NaN or ±Inf; see
+ * {@link nonFiniteFlag}), read back as one number per step. Everything else
+ * (the exact per-tensor test, finding which tensor and which row) runs only
+ * after a flagged step.
  */
 
 /** What the watchdog does with a non-finite step. */
@@ -66,20 +67,29 @@ export interface StepContext {
   activations?: () => NamedTensor[];
 }
 
-/** One fused reduction: a scalar that is NaN iff some element of some tensor is NaN or ±Infinity (else 0). */
+/**
+ * One fused reduction: (Σ_t sum(t))·0, a scalar that is NaN when some element
+ * of some tensor is NaN or ±Infinity, and 0 otherwise — except when finite
+ * values sum beyond float32's range (|Σ| > 3.4e38), which also gives NaN: a
+ * NaN flag means "look closer" ({@link NonFiniteWatchdog} then checks each
+ * tensor exactly and goes on if all are finite). One sum per tensor, an addN
+ * and a multiply: half the work of an exact elementwise test.
+ */
 export function nonFiniteFlag(tensors: tf.Tensor[]): tf.Scalar {
   return tf.tidy(() => {
-    const parts = tensors.filter((t) => t.size > 0).map((t) => tf.sum(tf.mul(t.dtype === 'float32' ? t : tf.cast(t, 'float32'), 0)));
-    return (parts.length === 0 ? tf.scalar(0) : parts.length === 1 ? parts[0] : tf.addN(parts)) as tf.Scalar;
+    const parts = tensors.filter((t) => t.size > 0).map((t) => tf.sum(t.dtype === 'float32' ? t : tf.cast(t, 'float32')));
+    const total = parts.length === 0 ? tf.scalar(0) : parts.length === 1 ? parts[0] : tf.addN(parts);
+    return tf.mul(total, 0) as tf.Scalar;
   });
 }
 
-/** True if every element of `t` is finite (one read). */
+/** True if every element of `t` is finite (exact; one read). */
 export function allFinite(t: tf.Tensor): boolean {
-  const f = nonFiniteFlag([t]);
+  if (t.size === 0) return true;
+  const f = tf.tidy(() => tf.all(tf.isFinite(t)));
   const v = f.dataSync()[0];
   f.dispose();
-  return v === 0;
+  return v === 1;
 }
 
 /** First index (and the list, capped) of rows of `x` `[N, …]` holding a NaN or ±Infinity. */
@@ -187,7 +197,9 @@ export class NonFiniteWatchdog {
   afterFlag(flagValue: number, loss: tf.Scalar, grads: tf.NamedTensorMap, vars: Array<WatchedVariable | tf.Variable>, context: StepContext = {}): boolean {
     const step = this.steps++;
     if (flagValue === 0) return true;
-    return this.report(this.diagnose(step, loss, grads, vars.map(named), context));
+    const cause = this.diagnose(step, loss, grads, vars.map(named), context);
+    // null: every tensor is finite, only the flag's sums overflowed
+    return cause === null ? true : this.report(cause);
   }
 
   /**
@@ -202,7 +214,8 @@ export class NonFiniteWatchdog {
     const v = flag.dataSync()[0];
     flag.dispose();
     if (v === 0) return true;
-    const bad = watched.find((w) => !allFinite(w.variable))!;
+    const bad = watched.find((w) => !allFinite(w.variable));
+    if (bad === undefined) return true; // finite values whose sum overflowed
     const step = this.steps - 1;
     return this.report(
       new NonFiniteError(`after step ${step}: weight ${bad.tensor} of layer '${bad.layer}' is not finite (${describe(bad.variable)}): the update of step ${step} produced it`, { kind: 'weight', layer: bad.layer, tensor: bad.tensor, step }, HINTS.weight),
@@ -225,8 +238,23 @@ export class NonFiniteWatchdog {
     return false;
   }
 
+  /** Which tensor is non-finite (see {@link findCause}); a backend that cannot read synchronously gets the step only. */
+  private diagnose(step: number, loss: tf.Scalar, grads: tf.NamedTensorMap, watched: WatchedVariable[], context: StepContext): NonFiniteError | null {
+    try {
+      return this.findCause(step, loss, grads, watched, context);
+    } catch (e) {
+      if (e instanceof NonFiniteError) return e;
+      // e.g. tfjs's WebGPU backend in Node, whose readSync needs an OffscreenCanvas
+      return new NonFiniteError(
+        `step ${step}: the loss or a gradient is not finite (the ${tf.getBackend()} backend cannot read tensors synchronously to say which)`,
+        { kind: 'gradient', step },
+        HINTS.gradient,
+      );
+    }
+  }
+
   /** Which tensor is non-finite, in the order a value flows: input, weights, activations, loss, gradients. */
-  private diagnose(step: number, loss: tf.Scalar, grads: tf.NamedTensorMap, watched: WatchedVariable[], context: StepContext): NonFiniteError {
+  private findCause(step: number, loss: tf.Scalar, grads: tf.NamedTensorMap, watched: WatchedVariable[], context: StepContext): NonFiniteError | null {
     const at = `step ${step}`;
     const mapRow = (i: number) => (context.rows ? context.rows[i] : i);
     if (context.x) {
@@ -298,7 +326,7 @@ export class NonFiniteWatchdog {
         return new NonFiniteError(`${at}: gradient ∂loss/∂${name} is not finite (${describe(g)})`, { kind: 'gradient', tensor: `∂loss/∂${name}`, step }, HINTS.gradient);
       }
     }
-    return new NonFiniteError(`${at}: a non-finite value appeared (the flag reduction overflowed)`, { kind: 'gradient', step }, HINTS.gradient);
+    return null;
   }
 }
 
