@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -78,13 +78,20 @@ describe.skipIf(!mounted)('a full disk (64 KiB tmpfs)', () => {
     await again.close();
   });
 
-  it.skipIf(!existsSync(cli))('chainz bench pima on the full disk: exit 1, one error line naming results.json and ENOSPC, last good results.json kept', () => {
+  it.skipIf(!existsSync(cli))('chainz bench pima on the full disk: exit 1, one error line naming results.json and ENOSPC, last good results.json kept', async () => {
     fill(16 * 1024);
     const out = path.join(mnt, 'run');
-    const r = spawnSync(process.execPath, [cli, 'bench', 'pima', '--folds', '3', '--models', 'logreg', '--out', out, '--no-progress', '--workers', '1'], {
-      encoding: 'utf8',
-      env: { ...process.env, CHAINZ_BACKEND: 'cpu' },
-      timeout: 120_000,
+    // asynchronously: a synchronous spawn would block this test worker for the whole run
+    const r = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [cli, 'bench', 'pima', '--folds', '3', '--models', 'logreg', '--out', out, '--no-progress', '--workers', '1'], {
+        env: { ...process.env, CHAINZ_BACKEND: 'cpu' },
+        timeout: 120_000,
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('close', (status) => resolve({ status, stdout, stderr }));
     });
     expect(r.status, r.stderr).toBe(1);
     const errors = r.stderr.split('\n').filter((l) => l.startsWith('chainz: '));
