@@ -4,3 +4,4 @@ export * from './backend';
 export * from './tfjs-check';
 export * from './ops/dense';
 export * from './on-demand';
+export * from './watchdog';

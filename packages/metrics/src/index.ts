@@ -7,3 +7,4 @@ export * from './label-free';
 export * from './tau-monitor';
 export * from './spearman';
 export * from './ordinal';
+export * from './tau-model';

@@ -57,7 +57,8 @@ export function unescapeYelpText(text: string): string {
  * @param file path of the CSV.
  * @param options `maxRows` and `unescape` as in {@link YelpLoadOptions}.
  * @throws DataError naming file, row and column for an unrecognised layout,
- *   a malformed CSV record, a wrong column count or a label/stars value out of range.
+ *   a malformed CSV record, a wrong column count or a label/stars value out of
+ *   range; naming the file when it is empty or holds only a header row.
  */
 export async function readYelpCsv(file: string, options: { maxRows?: number; unescape?: boolean } = {}): Promise<YelpFileData> {
   const { fs } = await nodeApi();
@@ -128,6 +129,7 @@ export async function readYelpCsv(file: string, options: { maxRows?: number; une
     input.destroy();
   }
   if (layout === undefined) throw new DataError('Yelp CSV is empty', { file }, HINT);
+  if (texts.length === 0) throw new DataError('no reviews: the file holds only a header row', { file }, HINT);
   return { layout, texts, labels: Int32Array.from(labels), truncated };
 }
 
