@@ -112,7 +112,8 @@ describe('dreg-study: statistics and the paper\'s claims', () => {
     // DREG wins on all 8 data sets against each: exact Wilcoxon p = 2/2^8
     for (const c of pooled.comparison!.control!.comparisons) expect(c.wilcoxon.p).toBeCloseTo(2 / 256, 6);
     const claims = judgeClaims(analyses, grid);
-    expect(claims.map((c) => c.verdict)).toEqual(['holds', 'holds', 'n/a (design)']);
+    expect(claims.map((c) => c.verdict)).toEqual(['holds', 'holds', 'reduced grid here']);
+    expect(judgeClaims(analyses, { ...grid, seeds: 5 })[2].verdict).toBe('same design (8 data sets, 5 seeds)');
     expect(claims[1].ours).toMatch(/^pooled noise ranks \(N = 8\): sn 1\.00, dreg 2\.00/);
     expect(claims[2].ours).toBe('this run 192 = 4 × 6 × 8 × 1; --protocol full 960 = 4 × 6 × 8 × 5');
   });

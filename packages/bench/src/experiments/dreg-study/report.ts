@@ -104,7 +104,8 @@ export interface ClaimVerdict {
   claim: string;
   paper: string;
   ours: string;
-  verdict: 'holds' | 'partly holds' | 'does not hold' | 'not testable here' | 'n/a (design)';
+  /** For the grid (a design, not a result): whether this run has the paper's design. */
+  verdict: 'holds' | 'partly holds' | 'does not hold' | 'not testable here' | `same design (${string})` | 'reduced grid here';
 }
 
 const pct = (x: number) => (100 * x).toFixed(2);
@@ -244,7 +245,10 @@ export function judgeClaims(analyses: StudyAnalysis[], grid: { activations: numb
     claim: '3 grid',
     paper: `${P.grid.runs} runs = ${P.grid.activations} activations × ${P.grid.regularizers} regularisers × ${P.grid.datasets} data sets × ${P.grid.seeds} seeds`,
     ours: `this run ${runs} = ${grid.activations} × ${grid.regularizers} × ${grid.datasets} × ${grid.seeds}; --protocol full ${grid.fullRuns} = 4 × 6 × ${grid.fullDatasets} × 5`,
-    verdict: 'n/a (design)',
+    verdict:
+      grid.activations === P.grid.activations && grid.regularizers === P.grid.regularizers && grid.seeds >= P.grid.seeds
+        ? `same design (${grid.datasets} data sets, ${grid.seeds} seeds)`
+        : 'reduced grid here',
   };
   return [claim1, claim2, claim3];
 }
@@ -402,6 +406,15 @@ function wrapWords(prefix: string, text: string, width: number, indent: string):
   return lines;
 }
 
+/** Facts a reader of the tables should know (summary.md and results.json). */
+export const STUDY_NOTES: readonly string[] = [
+  'Every coefficient is the library default of createRegularizer (fixed before any run, never tuned): weight decay c = 1e-4, input-gradient and projection λ = 1e-2, DREG λ = 10^-2.5 (the paper\'s).',
+  'Spectral normalisation divides every kernel, the output layer\'s included, by its largest singular value (Miyato et al. 2018, as fixed before any run): the network\'s Lipschitz constant is then bounded by that of its activations (1 for relu and tanh), which bounds the logits; a hidden-layers-only variant (e.g. SNGP) was not run.',
+  'τ = p99/mean of the per-sample input-gradient norms ‖∂ℓ_i/∂x_i‖₂ of the loss on the clean test rows (same code for every model). On a trained classifier most test rows have tiny loss gradients, so τ is far above 1 here.',
+  'A cell tests on one fold (1/5 of the rows used), so one test row is worth 100/(rows/5) points; with the default row cap of 500 that is 1 point: small differences between regularisers are often exact ties.',
+  'Wilcoxon p-values are the exact signed-rank distribution when the non-zero |differences| have no ties (N ≤ 50), else the normal approximation with continuity correction (@stdlib/stats-wilcoxon).',
+];
+
 /** The report of a dreg-study run (see the module comment). */
 export function studyReport(records: StudyRecord[], status: 'running' | 'complete', models: ReportContext['models'], input: StudyReportInput): ExperimentReport {
   const names = models.map((m) => m.name);
@@ -439,6 +452,11 @@ export function studyReport(records: StudyRecord[], status: 'running' | 'complet
       title: `${a.metric === 'clean' ? 'clean test accuracy' : `accuracy under Gaussian noise (mean over σ = ${NOISE_SIGMAS.join(', ')})`}: ${a.scope === 'pooled' ? 'regularisers pooled over activations' : `${a.scope} networks`} (N = ${a.comparison!.n} data sets)`,
     }) as TopLevelSpec,
   }));
+  const lastEpoch = records.filter((r) => r.info?.bestEpoch === net.epochs).length;
+  const budgetLine =
+    records.length > 0
+      ? `Best validation epoch = the last (${net.epochs}) in ${lastEpoch} of ${records.length} runs${lastEpoch > records.length / 4 ? ': many models were still improving when training stopped' : ''}.`
+      : '';
   const tauCell = (rs: StudyRecord[]) => mean(rs.map((r) => r.tau)).toFixed(3);
   const secCell = (rs: StudyRecord[]) => mean(rs.map((r) => r.trainSeconds)).toFixed(2);
   const statsIntro = `DREG vs each regulariser over the data sets — cell: Δ = DREG − other (points), Wilcoxon p, Holm p (over ${others.length}):`;
@@ -468,6 +486,7 @@ export function studyReport(records: StudyRecord[], status: 'running' | 'complet
     '',
     'Train seconds per run (mean):',
     fieldMatrix(records, acts, regs, secCell),
+    ...(budgetLine ? [budgetLine] : []),
     '',
     `The paper's claims (${DREG_STUDY_PAPER.source.split(',')[0]}) beside ours:`,
     ...claimsList(claims),
@@ -516,11 +535,16 @@ export function studyReport(records: StudyRecord[], status: 'running' | 'complet
     '',
     fieldMatrix(records, acts, regs, secCell),
     '',
+    ...(budgetLine ? [budgetLine, ''] : []),
     "## The paper's claims",
     '',
     `Source: ${DREG_STUDY_PAPER.source}.`,
     '',
     claimsTable(claims),
+    '',
+    '## Notes',
+    '',
+    ...STUDY_NOTES.map((n) => `- ${n}`),
     '',
     '## Per data set (mean ± std over cells)',
     '',
@@ -543,6 +567,7 @@ export function studyReport(records: StudyRecord[], status: 'running' | 'complet
       analyses: analyses.map((a) => ({ ...a })),
       claims,
       paper: DREG_STUDY_PAPER,
+      notes: STUDY_NOTES,
       datasets: input.datasets,
       skipped: input.skipped,
     },
