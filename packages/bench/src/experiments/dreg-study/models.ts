@@ -148,8 +148,9 @@ async function warmUp(name: string, activation: StudyActivation, regularizer: St
  */
 export function studyModel(activation: StudyActivation, regularizer: StudyRegularizer, network: StudyNetworkConfig): UnitModel<StudyPayload, StudyOutput> {
   const probe = createRegularizer(STUDY_REGULARIZER_SPECS[regularizer].spec);
-  const filledSpec = { ...probe.spec };
+  const filledSpec: Record<string, unknown> = { ...probe.spec };
   probe.dispose();
+  if ('seed' in filledSpec) filledSpec.seed = 'the unit seed';
   const widths = network.hidden.join('-');
   return {
     name: studyModelName(activation, regularizer),
