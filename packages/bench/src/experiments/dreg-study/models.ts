@@ -127,16 +127,17 @@ async function warmUp(name: string, activation: StudyActivation, regularizer: St
   if (warmed.has(name)) return;
   warmed.add(name);
   const { nFeatures: d, nClasses: k } = fold;
-  const n = Math.min(8, fold.yTrain.length);
+  const n = Math.min(network.batchSize, fold.yTrain.length); // one full batch: the shapes of the timed run
   const reg = createRegularizer(specForRun(regularizer, 0));
   const net = new StudyNet(activation, { ...network, epochs: 1, batchSize: n }, d, k, 0);
   const x = rowsOf(fold.xTrain.subarray(0, n * d), d, n);
   const t = oneHot(fold.yTrain.subarray(0, n), k);
+  const xTest = rowsOf(fold.xTest, d, fold.yTest.length);
   try {
     await driveAsync(trainStudyNet(net, reg, x, t, 0, { x, targets: t }));
-    await net.predict(x, reg);
+    await net.predict(xTest, reg);
   } finally {
-    tf.dispose([x, t]);
+    tf.dispose([x, t, xTest]);
     net.dispose();
     reg.dispose();
   }
