@@ -1,7 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Rng } from '@chainz/core';
@@ -18,7 +18,9 @@ import { StudyNet, trainStudyNet } from './network';
 import { judgeClaims, minimumWilcoxonP, studyAnalyses, studyReport, type StudyRecord } from './report';
 import { DEFAULT_NETWORK } from './config';
 
-const tmp = () => mkdtempSync(path.join(tmpdir(), 'chainz-dreg-study-'));
+const root = mkdtempSync(path.join(tmpdir(), 'chainz-dreg-study-'));
+const tmp = () => mkdtempSync(path.join(root, 'd-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 /** Three Gaussian blobs in 4-D (120 rows), as a plugin-style tabular adapter. */
 function blobs(n = 120, seed = 7): { x: Float32Array; y: Int32Array } {
