@@ -120,6 +120,45 @@ function glorot(rng: Rng, fanIn: number, fanOut: number): tf.Tensor2D {
   return tf.tensor2d(Float32Array.from({ length: fanIn * fanOut }, () => (2 * rng.next() - 1) * limit), [fanIn, fanOut]);
 }
 
+/**
+ * The matrix multiplies of one training step of the shape's MLP, alone: for
+ * widths d_0…d_L and batch B, the forward products [B, d_l]·[d_l, d_{l+1}]
+ * (l = 0…L−1), the weight gradients [d_l, B]·[B, d_{l+1}] (every layer) and the
+ * input gradients [B, d_{l+1}]·[d_{l+1}, d_l] (l ≥ 1; the first layer's input
+ * needs none): 3L − 1 plain `tf.matMul` calls on fixed, seeded operands (no
+ * transposed forms, nothing else). This is the floor a step's cost is compared
+ * with (`stepVsMatmul`): on wasm the operands being fixed tensors also lets the
+ * backend keep its packed copy of the right-hand operand between calls, which
+ * a real step (new weights every step) cannot.
+ */
+export function matmulVariant(name: string, description: string, shape: PerfShape, seed = 3): PerfVariant {
+  const rng = new Rng(seed);
+  const t = (r: number, c: number) => tf.tensor2d(Float32Array.from({ length: r * c }, () => rng.normal() * 0.1), [r, c]);
+  const B = shape.batch;
+  const d = shape.dims;
+  const pairs: Array<[tf.Tensor2D, tf.Tensor2D]> = [];
+  for (let l = 0; l < d.length - 1; l++) pairs.push([t(B, d[l]), t(d[l], d[l + 1])]);
+  for (let l = 0; l < d.length - 1; l++) pairs.push([t(d[l], B), t(B, d[l + 1])]);
+  for (let l = 1; l < d.length - 1; l++) pairs.push([t(B, d[l + 1]), t(d[l + 1], d[l])]);
+  // cpu and wasm run synchronously: nothing to wait for (and no extra kernel in the timing)
+  const sync = ['cpu', 'wasm'].includes(tf.getBackend());
+  return {
+    name,
+    description,
+    step: () =>
+      tf.tidy(() => {
+        let last: tf.Tensor = tf.scalar(0);
+        for (const [a, b] of pairs) {
+          last.dispose();
+          last = tf.matMul(a, b);
+        }
+        // elsewhere: a scalar that depends on the last product (read back after the step)
+        return (sync ? tf.scalar(0) : tf.reshape(tf.slice(last, [0, 0], [1, 1]), [])) as tf.Scalar;
+      }),
+    dispose: () => tf.dispose(pairs.flat()),
+  };
+}
+
 /** Plain MLP parameters (kernels, biases), Glorot-uniform, seeded. */
 function plainParams(dims: number[], seed: number): { kernels: tf.Variable[]; biases: tf.Variable[] } {
   const rng = new Rng(seed);
