@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { dense } from '@chainz/core';
 import type { PolyConfig } from './config';
-import { polyActivation, polyActivationWithJacobian } from './activation';
-import type { DenseLayerTrace } from './trace';
+import { polyActivation, polyActivationDense, type DenseActivationResult } from './activation';
+import { defineLazyDerivative, type DenseLayerTrace } from './trace';
 import type { PolyActivationOptions } from './activation';
 
 /** Parameters of a dense polynomial layer. */
@@ -40,6 +40,13 @@ export interface PolyDenseOptions {
  * z = x·W + b (with `@chainz/core`'s `dense`, explicit-transpose backward), then
  * y = σ(z) by {@link polyActivation}, which also yields σ'(z) for DREG.
  *
+ * Where the fused cpu/wasm kernel runs, `trace.dy` (σ') is computed on first
+ * access (one more kernel): a training step whose loss does not use it (no
+ * DREG, or DREG `frobenius` with `jacobianNorm`) then runs one activation
+ * kernel per layer with no output it leaves unused. Read `trace.dy` inside the
+ * same `tf.tidy` / `minimize` scope as the forward pass (or keep it), before
+ * `trace.z` is disposed.
+ *
  * @param x input, `[B, d_in]`.
  * @param params kernel `[d_in, d_out]`, bias `[d_out]`, coeffs `[d_out | 1, K+1]`.
  * @param config polynomial configuration.
@@ -55,25 +62,23 @@ export function polyDense(
 ): { y: tf.Tensor2D; trace: DenseLayerTrace } {
   const name = opts.name ?? 'polyDense';
   const z = dense(x, params.kernel, params.bias);
-  let act: ReturnType<typeof polyActivation> & { jacobianFrobenius?: tf.Tensor1D };
-  const actOpts = { secondDerivative: opts.secondDerivative, name, check: opts.check, implementation: opts.implementation };
+  let act: DenseActivationResult;
+  const actOpts = { secondDerivative: opts.secondDerivative, name, check: opts.check, implementation: opts.implementation, derivative: false };
   try {
-    act =
-      opts.jacobianNorm === true && config.guard !== 'layernorm'
-        ? polyActivationWithJacobian(z, params.coeffs, params.kernel, config, actOpts)
-        : polyActivation(z, params.coeffs, config, actOpts);
+    act = polyActivationDense(z, params.coeffs, opts.jacobianNorm === true && config.guard !== 'layernorm' ? params.kernel : null, config, actOpts);
   } catch (e) {
     z.dispose();
     throw e;
   }
-  const trace: DenseLayerTrace = {
+  const trace = {
     kind: 'dense',
     name,
     kernel: params.kernel,
     z,
-    dy: act.dy as tf.Tensor2D,
     guard: config.guard,
-  };
+  } as DenseLayerTrace;
+  if (act.dy) trace.dy = act.dy;
+  else defineLazyDerivative(trace, () => polyActivation(z, params.coeffs, config, { name, check: false, implementation: opts.implementation }));
   if (act.d2y) trace.d2y = act.d2y as tf.Tensor2D;
   if (act.jacobianFrobenius) trace.jacobianFrobenius = act.jacobianFrobenius;
   if (act.layernorm) trace.layernorm = { u: act.layernorm.u as tf.Tensor2D, invStd: act.layernorm.invStd as tf.Tensor2D };

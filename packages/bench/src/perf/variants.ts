@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { dense, Rng } from '@chainz/core';
+import { adam, dense, Rng } from '@chainz/core';
 import { setPolyImplementation, getPolyImplementation, type PolyImplementation } from '@chainz/poly-layer';
 import {
   dregPenalty,
@@ -88,7 +88,7 @@ export function mlpVariant(
 ): PerfVariant {
   const hidden = shape.dims.slice(1, -1);
   const model = new Mlp(mlpConfig(opts.activation, hidden, opts.dreg ? { variant: 'frobenius' } : null), shape.dims[0], shape.dims[shape.dims.length - 1], opts.seed ?? 1);
-  const optimizer = tf.train.adam(LEARNING_RATE);
+  const optimizer = adam(LEARNING_RATE);
   const mode = opts.implementation ?? 'auto';
   let t = 0;
   return {
@@ -200,7 +200,7 @@ export function plainVariant(
     }
     return h;
   };
-  const optimizer = tf.train.adam(LEARNING_RATE);
+  const optimizer = adam(LEARNING_RATE);
   const penalty = opts.penalty ?? 'none';
   let t = 0;
   return {

@@ -57,7 +57,12 @@ const denseKernel: tf.KernelFunc = ({ inputs, backend }) => {
   const [B, dIn] = x.shape;
   const n = W.shape[1];
   const out = be.makeOutput([B, n], 'float32');
-  simdGemm(simd, 'n', heapOffset(be, x), heapOffset(be, W), heapOffset(be, out), b ? heapOffset(be, b) : 0, B, n, dIn);
+  const pack = be.wasm._malloc(32 * dIn);
+  try {
+    simdGemm(simd, 'n', heapOffset(be, x), heapOffset(be, W), heapOffset(be, out), b ? heapOffset(be, b) : 0, B, n, dIn, pack);
+  } finally {
+    be.wasm._free(pack);
+  }
   return out;
 };
 
@@ -70,7 +75,12 @@ const denseGradParamsKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const gW = be.makeOutput([dIn, n], 'float32');
   const gb = attrs?.hasBias === true ? be.makeOutput([n], 'float32') : null;
   // ∂L/∂W = xᵀ·dz: A = x read as the transposed operand (K = B rows)
-  simdGemm(simd, 't', heapOffset(be, x), heapOffset(be, dz), heapOffset(be, gW), 0, dIn, n, B);
+  const pack = be.wasm._malloc(32 * B);
+  try {
+    simdGemm(simd, 't', heapOffset(be, x), heapOffset(be, dz), heapOffset(be, gW), 0, dIn, n, B, pack);
+  } finally {
+    be.wasm._free(pack);
+  }
   if (gb) simd.colsum(heapOffset(be, dz), heapOffset(be, gb), B, n);
   return gb ? [gW, gb] : [gW];
 };
@@ -82,10 +92,10 @@ const denseGradInputKernel: tf.KernelFunc = ({ inputs, backend }) => {
   const [B, n] = dz.shape;
   const dIn = W.shape[0];
   const gx = be.makeOutput([B, dIn], 'float32');
-  const wt = be.wasm._malloc(4 * dIn * n);
+  const wt = be.wasm._malloc(4 * dIn * n + 32 * n);
   try {
     simd.transpose(heapOffset(be, W), wt, dIn, n); // Wᵀ [n, d_in]
-    simdGemm(simd, 'n', heapOffset(be, dz), wt, heapOffset(be, gx), 0, B, dIn, n);
+    simdGemm(simd, 'n', heapOffset(be, dz), wt, heapOffset(be, gx), 0, B, dIn, n, wt + 4 * dIn * n);
   } finally {
     be.wasm._free(wt);
   }

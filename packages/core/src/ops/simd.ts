@@ -49,8 +49,8 @@ function storeC(c: Code, p: number, w: Width, v: number, val: () => void): void 
  * strides in elements. A(i, k) = A[i·lda + k] (`n`) or A[k·lda + i] (`t`).
  */
 function gemmFn(a: AMode, R: 4 | 1, W: Width): FnDef {
-  const P = { A: 0, B: 1, C: 2, bias: 3, i0: 4, i1: 5, j0: 6, j1: 7, K: 8, lda: 9, ldb: 10, ldc: 11 };
-  const c = new Code(12);
+  const P = { A: 0, B: 1, C: 2, bias: 3, i0: 4, i1: 5, j0: 6, j1: 7, K: 8, lda: 9, ldb: 10, ldc: 11, pack: 12 };
+  const c = new Code(13);
   const i = c.local(I32);
   const j = c.local(I32);
   const k = c.local(I32);
@@ -60,6 +60,8 @@ function gemmFn(a: AMode, R: 4 | 1, W: Width): FnDef {
   const aStep = c.local(I32); // bytes from A(i, k) to A(i, k+1)
   const rStep = c.local(I32); // bytes from A(i, k) to A(i+1, k)
   const ldb4 = c.local(I32);
+  const bBase = c.local(I32); // B[0, j], or the packed panel
+  const bStep = c.local(I32); // bytes from B[k, j] to B[k+1, j] as read
   const V = W === 8 ? 2 : 1;
   const acc = Array.from({ length: R * V }, () => c.local(V128));
   const bv = Array.from({ length: V }, () => c.local(V128));
@@ -76,6 +78,30 @@ function gemmFn(a: AMode, R: 4 | 1, W: Width): FnDef {
   c.block().loop();
   {
     c.get(j).get(P.j1).i32GeS().brIf(1);
+    c.get(P.B).get(j).i32(4).i32Mul().i32Add().set(bBase);
+    c.get(ldb4).set(bStep);
+    if (W === 8) {
+      // copy the panel B[0..K, j..j+7] to contiguous scratch: read once per column block, it then stays in
+      // cache across the row blocks (with a power-of-two row length its rows would share a few cache sets)
+      c.get(P.pack).if_();
+      {
+        c.get(bBase).set(pb);
+        c.get(P.pack).set(pc);
+        c.get(P.K).set(k);
+        c.block().loop();
+        c.get(k).i32Eqz().brIf(1);
+        c.get(pc).get(pb).v128Load(0).v128Store(0);
+        c.get(pc).get(pb).v128Load(16).v128Store(16);
+        c.get(pb).get(ldb4).i32Add().set(pb);
+        c.get(pc).i32(32).i32Add().set(pc);
+        c.get(k).i32(1).i32Sub().set(k);
+        c.br(0);
+        c.end().end();
+        c.get(P.pack).set(bBase);
+        c.i32(32).set(bStep);
+      }
+      c.end();
+    }
     c.get(P.i0).set(i);
     c.block().loop();
     {
@@ -83,7 +109,7 @@ function gemmFn(a: AMode, R: 4 | 1, W: Width): FnDef {
       for (const l of acc) c.f32x4Const(0).set(l);
       // pa = address of A(i, 0); pb = address of B[0, j]
       c.get(P.A).get(i).get(rStep).i32Mul().i32Add().set(pa);
-      c.get(P.B).get(j).i32(4).i32Mul().i32Add().set(pb);
+      c.get(bBase).set(pb);
       c.get(P.K).set(k);
       c.block().loop();
       {
@@ -99,7 +125,7 @@ function gemmFn(a: AMode, R: 4 | 1, W: Width): FnDef {
           for (let v = 0; v < V; v++) c.get(acc[r * V + v]).get(av).get(bv[v]).f32x4Mul().f32x4Add().set(acc[r * V + v]);
         }
         c.get(pa).get(aStep).i32Add().set(pa);
-        c.get(pb).get(ldb4).i32Add().set(pb);
+        c.get(pb).get(bStep).i32Add().set(pb);
         c.get(k).i32(1).i32Sub().set(k);
         c.br(0);
       }
@@ -136,7 +162,7 @@ function gemmFn(a: AMode, R: 4 | 1, W: Width): FnDef {
     c.br(0);
   }
   c.end().end();
-  return { name: `gemm_${a}_r${R}_w${W}`, params: Array(12).fill(I32), results: [], code: c };
+  return { name: `gemm_${a}_r${R}_w${W}`, params: Array(13).fill(I32), results: [], code: c };
 }
 
 /** transpose(src, dst, rows, cols): dst[j, i] = src[i, j] (row-major, float32), 4 × 4 shuffle blocks plus scalar edges. */
@@ -157,30 +183,74 @@ function transposeFn(): FnDef {
   c.get(P.cols).i32(-4).i32And().set(c4);
   c.get(P.rows).i32(4).i32Mul().set(rows4);
   c.get(P.cols).i32(4).i32Mul().set(cols4b);
-  c.i32(0).set(i);
+  const s1 = c.local(I32);
+  const s2 = c.local(I32);
+  const s3 = c.local(I32);
+  const d1 = c.local(I32);
+  const d2 = c.local(I32);
+  const d3 = c.local(I32);
+  const dStep = c.local(I32); // bytes from dst[j, i] to dst[j+4, i]
+  const ti = c.local(I32);
+  const tj = c.local(I32);
+  const iEnd = c.local(I32);
+  const jEnd = c.local(I32);
+  c.get(rows4).i32(4).i32Mul().set(dStep);
+  // 16 × 16 tiles of 4 × 4 blocks: with power-of-two row lengths, a whole-row sweep maps every
+  // destination row to the same few cache sets; a tile's 16 rows fit
+  const minTo = (a: number, step: number, lim: number, out: number) => {
+    c.get(a).i32(step).i32Add().get(lim).get(a).i32(step).i32Add().get(lim).i32LtS().select().set(out);
+  };
+  c.i32(0).set(ti);
   c.block().loop();
   {
-    c.get(i).get(r4).i32GeS().brIf(1);
-    c.i32(0).set(j);
+    c.get(ti).get(r4).i32GeS().brIf(1);
+    minTo(ti, 16, r4, iEnd);
+    c.i32(0).set(tj);
     c.block().loop();
     {
-      c.get(j).get(c4).i32GeS().brIf(1);
-      c.get(P.src).get(i).get(P.cols).i32Mul().get(j).i32Add().i32(4).i32Mul().i32Add().set(ps);
-      for (let q = 0; q < 4; q++) c.get(ps).get(cols4b).i32(q).i32Mul().i32Add().v128Load(0).set(r[q]);
-      c.get(r[0]).get(r[1]).shuffle32(0, 4, 1, 5).set(t[0]);
-      c.get(r[0]).get(r[1]).shuffle32(2, 6, 3, 7).set(t[1]);
-      c.get(r[2]).get(r[3]).shuffle32(0, 4, 1, 5).set(t[2]);
-      c.get(r[2]).get(r[3]).shuffle32(2, 6, 3, 7).set(t[3]);
-      c.get(P.dst).get(j).get(P.rows).i32Mul().get(i).i32Add().i32(4).i32Mul().i32Add().set(pd);
-      c.get(pd).get(t[0]).get(t[2]).shuffle32(0, 1, 4, 5).v128Store(0);
-      c.get(pd).get(rows4).i32Add().get(t[0]).get(t[2]).shuffle32(2, 3, 6, 7).v128Store(0);
-      c.get(pd).get(rows4).i32(2).i32Mul().i32Add().get(t[1]).get(t[3]).shuffle32(0, 1, 4, 5).v128Store(0);
-      c.get(pd).get(rows4).i32(3).i32Mul().i32Add().get(t[1]).get(t[3]).shuffle32(2, 3, 6, 7).v128Store(0);
-      c.get(j).i32(4).i32Add().set(j);
+      c.get(tj).get(c4).i32GeS().brIf(1);
+      minTo(tj, 16, c4, jEnd);
+      c.get(ti).set(i);
+      c.block().loop();
+      {
+        c.get(i).get(iEnd).i32GeS().brIf(1);
+        // ps: src[i, tj] (rows i..i+3 at + q·cols·4); pd: dst[tj, i] (rows j..j+3 at + q·rows·4)
+        c.get(P.src).get(i).get(cols4b).i32Mul().i32Add().get(tj).i32(4).i32Mul().i32Add().set(ps);
+        c.get(ps).get(cols4b).i32Add().set(s1);
+        c.get(s1).get(cols4b).i32Add().set(s2);
+        c.get(s2).get(cols4b).i32Add().set(s3);
+        c.get(P.dst).get(tj).get(rows4).i32Mul().i32Add().get(i).i32(4).i32Mul().i32Add().set(pd);
+        c.get(tj).set(j);
+        c.block().loop();
+        {
+          c.get(j).get(jEnd).i32GeS().brIf(1);
+          [ps, s1, s2, s3].forEach((p, q) => c.get(p).v128Load(0).set(r[q]));
+          c.get(r[0]).get(r[1]).shuffle32(0, 4, 1, 5).set(t[0]);
+          c.get(r[0]).get(r[1]).shuffle32(2, 6, 3, 7).set(t[1]);
+          c.get(r[2]).get(r[3]).shuffle32(0, 4, 1, 5).set(t[2]);
+          c.get(r[2]).get(r[3]).shuffle32(2, 6, 3, 7).set(t[3]);
+          c.get(pd).get(rows4).i32Add().set(d1);
+          c.get(d1).get(rows4).i32Add().set(d2);
+          c.get(d2).get(rows4).i32Add().set(d3);
+          c.get(pd).get(t[0]).get(t[2]).shuffle32(0, 1, 4, 5).v128Store(0);
+          c.get(d1).get(t[0]).get(t[2]).shuffle32(2, 3, 6, 7).v128Store(0);
+          c.get(d2).get(t[1]).get(t[3]).shuffle32(0, 1, 4, 5).v128Store(0);
+          c.get(d3).get(t[1]).get(t[3]).shuffle32(2, 3, 6, 7).v128Store(0);
+          for (const p of [ps, s1, s2, s3]) c.get(p).i32(16).i32Add().set(p);
+          c.get(pd).get(dStep).i32Add().set(pd);
+          c.get(j).i32(4).i32Add().set(j);
+          c.br(0);
+        }
+        c.end().end();
+        c.get(i).i32(4).i32Add().set(i);
+        c.br(0);
+      }
+      c.end().end();
+      c.get(tj).i32(16).i32Add().set(tj);
       c.br(0);
     }
     c.end().end();
-    c.get(i).i32(4).i32Add().set(i);
+    c.get(ti).i32(16).i32Add().set(ti);
     c.br(0);
   }
   c.end().end();
@@ -330,7 +400,7 @@ function adamFn(): FnDef {
   return { name: 'adam', params: [I32, I32, I32, I32, I32, I32, I32, I32, F32, F32, F32, F32, F32, F32, F32, F32], results: [], code: c };
 }
 
-type Gemm = (A: number, B: number, C: number, bias: number, i0: number, i1: number, j0: number, j1: number, K: number, lda: number, ldb: number, ldc: number) => void;
+type Gemm = (A: number, B: number, C: number, bias: number, i0: number, i1: number, j0: number, j1: number, K: number, lda: number, ldb: number, ldc: number, pack: number) => void;
 
 /** The compiled loops for one memory. */
 export interface CoreSimd {
@@ -376,9 +446,10 @@ export function coreSimd(memory: unknown): CoreSimd | null {
 /**
  * C[M, N] = A·B (`a` = 'n', A row-major M × K) or Aᵀ·B (`a` = 't', A row-major
  * K × M), plus bias[N] when `bias` ≠ 0; B row-major K × N; byte addresses on
- * the heap. Float32, accumulated in the order k = 0 … K−1.
+ * the heap. Float32, accumulated in the order k = 0 … K−1. `pack`: scratch of
+ * 32·K bytes for B's column panels (0: read B in place), worth it when M ≥ 8.
  */
-export function simdGemm(s: CoreSimd, a: AMode, A: number, B: number, C: number, bias: number, M: number, N: number, K: number): void {
+export function simdGemm(s: CoreSimd, a: AMode, A: number, B: number, C: number, bias: number, M: number, N: number, K: number, pack = 0): void {
   const lda = a === 'n' ? K : M;
   const M4 = M - (M % 4);
   const N8 = N - (N % 8);
@@ -390,7 +461,7 @@ export function simdGemm(s: CoreSimd, a: AMode, A: number, B: number, C: number,
   ];
   for (const [W, j0, j1] of spans) {
     if (j1 <= j0) continue;
-    if (M4 > 0) s.gemm[`${a}4${W}`](A, B, C, bias, 0, M4, j0, j1, K, lda, N, N);
-    if (M > M4) s.gemm[`${a}1${W}`](A, B, C, bias, M4, M, j0, j1, K, lda, N, N);
+    if (M4 > 0) s.gemm[`${a}4${W}`](A, B, C, bias, 0, M4, j0, j1, K, lda, N, N, pack);
+    if (M > M4) s.gemm[`${a}1${W}`](A, B, C, bias, M4, M, j0, j1, K, lda, N, N, 0);
   }
 }

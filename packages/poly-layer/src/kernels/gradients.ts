@@ -31,6 +31,8 @@ import {
  */
 function forwardGradConfig(kernelName: string, jacobian: boolean, saving: boolean): tf.GradConfig {
   const inputsToSave = [...(saving ? [] : ['z']), 'coeffs', ...(jacobian ? ['kernel'] : [])];
+  // (outputsToSave is fixed per kernel name: u and g1 follow y, dy, r whether or not dy is output,
+  // so the `…Saving` kernels always output dy)
   const layout = outputLayout({ save: saving, second: false }, jacobian);
   const outputsToSave: boolean[] = [];
   if (saving) for (let i = 0; i < layout.count; i++) outputsToSave.push(i === layout.u || i === layout.g1);
@@ -40,10 +42,11 @@ function forwardGradConfig(kernelName: string, jacobian: boolean, saving: boolea
     outputsToSave,
     gradFunc: (dys, saved, attrs) => {
       const L = outputLayout(fromAttrMap(attrs), jacobian);
-      const d = dys as tf.Tensor[];
+      const d = Array.isArray(dys) ? dys : [dys]; // tfjs passes a lone output's gradient unwrapped
       const named: Record<string, tf.Tensor> = {};
       inputsToSave.forEach((n, i) => (named[n] = saved[i]));
-      const inputs: tf.NamedTensorMap = { ...named, gy: d[L.y], gdy: d[L.dy] };
+      const inputs: tf.NamedTensorMap = { ...named, gy: d[L.y] };
+      if (L.dy >= 0) inputs.gdy = d[L.dy];
       if (saving) {
         inputs.u = saved[inputsToSave.length];
         inputs.g1 = saved[inputsToSave.length + 1];

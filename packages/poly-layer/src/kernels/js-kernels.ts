@@ -14,7 +14,7 @@ import {
   type PolyKernelAttrs,
 } from './names';
 import { allZero, columnNorms2, jacobianFrobeniusBackward, jacobianFrobeniusForward, polyBackward, polyForward, type PolyDims } from './js-math';
-import { BWD_GDY, BWD_JAC, BWD_SAVED, FWD_JAC, FWD_SAVE, FWD_SECOND, simdLoops, type SimdLoops } from './wasm-simd';
+import { BWD_GDY, BWD_JAC, BWD_SAVED, FWD_DY, FWD_JAC, FWD_SAVE, FWD_SECOND, simdLoops, type SimdLoops } from './wasm-simd';
 
 /*
  * Kernel functions for the `cpu` and `wasm` backends: the same typed-array
@@ -93,7 +93,7 @@ function polyActivationKernel(run: Runner, jacobian: boolean): KernelFunc {
     return run(backend, shapes, (input, o) => {
       polyForward(input(z), input(coeffs), d, a, {
         y: o[L.y],
-        dy: o[L.dy],
+        dy: L.dy >= 0 ? o[L.dy] : new Float32Array(o[L.y].length), // σ' is needed for r even when not output
         u: L.u >= 0 ? o[L.u] : null,
         g1: L.g1 >= 0 ? o[L.g1] : null,
         r: L.r >= 0 ? o[L.r] : null,
@@ -225,28 +225,35 @@ export function jsKernelConfigs(): KernelConfig[] {
 // ---- wasm backend: WebAssembly SIMD loops on the heap (wasm-simd.ts), when they apply ----
 
 interface WasmBackendInternals extends WasmBackendLike {
-  wasm: { asm?: { memory?: unknown }; _malloc(bytes: number): number; _free(ptr: number): void };
+  wasm: { asm?: { memory?: unknown }; wasmMemory?: unknown; _malloc(bytes: number): number; _free(ptr: number): void };
   getMemoryOffset(dataId: object): number;
 }
 
-/** The SIMD loops when they apply to this call (cubic monomial, an even number of channels), else null. */
+/** The SIMD loops when they apply to this call (a cubic or lower degree in the monomial basis), else null. */
 function simdFor(backend: unknown, a: PolyKernelAttrs, d: PolyDims): { be: WasmBackendInternals; loops: SimdLoops; memory: WebAssembly.Memory } | null {
-  if (a.basis !== 'monomial' || d.K > 3 || d.C < 2 || d.C % 2 !== 0) return null;
+  if (a.basis !== 'monomial' || d.K > 3 || d.C < 1) return null;
   const be = backend as WasmBackendInternals;
-  const memory = be.wasm?.asm?.memory;
+  const memory = be.wasm?.asm?.memory ?? be.wasm?.wasmMemory;
   if (typeof be.getMemoryOffset !== 'function' || typeof be.wasm?._malloc !== 'function') return null;
   const loops = simdLoops(memory);
   return loops ? { be, loops, memory: memory as WebAssembly.Memory } : null;
 }
 
-/** Per-channel float64 columns f_k(a[j]) written at `ptr` (stride 8C bytes). */
-function writeColumns(memory: WebAssembly.Memory, ptr: number, coeffs: Float32Array, d: PolyDims, cols: Array<(a: number[]) => number>): void {
-  const out = new Float64Array(memory.buffer, ptr, cols.length * d.C);
+/** C rounded up to a multiple of 4: the stride of the per-channel float32 columns of the SIMD loops. */
+function paddedChannels(C: number): number {
+  return (C + 3) & ~3;
+}
+
+/** Float32 columns f_k(a[j]) written at `ptr` (`columns` columns of stride C4, all zero but the values). */
+function writeColumns(memory: WebAssembly.Memory, ptr: number, columns: number, coeffs: Float32Array, d: PolyDims, cols: Array<(a: number[]) => number>): void {
+  const C4 = paddedChannels(d.C);
+  const out = new Float32Array(memory.buffer, ptr, columns * C4);
+  out.fill(0);
   const a = [0, 0, 0, 0];
   for (let j = 0; j < d.C; j++) {
     const row = d.shared ? 0 : j;
     for (let k = 0; k < 4; k++) a[k] = k <= d.K ? coeffs[row * (d.K + 1) + k] : 0;
-    cols.forEach((f, k) => (out[k * d.C + j] = f(a)));
+    cols.forEach((f, k) => (out[k * C4 + j] = f(a)));
   }
 }
 
@@ -260,17 +267,18 @@ function simdForward(backend: unknown, inputs: NamedTensorInfoMap, a: PolyKernel
   const L = outputLayout(a, jacobian);
   const infos: TensorInfo[] = [];
   for (let i = 0; i < L.count; i++) infos.push(be.makeOutput(i === L.r ? [d.n] : z.shape, 'float32'));
-  const C8 = 8 * d.C;
-  const scratch = be.wasm._malloc(C8 * 8);
+  const C4b = 4 * paddedChannels(d.C);
+  // scratch: 7 coefficient columns, then ‖W[:, j]‖²
+  const scratch = be.wasm._malloc(8 * C4b);
   try {
-    writeColumns(memory, scratch, be.typedArrayFromHeap(coeffs), d, [(c) => c[0], (c) => c[1], (c) => c[2], (c) => c[3], (c) => 2 * c[2], (c) => 3 * c[3], (c) => 6 * c[3]]);
+    writeColumns(memory, scratch, 8, be.typedArrayFromHeap(coeffs), d, [(c) => c[0], (c) => c[1], (c) => c[2], (c) => c[3], (c) => 2 * c[2], (c) => 3 * c[3], (c) => 6 * c[3]]);
     if (jacobian) {
       const W = need(inputs, 'kernel');
-      loops.colnorm(be.getMemoryOffset(W.dataId), scratch + 7 * C8, W.shape[0], d.C, 1);
+      loops.colnorm(be.getMemoryOffset(W.dataId), scratch + 7 * C4b, W.shape[0], d.C, 1);
     }
     const off = (i: number) => (i >= 0 ? be.getMemoryOffset(infos[i].dataId) : 0);
-    const flags = (L.u >= 0 ? FWD_SAVE : 0) | (L.d2y >= 0 ? FWD_SECOND : 0) | (jacobian ? FWD_JAC : 0);
-    loops.fwd[a.guard](be.getMemoryOffset(z.dataId), off(L.y), off(L.dy), off(L.u), off(L.g1), off(L.d2y), off(L.r), scratch, scratch + 7 * C8, d.n, d.C, flags, 1 / a.scale);
+    const flags = (L.dy >= 0 ? FWD_DY : 0) | (L.u >= 0 ? FWD_SAVE : 0) | (L.d2y >= 0 ? FWD_SECOND : 0) | (jacobian ? FWD_JAC : 0);
+    loops.fwd[a.guard](be.getMemoryOffset(z.dataId), off(L.y), off(L.dy), off(L.u), off(L.g1), off(L.d2y), off(L.r), scratch, scratch + 7 * C4b, d.n, d.C, flags, 1 / a.scale);
   } finally {
     be.wasm._free(scratch);
   }
@@ -282,24 +290,24 @@ function simdBackward(backend: unknown, inputs: NamedTensorInfoMap, a: PolyKerne
   const z = inputs.z;
   const zShape = (z ?? need(inputs, 'u')).shape;
   const d = dimsOf({ shape: zShape } as TensorInfo, coeffs);
-  if (inputs.gd2y !== undefined) return null; // σ''' path: typed-array loops
+  if (inputs.gd2y !== undefined) return null; // third-derivative path: typed-array loops
   const s = simdFor(backend, a, d);
   if (!s) return null;
   const { be, loops, memory } = s;
   const W = inputs.kernel;
   const infos = [be.makeOutput(zShape, 'float32'), be.makeOutput(coeffs.shape, 'float32'), ...(W ? [be.makeOutput(W.shape, 'float32')] : [])];
-  const C8 = 8 * d.C;
-  // scratch: 4 coefficient columns, 5 accumulators (G0..G3, S), 2c_j
-  const scratch = be.wasm._malloc(C8 * 10);
+  const C4 = paddedChannels(d.C);
+  const C4b = 4 * C4;
+  // scratch: 4 coefficient columns, 5 accumulators (G0..G3, S), 2c_j — all zeroed
+  const scratch = be.wasm._malloc(10 * C4b);
   try {
     const gdy = inputs.gdy;
     const gr = inputs.gr;
     const hasGdy = gdy !== undefined && !allZero(be.typedArrayFromHeap(gdy));
     const jac = W !== undefined && gr !== undefined && !allZero(be.typedArrayFromHeap(gr));
     const saved = a.guard === 'tanh' && inputs.u !== undefined && inputs.g1 !== undefined;
-    writeColumns(memory, scratch, be.typedArrayFromHeap(coeffs), d, [(c) => c[1], (c) => 2 * c[2], (c) => 3 * c[3], (c) => 6 * c[3]]);
-    new Float64Array(memory.buffer, scratch + 4 * C8, 5 * d.C).fill(0);
-    if (jac) loops.colnorm(be.getMemoryOffset(W!.dataId), scratch + 9 * C8, W!.shape[0], d.C, 2);
+    writeColumns(memory, scratch, 10, be.typedArrayFromHeap(coeffs), d, [(c) => c[1], (c) => 2 * c[2], (c) => 3 * c[3], (c) => 6 * c[3]]);
+    if (jac) loops.colnorm(be.getMemoryOffset(W!.dataId), scratch + 9 * C4b, W!.shape[0], d.C, 2);
     const off = (t: TensorInfo | undefined) => (t !== undefined ? be.getMemoryOffset(t.dataId) : 0);
     const flags = (saved ? BWD_SAVED : 0) | (hasGdy ? BWD_GDY : 0) | (jac ? BWD_JAC : 0);
     loops.bwd[a.guard](
@@ -310,29 +318,29 @@ function simdBackward(backend: unknown, inputs: NamedTensorInfoMap, a: PolyKerne
       hasGdy ? off(gdy) : 0,
       off(infos[0]),
       scratch,
-      scratch + 4 * C8,
+      scratch + 4 * C4b,
       jac ? off(gr) : 0,
-      scratch + 9 * C8,
+      scratch + 9 * C4b,
       d.n,
       d.C,
       flags,
       1 / a.scale,
     );
     // ∂L/∂coeffs from the accumulators (summed over channels when shared); ∂L/∂W_ij = 2·W_ij·s_j
-    const G = new Float64Array(memory.buffer, scratch + 4 * C8, 5 * d.C);
+    const G = new Float32Array(memory.buffer, scratch + 4 * C4b, 5 * C4);
     const ga = be.typedArrayFromHeap(infos[1]);
     if (d.shared) {
       for (let k = 0; k <= d.K; k++) {
         let t = 0;
-        for (let j = 0; j < d.C; j++) t += G[k * d.C + j];
+        for (let j = 0; j < d.C; j++) t += G[k * C4 + j];
         ga[k] = t;
       }
     } else {
-      for (let j = 0; j < d.C; j++) for (let k = 0; k <= d.K; k++) ga[j * (d.K + 1) + k] = G[k * d.C + j];
+      for (let j = 0; j < d.C; j++) for (let k = 0; k <= d.K; k++) ga[j * (d.K + 1) + k] = G[k * C4 + j];
     }
     if (W) {
       if (!jac) be.typedArrayFromHeap(infos[2]).fill(0);
-      else loops.scalegrad(be.getMemoryOffset(W.dataId), scratch + 8 * C8, be.getMemoryOffset(infos[2].dataId), W.shape[0], d.C);
+      else loops.scalegrad(be.getMemoryOffset(W.dataId), scratch + 8 * C4b, be.getMemoryOffset(infos[2].dataId), W.shape[0], d.C);
     }
   } finally {
     be.wasm._free(scratch);

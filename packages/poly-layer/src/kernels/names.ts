@@ -78,6 +78,12 @@ export type KernelGuard = 'tanh' | 'clip' | 'none';
 
 /** Attributes of {@link POLY_ACTIVATION} and {@link POLY_ACTIVATION_GRAD}. The degree K is `coeffs.shape[1] − 1`. */
 export interface PolyKernelAttrs {
+  /**
+   * Output σ' (default true). Without it (cpu and wasm only) the forward kernel has no output
+   * that training would leave unused — tfjs gives every unused output of a recorded kernel a
+   * zero-filled gradient tensor — while r still comes from σ'.
+   */
+  derivative?: boolean;
   basis: PolyBasis;
   guard: KernelGuard;
   /** Scale s of the `tanh` / `clip` guard (units of z). */
@@ -90,16 +96,16 @@ export interface PolyKernelAttrs {
 
 /** `attrs` as tfjs's kernel registry types them. */
 export function toAttrMap(a: PolyKernelAttrs): NamedAttrMap {
-  return { basis: a.basis, guard: a.guard, scale: a.scale, second: a.second, save: a.save };
+  return { basis: a.basis, guard: a.guard, scale: a.scale, second: a.second, save: a.save, derivative: a.derivative !== false };
 }
 
 /** Reads {@link PolyKernelAttrs} back from a kernel's attribute map. */
 export function fromAttrMap(m: NamedAttrMap | undefined): PolyKernelAttrs {
   const a = (m ?? {}) as Record<string, unknown>;
-  return { basis: a.basis as PolyBasis, guard: a.guard as KernelGuard, scale: a.scale as number, second: a.second === true, save: a.save === true };
+  return { basis: a.basis as PolyBasis, guard: a.guard as KernelGuard, scale: a.scale as number, second: a.second === true, save: a.save === true, derivative: a.derivative !== false };
 }
 
-/** Output indices of the forward kernels (−1: absent), and their count. */
+/** Output indices of the forward kernels (−1: absent; `y` is always 0), and their count. */
 export interface OutputLayout {
   y: number;
   dy: number;
@@ -113,13 +119,14 @@ export interface OutputLayout {
 /**
  * Output layout of {@link POLY_ACTIVATION} (`jacobian` false) or
  * {@link POLY_ACTIVATION_JACOBIAN} (true) for the given attributes:
- * `y, dy, [r], [u, g1], [d2y]`.
+ * `y, [dy], [r], [u, g1], [d2y]` (dy unless `derivative` is false).
  */
-export function outputLayout(a: Pick<PolyKernelAttrs, 'save' | 'second'>, jacobian: boolean): OutputLayout {
-  let k = 2;
+export function outputLayout(a: Pick<PolyKernelAttrs, 'save' | 'second' | 'derivative'>, jacobian: boolean): OutputLayout {
+  let k = 1;
+  const dy = a.derivative === false ? -1 : k++;
   const r = jacobian ? k++ : -1;
   const u = a.save ? k++ : -1;
   const g1 = a.save ? k++ : -1;
   const d2y = a.second ? k++ : -1;
-  return { y: 0, dy: 1, r, u, g1, d2y, count: k };
+  return { y: 0, dy, r, u, g1, d2y, count: k };
 }
