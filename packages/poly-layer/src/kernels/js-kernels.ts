@@ -137,8 +137,9 @@ function polyActivationGradKernel(run: Runner): KernelFunc {
           u: keep ? input(u) : null,
           g1: keep ? input(g1) : null,
           gy: input(need(inputs, 'gy')),
-          gdy: gdy !== null && !allZero(gdy) ? gdy : null,
-          gd2y: gd2y !== null && !allZero(gd2y) ? gd2y : null,
+          // σ' and σ'' are outputs only where a loss may use them: no scan for all-zero gradients
+          gdy,
+          gd2y,
           gr: useJ ? gr : null,
           c: useJ ? columnNorms2(Wv!, W!.shape[0], d.C) : null,
         },
@@ -244,16 +245,64 @@ function paddedChannels(C: number): number {
   return (C + 3) & ~3;
 }
 
-/** Float32 columns f_k(a[j]) written at `ptr` (`columns` columns of stride C4, all zero but the values). */
-function writeColumns(memory: WebAssembly.Memory, ptr: number, columns: number, coeffs: Float32Array, d: PolyDims, cols: Array<(a: number[]) => number>): void {
+/**
+ * Scratch memory on the wasm heap for the SIMD loops: one block per backend
+ * module, grown on demand and kept (kernels never run concurrently in one
+ * module), so that a small call pays no malloc/free.
+ */
+const scratchBlocks = new WeakMap<object, { ptr: number; bytes: number }>();
+
+function scratch(be: WasmBackendInternals, bytes: number): number {
+  let s = scratchBlocks.get(be.wasm);
+  if (!s || s.bytes < bytes) {
+    if (s) be.wasm._free(s.ptr);
+    const size = Math.max(bytes, 2 * (s?.bytes ?? 0), 4096);
+    s = { ptr: be.wasm._malloc(size), bytes: size };
+    scratchBlocks.set(be.wasm, s);
+  }
+  return s.ptr;
+}
+
+/**
+ * The per-channel float32 columns of the forward loop at `ptr` (stride C4, zero padding):
+ * a0, a1, a2, a3, 2a2, 3a3, 6a3, then 0 for the column norms (filled by `colnorm`).
+ */
+function writeForwardColumns(memory: WebAssembly.Memory, ptr: number, coeffs: Float32Array, d: PolyDims): void {
   const C4 = paddedChannels(d.C);
-  const out = new Float32Array(memory.buffer, ptr, columns * C4);
+  const out = new Float32Array(memory.buffer, ptr, 8 * C4);
   out.fill(0);
-  const a = [0, 0, 0, 0];
+  const K1 = d.K + 1;
   for (let j = 0; j < d.C; j++) {
-    const row = d.shared ? 0 : j;
-    for (let k = 0; k < 4; k++) a[k] = k <= d.K ? coeffs[row * (d.K + 1) + k] : 0;
-    cols.forEach((f, k) => (out[k * C4 + j] = f(a)));
+    const o = d.shared ? 0 : j * K1;
+    const a0 = coeffs[o];
+    const a1 = d.K >= 1 ? coeffs[o + 1] : 0;
+    const a2 = d.K >= 2 ? coeffs[o + 2] : 0;
+    const a3 = d.K >= 3 ? coeffs[o + 3] : 0;
+    out[j] = a0;
+    out[C4 + j] = a1;
+    out[2 * C4 + j] = a2;
+    out[3 * C4 + j] = a3;
+    out[4 * C4 + j] = 2 * a2;
+    out[5 * C4 + j] = 3 * a3;
+    out[6 * C4 + j] = 6 * a3;
+  }
+}
+
+/** The backward loop's columns at `ptr` (stride C4): a1, 2a2, 3a3, 6a3, then zeros (accumulators, 2c_j). */
+function writeBackwardColumns(memory: WebAssembly.Memory, ptr: number, coeffs: Float32Array, d: PolyDims): void {
+  const C4 = paddedChannels(d.C);
+  const out = new Float32Array(memory.buffer, ptr, 10 * C4);
+  out.fill(0);
+  const K1 = d.K + 1;
+  for (let j = 0; j < d.C; j++) {
+    const o = d.shared ? 0 : j * K1;
+    const a1 = d.K >= 1 ? coeffs[o + 1] : 0;
+    const a2 = d.K >= 2 ? coeffs[o + 2] : 0;
+    const a3 = d.K >= 3 ? coeffs[o + 3] : 0;
+    out[j] = a1;
+    out[C4 + j] = 2 * a2;
+    out[2 * C4 + j] = 3 * a3;
+    out[3 * C4 + j] = 6 * a3;
   }
 }
 
@@ -269,19 +318,15 @@ function simdForward(backend: unknown, inputs: NamedTensorInfoMap, a: PolyKernel
   for (let i = 0; i < L.count; i++) infos.push(be.makeOutput(i === L.r ? [d.n] : z.shape, 'float32'));
   const C4b = 4 * paddedChannels(d.C);
   // scratch: 7 coefficient columns, then ‖W[:, j]‖²
-  const scratch = be.wasm._malloc(8 * C4b);
-  try {
-    writeColumns(memory, scratch, 8, be.typedArrayFromHeap(coeffs), d, [(c) => c[0], (c) => c[1], (c) => c[2], (c) => c[3], (c) => 2 * c[2], (c) => 3 * c[3], (c) => 6 * c[3]]);
-    if (jacobian) {
-      const W = need(inputs, 'kernel');
-      loops.colnorm(be.getMemoryOffset(W.dataId), scratch + 7 * C4b, W.shape[0], d.C, 1);
-    }
-    const off = (i: number) => (i >= 0 ? be.getMemoryOffset(infos[i].dataId) : 0);
-    const flags = (L.dy >= 0 ? FWD_DY : 0) | (L.u >= 0 ? FWD_SAVE : 0) | (L.d2y >= 0 ? FWD_SECOND : 0) | (jacobian ? FWD_JAC : 0);
-    loops.fwd[a.guard](be.getMemoryOffset(z.dataId), off(L.y), off(L.dy), off(L.u), off(L.g1), off(L.d2y), off(L.r), scratch, scratch + 7 * C4b, d.n, d.C, flags, 1 / a.scale);
-  } finally {
-    be.wasm._free(scratch);
+  const sc = scratch(be, 8 * C4b);
+  writeForwardColumns(memory, sc, be.typedArrayFromHeap(coeffs), d);
+  if (jacobian) {
+    const W = need(inputs, 'kernel');
+    loops.colnorm(be.getMemoryOffset(W.dataId), sc + 7 * C4b, W.shape[0], d.C, 1);
   }
+  const off = (i: number) => (i >= 0 ? be.getMemoryOffset(infos[i].dataId) : 0);
+  const flags = (L.dy >= 0 ? FWD_DY : 0) | (L.u >= 0 ? FWD_SAVE : 0) | (L.d2y >= 0 ? FWD_SECOND : 0) | (jacobian ? FWD_JAC : 0);
+  loops.fwd[a.guard](be.getMemoryOffset(z.dataId), off(L.y), off(L.dy), off(L.u), off(L.g1), off(L.d2y), off(L.r), sc, sc + 7 * C4b, d.n, d.C, flags, 1 / a.scale);
   return infos;
 }
 
@@ -299,51 +344,48 @@ function simdBackward(backend: unknown, inputs: NamedTensorInfoMap, a: PolyKerne
   const C4 = paddedChannels(d.C);
   const C4b = 4 * C4;
   // scratch: 4 coefficient columns, 5 accumulators (G0..G3, S), 2c_j — all zeroed
-  const scratch = be.wasm._malloc(10 * C4b);
-  try {
-    const gdy = inputs.gdy;
-    const gr = inputs.gr;
-    const hasGdy = gdy !== undefined && !allZero(be.typedArrayFromHeap(gdy));
-    const jac = W !== undefined && gr !== undefined && !allZero(be.typedArrayFromHeap(gr));
-    const saved = a.guard === 'tanh' && inputs.u !== undefined && inputs.g1 !== undefined;
-    writeColumns(memory, scratch, 10, be.typedArrayFromHeap(coeffs), d, [(c) => c[1], (c) => 2 * c[2], (c) => 3 * c[3], (c) => 6 * c[3]]);
-    if (jac) loops.colnorm(be.getMemoryOffset(W!.dataId), scratch + 9 * C4b, W!.shape[0], d.C, 2);
-    const off = (t: TensorInfo | undefined) => (t !== undefined ? be.getMemoryOffset(t.dataId) : 0);
-    const flags = (saved ? BWD_SAVED : 0) | (hasGdy ? BWD_GDY : 0) | (jac ? BWD_JAC : 0);
-    loops.bwd[a.guard](
-      saved ? 0 : off(z),
-      saved ? off(inputs.u) : 0,
-      saved ? off(inputs.g1) : 0,
-      off(need(inputs, 'gy')),
-      hasGdy ? off(gdy) : 0,
-      off(infos[0]),
-      scratch,
-      scratch + 4 * C4b,
-      jac ? off(gr) : 0,
-      scratch + 9 * C4b,
-      d.n,
-      d.C,
-      flags,
-      1 / a.scale,
-    );
-    // ∂L/∂coeffs from the accumulators (summed over channels when shared); ∂L/∂W_ij = 2·W_ij·s_j
-    const G = new Float32Array(memory.buffer, scratch + 4 * C4b, 5 * C4);
-    const ga = be.typedArrayFromHeap(infos[1]);
-    if (d.shared) {
-      for (let k = 0; k <= d.K; k++) {
-        let t = 0;
-        for (let j = 0; j < d.C; j++) t += G[k * C4 + j];
-        ga[k] = t;
-      }
-    } else {
-      for (let j = 0; j < d.C; j++) for (let k = 0; k <= d.K; k++) ga[j * (d.K + 1) + k] = G[k * C4 + j];
+  const sc = scratch(be, 10 * C4b);
+  const gdy = inputs.gdy;
+  const gr = inputs.gr;
+  // σ' is an output only where a loss may use it; r's gradient is zero only when r is unused ([B]: cheap to check)
+  const hasGdy = gdy !== undefined;
+  const jac = W !== undefined && gr !== undefined && !allZero(be.typedArrayFromHeap(gr));
+  const saved = a.guard === 'tanh' && inputs.u !== undefined && inputs.g1 !== undefined;
+  writeBackwardColumns(memory, sc, be.typedArrayFromHeap(coeffs), d);
+  if (jac) loops.colnorm(be.getMemoryOffset(W!.dataId), sc + 9 * C4b, W!.shape[0], d.C, 2);
+  const off = (t: TensorInfo | undefined) => (t !== undefined ? be.getMemoryOffset(t.dataId) : 0);
+  const flags = (saved ? BWD_SAVED : 0) | (hasGdy ? BWD_GDY : 0) | (jac ? BWD_JAC : 0);
+  loops.bwd[a.guard](
+    saved ? 0 : off(z),
+    saved ? off(inputs.u) : 0,
+    saved ? off(inputs.g1) : 0,
+    off(need(inputs, 'gy')),
+    hasGdy ? off(gdy) : 0,
+    off(infos[0]),
+    sc,
+    sc + 4 * C4b,
+    jac ? off(gr) : 0,
+    sc + 9 * C4b,
+    d.n,
+    d.C,
+    flags,
+    1 / a.scale,
+  );
+  // ∂L/∂coeffs from the accumulators (summed over channels when shared); ∂L/∂W_ij = 2·W_ij·s_j
+  const G = new Float32Array(memory.buffer, sc + 4 * C4b, 5 * C4);
+  const ga = be.typedArrayFromHeap(infos[1]);
+  if (d.shared) {
+    for (let k = 0; k <= d.K; k++) {
+      let t = 0;
+      for (let j = 0; j < d.C; j++) t += G[k * C4 + j];
+      ga[k] = t;
     }
-    if (W) {
-      if (!jac) be.typedArrayFromHeap(infos[2]).fill(0);
-      else loops.scalegrad(be.getMemoryOffset(W.dataId), scratch + 8 * C4b, be.getMemoryOffset(infos[2].dataId), W.shape[0], d.C);
-    }
-  } finally {
-    be.wasm._free(scratch);
+  } else {
+    for (let j = 0; j < d.C; j++) for (let k = 0; k <= d.K; k++) ga[j * (d.K + 1) + k] = G[k * C4 + j];
+  }
+  if (W) {
+    if (!jac) be.typedArrayFromHeap(infos[2]).fill(0);
+    else loops.scalegrad(be.getMemoryOffset(W.dataId), sc + 8 * C4b, be.getMemoryOffset(infos[2].dataId), W.shape[0], d.C);
   }
   return infos;
 }

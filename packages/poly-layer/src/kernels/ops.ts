@@ -131,8 +131,20 @@ function kernelAttrs(z: tf.Tensor, coeffs: tf.Tensor2D, attrs: Omit<PolyKernelAt
   // without σ' only where the typed-array and SIMD loops run (the WGSL kernels always output it)
   const derivative = attrs.derivative !== false || (backend !== 'cpu' && backend !== 'wasm');
   // the …Saving kernels fix their saved outputs' positions, which assume σ' is output
-  const save = derivative && attrs.guard === 'tanh' && z.size >= SAVE_MIN_ELEMENTS && !simd && tf.getKernel(POLY_ACTIVATION_SAVING, backend) != null;
+  const save = derivative && attrs.guard === 'tanh' && z.size >= SAVE_MIN_ELEMENTS && !simd && hasSavingKernel(backend);
   return { ...attrs, derivative, save };
+}
+
+const savingKernel = new Map<string, boolean>();
+
+/** Whether the `…Saving` kernels exist for the backend (cached: this runs on every activation call). */
+function hasSavingKernel(backend: string): boolean {
+  let ok = savingKernel.get(backend);
+  if (ok === undefined) {
+    ok = tf.getKernel(POLY_ACTIVATION_SAVING, backend) != null;
+    savingKernel.set(backend, ok);
+  }
+  return ok;
 }
 
 /**
