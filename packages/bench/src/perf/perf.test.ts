@@ -13,7 +13,7 @@ describe('chainz bench perf (tiny shape, cpu)', () => {
     expect(tf.memory().numTensors).toBe(before);
     expect(report.fusedKernels).toBe(true);
     const [s] = report.shapes;
-    expect(s.variants.map((v) => v.name)).toEqual(['matmul', 'relu', 'cr', 'cr+dreg', 'cr-composite', 'cr+dreg-composite', 'relu-matmul', 'softplus', 'softplus+igpen', 'softplus+projection', 'cr+igpen']);
+    expect(s.variants.map((v) => v.name)).toEqual(['matmul', 'tfjs-matmul', 'relu', 'cr', 'cr+dreg', 'cr-composite', 'cr+dreg-composite', 'relu-matmul', 'softplus', 'softplus+igpen', 'softplus+projection', 'cr+igpen']);
     for (const v of s.variants) {
       expect(v.samples).toBe(4);
       expect(v.stepsPerSample).toBe(1);

@@ -61,6 +61,7 @@ export const PERF_SHAPES: readonly PerfShape[] = Object.freeze([
 /** The ratios reported per shape (name → [numerator variant, denominator variant]). */
 export const PERF_RATIOS: Readonly<Record<string, readonly [string, string]>> = Object.freeze({
   stepVsMatmul: ['cr+dreg', 'matmul'],
+  stepVsTfjsMatmul: ['cr+dreg', 'tfjs-matmul'],
   polyVsRelu: ['cr', 'relu'],
   dregOverhead: ['cr+dreg', 'cr'],
   igpenVsDreg: ['softplus+igpen', 'cr+dreg'],
@@ -144,7 +145,8 @@ export interface PerfReport {
 
 function buildVariants(shape: PerfShape, batch: PerfBatch, only?: string[]): PerfVariant[] {
   const all: Array<[string, () => PerfVariant]> = [
-    ['matmul', () => matmulVariant('matmul', "the step's matrix multiplies alone (tf.matMul, fixed operands)", shape)],
+    ['matmul', () => matmulVariant('matmul', "the step's matrix multiplies alone, as the step computes them", shape, 'own')],
+    ['tfjs-matmul', () => matmulVariant('tfjs-matmul', "the same products with tf.matMul (fixed operands)", shape, 'tfjs')],
     ['relu', () => mlpVariant('relu', 'ReLU MLP (project dense)', shape, batch, { activation: 'relu' })],
     ['cr', () => mlpVariant('cr', 'ChainzRule MLP, no DREG (fused kernel)', shape, batch, { activation: 'poly' })],
     ['cr+dreg', () => mlpVariant('cr+dreg', 'ChainzRule MLP + DREG frobenius (fused)', shape, batch, { activation: 'poly', dreg: true })],
