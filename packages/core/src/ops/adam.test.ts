@@ -72,7 +72,9 @@ describeBackends(['cpu', 'wasm'], ({ name }) => {
     const m = model(2);
     const opt = adam(0.01);
     opt.minimize(m.loss, false, m.vars);
-    const p = await tf.profile(() => opt.minimize(m.loss, false, m.vars));
+    const p = await tf.profile(() => {
+      opt.minimize(m.loss, false, m.vars);
+    });
     const kernels = p.kernels.map((k) => k.name);
     expect(kernels.filter((k) => k === ADAM_UPDATE)).toHaveLength(1);
     expect(kernels).not.toContain('Sqrt');

@@ -21,6 +21,15 @@ import { heapOffset, wasmSimd } from './wasm-backend';
  */
 export const ADAM_UPDATE = 'ChainzAdamUpdate';
 
+/**
+ * {@link ADAM_UPDATE} for variables whose leading axis indexes G independent
+ * models (each with its own step count): the same inputs, attributes
+ * `{ b1, c1, b2, c2, eps, nlr, omb1: number[G], omb2: number[G], active: number[G] }`;
+ * the slice of group g is updated with its own bias corrections when
+ * `active[g]` is 1 and copied unchanged otherwise.
+ */
+export const ADAM_UPDATE_GROUPED = 'ChainzAdamUpdateGrouped';
+
 interface AdamScalars {
   b1: number;
   c1: number;
@@ -93,21 +102,95 @@ const wasmAdam: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   return out;
 };
 
+interface GroupedScalars {
+  common: AdamScalars;
+  omb1: number[];
+  omb2: number[];
+  active: number[];
+}
+
+function groupedOf(attrs: tf.NamedAttrMap | undefined): GroupedScalars {
+  const a = (attrs ?? {}) as unknown as { omb1: number[]; omb2: number[]; active: number[] };
+  return { common: scalarsOf(attrs), omb1: a.omb1, omb2: a.omb2, active: a.active };
+}
+
+const cpuAdamGrouped: tf.KernelFunc = ({ inputs, backend, attrs }) => {
+  const be = backend as unknown as { data: { get(id: object): { values?: unknown } }; makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): tf.TensorInfo };
+  const s = groupedOf(attrs);
+  const G = s.active.length;
+  const out: tf.TensorInfo[] = [];
+  const vals = (t: tf.TensorInfo) => be.data.get(t.dataId).values as Float32Array;
+  for (let k = 0; k < variableCount(inputs); k++) {
+    const p = input(inputs, `p${k}`);
+    const [pv, gv, mv, vv] = ['p', 'g', 'm', 'v'].map((nm) => vals(input(inputs, `${nm}${k}`)));
+    const n = pv.length;
+    const o = [new Float32Array(n), new Float32Array(n), new Float32Array(n)];
+    const per = n / G;
+    for (let g = 0; g < G; g++) {
+      const sl = (a: Float32Array) => a.subarray(g * per, (g + 1) * per);
+      if (s.active[g]) adamJs(sl(pv), sl(gv), sl(mv), sl(vv), sl(o[0]), sl(o[1]), sl(o[2]), { ...s.common, omb1: s.omb1[g], omb2: s.omb2[g] });
+      else {
+        sl(o[0]).set(sl(pv));
+        sl(o[1]).set(sl(mv));
+        sl(o[2]).set(sl(vv));
+      }
+    }
+    for (const a of o) out.push(be.makeTensorInfo(p.shape, 'float32', a));
+  }
+  return out;
+};
+
+const wasmAdamGrouped: tf.KernelFunc = ({ inputs, backend, attrs }) => {
+  const w = wasmSimd(backend);
+  if (!w) throw new Error('the Adam kernel needs the wasm backend with WebAssembly SIMD on a non-shared memory');
+  const { be, simd } = w;
+  const s = groupedOf(attrs);
+  const c = s.common;
+  const G = s.active.length;
+  const out: tf.TensorInfo[] = [];
+  for (let k = 0; k < variableCount(inputs); k++) {
+    const p = input(inputs, `p${k}`);
+    const per = p.shape.reduce((a, b) => a * b, 1) / G;
+    const o = [be.makeOutput(p.shape, 'float32'), be.makeOutput(p.shape, 'float32'), be.makeOutput(p.shape, 'float32')];
+    const at = (name: string) => heapOffset(be, input(inputs, `${name}${k}`));
+    const [pp, pg, pm, pv] = [at('p'), at('g'), at('m'), at('v')];
+    const [op, om, ov] = o.map((t) => heapOffset(be, t));
+    for (let g = 0; g < G; g++) {
+      const off = 4 * g * per;
+      if (s.active[g]) simd.adam(pp + off, pg + off, pm + off, pv + off, op + off, om + off, ov + off, per, c.b1, c.c1, c.b2, c.c2, s.omb1[g], s.omb2[g], c.eps, c.nlr);
+      else {
+        const heap = new Uint8Array((be as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.buffer);
+        heap.copyWithin(op + off, pp + off, pp + off + 4 * per);
+        heap.copyWithin(om + off, pm + off, pm + off + 4 * per);
+        heap.copyWithin(ov + off, pv + off, pv + off + 4 * per);
+      }
+    }
+    out.push(...o);
+  }
+  return out;
+};
+
 let registered = false;
 
 function registerAdamKernels(): void {
   if (registered) return;
   registered = true;
-  if (tf.getKernel(ADAM_UPDATE, 'cpu') == null) tf.registerKernel({ kernelName: ADAM_UPDATE, backendName: 'cpu', kernelFunc: cpuAdam });
-  if (tf.getKernel(ADAM_UPDATE, 'wasm') == null) tf.registerKernel({ kernelName: ADAM_UPDATE, backendName: 'wasm', kernelFunc: wasmAdam });
+  for (const [kernelName, backendName, kernelFunc] of [
+    [ADAM_UPDATE, 'cpu', cpuAdam],
+    [ADAM_UPDATE, 'wasm', wasmAdam],
+    [ADAM_UPDATE_GROUPED, 'cpu', cpuAdamGrouped],
+    [ADAM_UPDATE_GROUPED, 'wasm', wasmAdamGrouped],
+  ] as const) {
+    if (tf.getKernel(kernelName, backendName) == null) tf.registerKernel({ kernelName, backendName, kernelFunc });
+  }
 }
 
 const wasmUsable = new WeakMap<object, boolean>();
 
-/** True when the fused update can run on the active backend. */
-function kernelUsable(): boolean {
+/** True when the fused update (`kernel`) can run on the active backend. */
+function kernelUsable(kernel = ADAM_UPDATE): boolean {
   const name = tf.getBackend();
-  if (tf.getKernel(ADAM_UPDATE, name) == null) return false;
+  if (tf.getKernel(kernel, name) == null) return false;
   if (name !== 'wasm') return true;
   const backend = tf.backend() as unknown as object;
   let ok = wasmUsable.get(backend);
@@ -291,4 +374,117 @@ export class FusedAdamOptimizer extends tf.Optimizer {
  */
 export function adam(learningRate = 0.001, beta1 = 0.9, beta2 = 0.999, epsilon: number | null = null): FusedAdamOptimizer {
   return new FusedAdamOptimizer(learningRate, beta1, beta2, epsilon);
+}
+
+/**
+ * Adam for models trained side by side in stacked variables (leading axis G:
+ * one slice per model), each model with its own step count: a step updates
+ * the slices of the models marked active and leaves the others unchanged (a
+ * model that has finished its epoch while others have not). Each slice gets
+ * exactly the arithmetic of {@link FusedAdamOptimizer} (and `tf.train.adam`)
+ * with its own β1ᵗ, β2ᵗ, so G models trained this way equal G models trained
+ * one by one, bit for bit. One kernel per step on cpu and wasm; elsewhere
+ * tfjs ops per slice.
+ */
+export class GroupedAdamOptimizer {
+  private readonly accBeta1: number[];
+  private readonly accBeta2: number[];
+  private readonly moments = new Map<tf.Variable, { m: tf.Variable; v: tf.Variable }>();
+  private readonly eps: number;
+
+  /**
+   * @param groups G ≥ 1.
+   * @param learningRate lr; `beta1`, `beta2`, `epsilon` as {@link FusedAdamOptimizer}.
+   * @throws ConfigError naming the option for an invalid value.
+   */
+  constructor(
+    readonly groups: number,
+    readonly learningRate: number,
+    readonly beta1 = 0.9,
+    readonly beta2 = 0.999,
+    epsilon: number | null = null,
+  ) {
+    if (!Number.isInteger(groups) || groups < 1) throw new ConfigError(`must be an integer ≥ 1, got ${groups}`, { option: 'groups' });
+    if (!Number.isFinite(learningRate)) throw new ConfigError(`must be a finite number, got ${learningRate}`, { option: 'learningRate' });
+    this.eps = epsilon ?? tf.backend().epsilon();
+    this.accBeta1 = new Array<number>(groups).fill(f(beta1));
+    this.accBeta2 = new Array<number>(groups).fill(f(beta2));
+    registerAdamKernels();
+  }
+
+  /** The number of steps each group has taken. */
+  readonly steps: number[] = [];
+
+  /**
+   * One step: `variables[i] ← Adam(variables[i], gradients[i])` on the slices of the groups
+   * with `active[g]` true.
+   * @param variables stacked variables `[G, …]`.
+   * @param gradients their gradients (same shapes).
+   * @param active one flag per group.
+   */
+  applyGradients(variables: tf.Variable[], gradients: tf.Tensor[], active: boolean[]): void {
+    const G = this.groups;
+    if (active.length !== G) throw new ConfigError(`needs ${G} flags, got ${active.length}`, { option: 'active' });
+    for (const v of variables) {
+      if (v.shape[0] !== G) throw new ConfigError(`variable '${v.name}' has leading size ${v.shape[0]}, expected ${G}`, { option: 'variables' });
+      if (!this.moments.has(v)) this.moments.set(v, { m: tf.tidy(() => tf.zerosLike(v).variable(false)), v: tf.tidy(() => tf.zerosLike(v).variable(false)) });
+    }
+    const b1 = f(this.beta1);
+    const b2 = f(this.beta2);
+    const common: AdamScalars = { b1, c1: f(1 - this.beta1), b2, c2: f(1 - this.beta2), omb1: 0, omb2: 0, eps: f(this.eps), nlr: f(-this.learningRate) };
+    const omb1 = this.accBeta1.map((a) => f(1 - a));
+    const omb2 = this.accBeta2.map((a) => f(1 - a));
+    const flags = active.map((a) => (a ? 1 : 0));
+    if (kernelUsable(ADAM_UPDATE_GROUPED) && variables.every((v, i) => v.dtype === 'float32' && gradients[i].dtype === 'float32')) {
+      const inputs: tf.NamedTensorMap = {};
+      variables.forEach((v, k) => {
+        const s = this.moments.get(v)!;
+        inputs[`p${k}`] = v;
+        inputs[`g${k}`] = gradients[k];
+        inputs[`m${k}`] = s.m;
+        inputs[`v${k}`] = s.v;
+      });
+      const out = tf.engine().runKernel(ADAM_UPDATE_GROUPED, inputs, { ...common, omb1, omb2, active: flags } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+      variables.forEach((v, k) => {
+        const s = this.moments.get(v)!;
+        v.assign(out[3 * k]);
+        s.m.assign(out[3 * k + 1]);
+        s.v.assign(out[3 * k + 2]);
+      });
+      tf.dispose(out);
+    } else {
+      // tfjs's op sequence on each active slice
+      tf.tidy(() => {
+        variables.forEach((v, k) => {
+          const s = this.moments.get(v)!;
+          const parts = { p: tf.unstack(v), m: tf.unstack(s.m), v: tf.unstack(s.v), g: tf.unstack(gradients[k]) };
+          for (let g = 0; g < G; g++) {
+            if (!active[g]) continue;
+            const m = tf.add(tf.mul(parts.m[g], this.beta1), tf.mul(parts.g[g], 1 - this.beta1));
+            const vv = tf.add(tf.mul(parts.v[g], this.beta2), tf.mul(tf.square(parts.g[g]), 1 - this.beta2));
+            const mHat = tf.div(m, tf.scalar(omb1[g]));
+            const vHat = tf.div(vv, tf.scalar(omb2[g]));
+            parts.p[g] = tf.add(tf.mul(tf.div(mHat, tf.add(tf.sqrt(vHat), this.eps)), -this.learningRate), parts.p[g]);
+            parts.m[g] = m;
+            parts.v[g] = vv;
+          }
+          v.assign(tf.stack(parts.p));
+          s.m.assign(tf.stack(parts.m));
+          s.v.assign(tf.stack(parts.v));
+        });
+      });
+    }
+    for (let g = 0; g < G; g++) {
+      if (!active[g]) continue;
+      this.accBeta1[g] = f(this.accBeta1[g] * b1);
+      this.accBeta2[g] = f(this.accBeta2[g] * b2);
+      this.steps[g] = (this.steps[g] ?? 0) + 1;
+    }
+  }
+
+  /** Disposes the moment variables. */
+  dispose(): void {
+    for (const s of this.moments.values()) tf.dispose([s.m, s.v]);
+    this.moments.clear();
+  }
 }

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, ShapeError } from '../errors';
 import { simdGemm } from './simd';
-import { heapOffset, wasmSimd } from './wasm-backend';
+import { heapOffset, heapScratch, wasmSimd } from './wasm-backend';
 
 /*
  * Dense (fully connected) op with a hand-written backward pass.
@@ -49,19 +49,29 @@ function simdOrThrow(backend: unknown) {
   return s;
 }
 
+/**
+ * Leading group count of a dense kernel call: 1 for x `[B, d_in]`, G for the
+ * batched form x `[G, B, d_in]` (kernel `[G, d_in, n]`, bias `[G, n]`), which
+ * runs the same loops on each group's slice.
+ */
+function groups(x: tf.TensorInfo): number {
+  return x.shape.length === 3 ? x.shape[0] : 1;
+}
+
 const denseKernel: tf.KernelFunc = ({ inputs, backend }) => {
   const { be, simd } = simdOrThrow(backend);
   const x = need(inputs, 'x');
   const W = need(inputs, 'kernel');
   const b = inputs.bias;
-  const [B, dIn] = x.shape;
-  const n = W.shape[1];
-  const out = be.makeOutput([B, n], 'float32');
-  const pack = be.wasm._malloc(32 * dIn);
-  try {
-    simdGemm(simd, 'n', heapOffset(be, x), heapOffset(be, W), heapOffset(be, out), b ? heapOffset(be, b) : 0, B, n, dIn, pack);
-  } finally {
-    be.wasm._free(pack);
+  const G = groups(x);
+  const [B, dIn] = x.shape.slice(-2);
+  const n = W.shape[W.shape.length - 1];
+  const out = be.makeOutput(G === 1 && x.shape.length === 2 ? [B, n] : [G, B, n], 'float32');
+  const pack = heapScratch(be, 32 * dIn);
+  const [px, pW, pOut] = [heapOffset(be, x), heapOffset(be, W), heapOffset(be, out)];
+  const pb = b ? heapOffset(be, b) : 0;
+  for (let g = 0; g < G; g++) {
+    simdGemm(simd, 'n', px + 4 * g * B * dIn, pW + 4 * g * dIn * n, pOut + 4 * g * B * n, pb ? pb + 4 * g * n : 0, B, n, dIn, pack);
   }
   return out;
 };
@@ -70,18 +80,19 @@ const denseGradParamsKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const { be, simd } = simdOrThrow(backend);
   const x = need(inputs, 'x');
   const dz = need(inputs, 'dz');
-  const [B, dIn] = x.shape;
-  const n = dz.shape[1];
-  const gW = be.makeOutput([dIn, n], 'float32');
-  const gb = attrs?.hasBias === true ? be.makeOutput([n], 'float32') : null;
-  // ∂L/∂W = xᵀ·dz: A = x read as the transposed operand (K = B rows)
-  const pack = be.wasm._malloc(32 * B);
-  try {
-    simdGemm(simd, 't', heapOffset(be, x), heapOffset(be, dz), heapOffset(be, gW), 0, dIn, n, B, pack);
-  } finally {
-    be.wasm._free(pack);
+  const G = groups(x);
+  const grouped = x.shape.length === 3;
+  const [B, dIn] = x.shape.slice(-2);
+  const n = dz.shape[dz.shape.length - 1];
+  const gW = be.makeOutput(grouped ? [G, dIn, n] : [dIn, n], 'float32');
+  const gb = attrs?.hasBias === true ? be.makeOutput(grouped ? [G, n] : [n], 'float32') : null;
+  const pack = heapScratch(be, 32 * B);
+  const [px, pdz, pgW] = [heapOffset(be, x), heapOffset(be, dz), heapOffset(be, gW)];
+  for (let g = 0; g < G; g++) {
+    // ∂L/∂W = xᵀ·dz: A = x read as the transposed operand (K = B rows)
+    simdGemm(simd, 't', px + 4 * g * B * dIn, pdz + 4 * g * B * n, pgW + 4 * g * dIn * n, 0, dIn, n, B, pack);
+    if (gb) simd.colsum(pdz + 4 * g * B * n, heapOffset(be, gb) + 4 * g * n, B, n);
   }
-  if (gb) simd.colsum(heapOffset(be, dz), heapOffset(be, gb), B, n);
   return gb ? [gW, gb] : [gW];
 };
 
@@ -89,15 +100,15 @@ const denseGradInputKernel: tf.KernelFunc = ({ inputs, backend }) => {
   const { be, simd } = simdOrThrow(backend);
   const dz = need(inputs, 'dz');
   const W = need(inputs, 'kernel');
-  const [B, n] = dz.shape;
-  const dIn = W.shape[0];
-  const gx = be.makeOutput([B, dIn], 'float32');
-  const wt = be.wasm._malloc(4 * dIn * n + 32 * n);
-  try {
-    simd.transpose(heapOffset(be, W), wt, dIn, n); // Wᵀ [n, d_in]
-    simdGemm(simd, 'n', heapOffset(be, dz), wt, heapOffset(be, gx), 0, B, dIn, n, wt + 4 * dIn * n);
-  } finally {
-    be.wasm._free(wt);
+  const G = groups(dz);
+  const [B, n] = dz.shape.slice(-2);
+  const dIn = W.shape[W.shape.length - 2];
+  const gx = be.makeOutput(dz.shape.length === 3 ? [G, B, dIn] : [B, dIn], 'float32');
+  const wt = heapScratch(be, 4 * dIn * n + 32 * n);
+  const [pdz, pW, pgx] = [heapOffset(be, dz), heapOffset(be, W), heapOffset(be, gx)];
+  for (let g = 0; g < G; g++) {
+    simd.transpose(pW + 4 * g * dIn * n, wt, dIn, n); // Wᵀ [n, d_in]
+    simdGemm(simd, 'n', pdz + 4 * g * B * n, wt, pgx + 4 * g * B * dIn, 0, B, dIn, n, wt + 4 * dIn * n);
   }
   return gx;
 };
@@ -260,4 +271,53 @@ export function dense(x: tf.Tensor2D, kernel: tf.Tensor2D, bias?: tf.Tensor1D, o
   }
   if (bias === undefined) return getDenseNoBias()(x, kernel);
   return getDenseWithBias()(x, kernel, bias);
+}
+
+let denseBatchedComposite: ((x: tf.Tensor3D, w: tf.Tensor3D, b: tf.Tensor2D) => tf.Tensor3D) | undefined;
+
+function getDenseBatchedComposite(): (x: tf.Tensor3D, w: tf.Tensor3D, b: tf.Tensor2D) => tf.Tensor3D {
+  if (denseBatchedComposite === undefined) {
+    denseBatchedComposite = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+      const [x, w, b, save] = args as [tf.Tensor3D, tf.Tensor3D, tf.Tensor2D, tf.GradSaveFunc];
+      save([x, w]);
+      return {
+        value: tf.add(tf.matMul(x, w), tf.expandDims(b, 1)),
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+          const [xs, ws] = saved as [tf.Tensor3D, tf.Tensor3D];
+          const g = dy as tf.Tensor3D;
+          return [tf.matMul(g, tf.transpose(ws, [0, 2, 1])), tf.matMul(tf.transpose(xs, [0, 2, 1]), g), tf.sum(g, 1)];
+        },
+      };
+    }) as unknown as (x: tf.Tensor3D, w: tf.Tensor3D, b: tf.Tensor2D) => tf.Tensor3D;
+  }
+  return denseBatchedComposite;
+}
+
+/**
+ * G independent affine maps in one op — z[g] = x[g]·W[g] + b[g] — for training
+ * several models of one shape together (e.g. the folds of a cross-validation):
+ * on the wasm backend the kernels of {@link dense} run on each group's slice
+ * (results equal G separate `dense` calls bit for bit, so ∂L/∂W[g] and ∂L/∂b[g]
+ * too); elsewhere batched `tf.matMul` with explicit transposes.
+ *
+ * @param x inputs `[G, B, d_in]`.
+ * @param kernel weights `[G, d_in, d_out]`.
+ * @param bias biases `[G, d_out]`.
+ * @returns z `[G, B, d_out]`.
+ * @throws ShapeError when the shapes do not match (names the tensor).
+ */
+export function denseBatched(x: tf.Tensor3D, kernel: tf.Tensor3D, bias: tf.Tensor2D): tf.Tensor3D {
+  if (x.rank !== 3) throw new ShapeError(`denseBatched expects x [G, B, d_in], got shape [${x.shape}]`, { tensor: 'x' });
+  const [G, , dIn] = x.shape;
+  if (kernel.rank !== 3 || kernel.shape[0] !== G || kernel.shape[1] !== dIn) {
+    throw new ShapeError(`kernel must have shape [${G}, ${dIn}, d_out], got [${kernel.shape}]`, { tensor: 'kernel' });
+  }
+  if (bias.rank !== 2 || bias.shape[0] !== G || bias.shape[1] !== kernel.shape[2]) {
+    throw new ShapeError(`bias must have shape [${G}, ${kernel.shape[2]}], got [${bias.shape}]`, { tensor: 'bias' });
+  }
+  if (x.dtype === 'float32' && kernel.dtype === 'float32' && bias.dtype === 'float32' && x.size > 0 && kernel.size > 0 && gradientDepth() <= 1 && wasmKernelsUsable()) {
+    registerDenseKernels();
+    return tf.engine().runKernel(DENSE, { x, kernel, bias }, { hasBias: true }) as tf.Tensor3D;
+  }
+  return getDenseBatchedComposite()(x, kernel, bias);
 }

@@ -39,3 +39,21 @@ export function wasmSimd(backend: unknown): { be: WasmBackendInternals; simd: Co
 export function heapOffset(be: WasmBackendInternals, t: TensorInfo): number {
   return be.getMemoryOffset(t.dataId);
 }
+
+const scratchBlocks = new WeakMap<object, { ptr: number; bytes: number }>();
+
+/**
+ * Scratch memory on the wasm heap, one block per backend module, grown on
+ * demand and kept (kernels never run concurrently in one module): no
+ * malloc/free per kernel call. Valid until the next call.
+ */
+export function heapScratch(be: WasmBackendInternals, bytes: number): number {
+  let s = scratchBlocks.get(be.wasm);
+  if (!s || s.bytes < bytes) {
+    if (s) be.wasm._free(s.ptr);
+    const size = Math.max(bytes, 2 * (s?.bytes ?? 0), 4096);
+    s = { ptr: be.wasm._malloc(size), bytes: size };
+    scratchBlocks.set(be.wasm, s);
+  }
+  return s.ptr;
+}

@@ -9,6 +9,8 @@ import {
   POLY_ACTIVATION_SAVING,
   WEIGHTED_SUM,
   WEIGHTED_SUM_GRAD,
+  WEIGHTED_SUM_GROUPED,
+  WEIGHTED_SUM_GROUPED_GRAD,
   fromAttrMap,
   outputLayout,
 } from './names';
@@ -86,6 +88,18 @@ export const weightedSumGradConfig: tf.GradConfig = {
   gradFunc: (dy, _saved, attrs) => {
     const weights = attrs.weights as number[];
     const g = tf.engine().runKernel(WEIGHTED_SUM_GRAD, { dy: dy as tf.Tensor }, attrs) as tf.Tensor[];
+    const grads: Record<string, () => tf.Tensor> = {};
+    weights.forEach((_, l) => (grads[`x${l}`] = () => g[l]));
+    return grads;
+  },
+};
+
+/** Gradient of {@link WEIGHTED_SUM_GROUPED}: w[l][g]·dy[g] on each group's rows (nothing saved). */
+export const weightedSumGroupedGradConfig: tf.GradConfig = {
+  kernelName: WEIGHTED_SUM_GROUPED,
+  gradFunc: (dy, _saved, attrs) => {
+    const weights = attrs.weights as number[][];
+    const g = tf.engine().runKernel(WEIGHTED_SUM_GROUPED_GRAD, { dy: dy as tf.Tensor }, attrs) as tf.Tensor[];
     const grads: Record<string, () => tf.Tensor> = {};
     weights.forEach((_, l) => (grads[`x${l}`] = () => g[l]));
     return grads;

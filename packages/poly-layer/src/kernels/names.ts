@@ -73,6 +73,18 @@ export const WEIGHTED_SUM = 'ChainzWeightedSum';
  */
 export const WEIGHTED_SUM_GRAD = 'ChainzWeightedSumGrad';
 
+/**
+ * {@link WEIGHTED_SUM} for G models side by side: inputs `x0, x1, …` each `[G, B]`,
+ * attributes `weights` (`[L][G]`) and `counts` (`[G]`: rows of each model, the rest
+ * padding); output `[G]`, out[g] = Σ_l w[l][g]·Σ_{b < counts[g]} x_l[g, b], summed
+ * in float64 in the order of {@link WEIGHTED_SUM} (so each entry equals that
+ * kernel's result for the model alone).
+ */
+export const WEIGHTED_SUM_GROUPED = 'ChainzWeightedSumGrouped';
+
+/** Gradient of {@link WEIGHTED_SUM_GROUPED}: input `dy` `[G]`; output l is w[l][g]·dy[g] on the first counts[g] rows of group g, 0 on the padding. */
+export const WEIGHTED_SUM_GROUPED_GRAD = 'ChainzWeightedSumGroupedGrad';
+
 /** Elementwise guards handled by the fused kernel (`layernorm` normalises with composite ops first, then uses `none`). */
 export type KernelGuard = 'tanh' | 'clip' | 'none';
 
