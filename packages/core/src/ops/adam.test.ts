@@ -9,7 +9,7 @@ import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeBackends } from '../test';
 import { Rng } from '../rng';
-import { ADAM_UPDATE, adam, FusedAdamOptimizer } from './adam';
+import { ADAM_UPDATE, adam, FusedAdamOptimizer, GroupedAdamOptimizer } from './adam';
 import { dense } from './dense';
 
 /** A small two-layer model; returns its variables and a loss on a fixed batch. */
@@ -130,5 +130,46 @@ describe('fused Adam on a backend without the kernel', () => {
     expectBitEqual(b.values, a.values, 'parameters');
     expectBitEqual(b.weights, a.weights, 'moments');
     opt.dispose();
+  });
+});
+
+describeBackends(['cpu', 'wasm'], ({ name }) => {
+  it('GroupedAdamOptimizer: each slice equals its own FusedAdamOptimizer (bit for bit), inactive slices stay as they are', async () => {
+    const G = 3;
+    const rng = new Rng(21);
+    const r = (shape: number[]) => Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal());
+    const shapes = [[5, 3], [7]];
+    const init = shapes.map((s) => r([G, ...s]));
+    const stacked = init.map((v, i) => tf.variable(tf.tensor(v, [G, ...shapes[i]])));
+    const single = Array.from({ length: G }, (_, g) => init.map((v, i) => tf.variable(tf.tensor(v.subarray((g * v.length) / G, ((g + 1) * v.length) / G), shapes[i]))));
+    const grouped = new GroupedAdamOptimizer(G, 0.05);
+    const alone = Array.from({ length: G }, () => adam(0.05));
+    let before = 0;
+    for (let step = 0; step < 12; step++) {
+      if (step === 1) before = tf.memory().numTensors; // after the first step created the moments
+      const active = [true, step % 3 !== 1, step < 5];
+      const grads = shapes.map((s) => r([G, ...s]));
+      const gt = grads.map((gv, i) => tf.tensor(gv, [G, ...shapes[i]]));
+      grouped.applyGradients(stacked, gt, active);
+      tf.dispose(gt);
+      for (let g = 0; g < G; g++) {
+        if (!active[g]) continue;
+        const named = single[g].map((v, i) => ({ name: v.name, tensor: tf.tensor(grads[i].subarray((g * grads[i].length) / G, ((g + 1) * grads[i].length) / G), shapes[i]) }));
+        alone[g].applyGradients(named);
+        tf.dispose(named.map((x) => x.tensor));
+      }
+    }
+    expect(tf.memory().numTensors, 'no leak per step').toBe(before);
+    expect(grouped.steps).toEqual([12, 8, 5]);
+    for (let i = 0; i < shapes.length; i++) {
+      const all = await stacked[i].data();
+      for (let g = 0; g < G; g++) {
+        const n = all.length / G;
+        expect(Array.from(all.subarray(g * n, (g + 1) * n)), `${name} variable ${i} group ${g}`).toEqual(Array.from(await single[g][i].data()));
+      }
+    }
+    grouped.dispose();
+    alone.forEach((o) => o.dispose());
+    tf.dispose([...stacked, ...single.flat()]);
   });
 });

@@ -7,7 +7,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { expect, it } from 'vitest';
 import { describeBackends } from '../test';
 import { Rng } from '../rng';
-import { dense, DENSE, DENSE_GRAD_INPUT, DENSE_GRAD_PARAMS } from './dense';
+import { dense, denseBatched, DENSE, DENSE_GRAD_INPUT, DENSE_GRAD_PARAMS } from './dense';
 
 function randn(rng: Rng, shape: number[]): tf.Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
@@ -95,5 +95,40 @@ describeBackends(['wasm'], () => {
     const w = tf.zeros([2, 2]) as tf.Tensor2D;
     expect(() => dense(x, w, undefined, { implementation: 'gpu' as never })).toThrow(/option implementation/);
     tf.dispose([x, w]);
+  });
+});
+
+describeBackends(['wasm', 'cpu'], ({ name }) => {
+  it('denseBatched: each group equals dense on its slice (value and gradients; bit for bit on wasm)', async () => {
+    const rng = new Rng(12);
+    const [G, B, dIn, dOut] = [3, 7, 5, 6];
+    const x = randn(rng, [G, B, dIn]) as tf.Tensor3D;
+    const w = randn(rng, [G, dIn, dOut]) as tf.Tensor3D;
+    const b = randn(rng, [G, dOut]) as tf.Tensor2D;
+    const c = randn(rng, [G, B, dOut]);
+    const before = tf.memory().numTensors;
+    const batched = tf.grads((xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(denseBatched(xx as tf.Tensor3D, ww as tf.Tensor3D, bb as tf.Tensor2D), c)) as tf.Scalar)([x, w, b]);
+    const z = denseBatched(x, w, b);
+    const zs = await z.data();
+    const gs = await Promise.all(batched.map((t) => t.data()));
+    const parts = (t: tf.Tensor) => tf.unstack(t);
+    const [xs, ws, bs, cs] = [parts(x), parts(w), parts(b), parts(c)];
+    for (let g = 0; g < G; g++) {
+      const f = (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(dense(xx as tf.Tensor2D, ww as tf.Tensor2D, bb as tf.Tensor1D), cs[g])) as tf.Scalar;
+      const one = tf.grads(f)([xs[g], ws[g], bs[g]]);
+      const zg = dense(xs[g] as tf.Tensor2D, ws[g] as tf.Tensor2D, bs[g] as tf.Tensor1D);
+      const slice = (a: Float32Array, n: number) => Array.from(a.subarray(g * n, (g + 1) * n));
+      const tol = name === 'wasm' ? 0 : 1e-5;
+      const close = (a: number[], e: ArrayLike<number>, what: string) => a.forEach((v, i) => expect(Math.abs(v - e[i]), `${what}[${i}]`).toBeLessThanOrEqual(tol * (1 + Math.abs(e[i]))));
+      close(slice(zs, B * dOut), await zg.data(), `group ${g} z`);
+      close(slice(gs[0], B * dIn), await one[0].data(), `group ${g} ∂/∂x`);
+      close(slice(gs[1], dIn * dOut), await one[1].data(), `group ${g} ∂/∂W`);
+      close(slice(gs[2], dOut), await one[2].data(), `group ${g} ∂/∂b`);
+      tf.dispose([...one, zg]);
+    }
+    tf.dispose([z, ...batched, ...xs, ...ws, ...bs, ...cs]);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(() => denseBatched(x, w, tf.zeros([G, dOut + 1]) as tf.Tensor2D)).toThrow(/tensor bias/);
+    tf.dispose([x, w, b, c]);
   });
 });
