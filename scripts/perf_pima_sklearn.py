@@ -150,7 +150,11 @@ def run_sklearn(path):
 
 def run_chainz(extra):
     with tempfile.TemporaryDirectory(prefix="chainz-pima-") as out:
-        cmd = [os.environ.get("NODE", "node"), os.path.join(ROOT, "scripts", "chainz.mjs"), "bench", "pima", "--out", out, "--no-progress", *extra]
+        cli = os.path.join(ROOT, "packages", "bench", "dist", "cli.js")
+        if not os.path.exists(cli):
+            sys.exit("perf_pima_sklearn: build the CLI first (pnpm build)")
+        # the built CLI itself (not scripts/chainz.mjs, whose build check would be timed too)
+        cmd = [os.environ.get("NODE", "node"), cli, "bench", "pima", "--out", out, "--no-progress", *extra]
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
         proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
@@ -166,7 +170,7 @@ def run_chainz(extra):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", help="a copy of the Pima CSV (default: the copy embedded in @chainz/data)")
-    ap.add_argument("--chainz", action="store_true", help="also run `chainz bench pima` (build it first: pnpm build) and print the wall-time ratio")
+    ap.add_argument("--chainz", action="store_true", help="also run `chainz bench pima` (the built CLI: run pnpm build first) and print the wall-time ratio")
     ap.add_argument("--chainz-args", default="", help='extra arguments for chainz bench pima, e.g. "--workers 1"')
     a = ap.parse_args()
     import sklearn
