@@ -473,6 +473,15 @@ export function polyActivationWithJacobian(
   return polyActivationDense(z, coeffs, kernel, config, opts) as PolyActivationResult & { jacobianFrobenius: tf.Tensor1D };
 }
 
+/**
+ * The `none` guard's finiteness check of a dense layer's outputs when the
+ * numeric-check mode asks for it (see {@link NumericCheckMode}).
+ * @internal used by `polyDense`'s fused layer.
+ */
+export function checkNoneGuard(out: { y: tf.Tensor; jacobianFrobenius?: tf.Tensor }, z: tf.Tensor, name: string, check: boolean | undefined): void {
+  if (shouldCheck(name, check)) checkFinite(out, z, name);
+}
+
 /** The `none` guard's finiteness check (reads one boolean back); disposes the outputs and throws on NaN/±Inf. */
 function checkFinite(out: Omit<PolyActivationResult, 'dy'> & { dy?: tf.Tensor; jacobianFrobenius?: tf.Tensor }, z: tf.Tensor, name: string): void {
   const bad = tf.tidy(() => {

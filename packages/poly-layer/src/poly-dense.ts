@@ -1,7 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { dense } from '@chainz/core';
 import type { PolyConfig } from './config';
-import { polyActivation, polyActivationDense, type DenseActivationResult } from './activation';
+import { checkNoneGuard, polyActivation, polyActivationDense, type DenseActivationResult } from './activation';
+import { resolvePolyConfig } from './config';
+import { getPolyImplementation } from './kernels/ops';
+import { polyDenseKernelUsable, runPolyDense } from './kernels/poly-dense-kernel';
+import type { KernelGuard } from './kernels/names';
 import { defineLazyDerivative, type DenseLayerTrace } from './trace';
 import type { PolyActivationOptions } from './activation';
 
@@ -61,6 +65,8 @@ export function polyDense(
   opts: PolyDenseOptions = {},
 ): { y: tf.Tensor2D; trace: DenseLayerTrace } {
   const name = opts.name ?? 'polyDense';
+  const fused = fusedLayer(x, params, config, opts, name);
+  if (fused) return fused;
   const z = dense(x, params.kernel, params.bias);
   let act: DenseActivationResult;
   const actOpts = { secondDerivative: opts.secondDerivative, name, check: opts.check, implementation: opts.implementation, derivative: false };
@@ -83,4 +89,49 @@ export function polyDense(
   if (act.jacobianFrobenius) trace.jacobianFrobenius = act.jacobianFrobenius;
   if (act.layernorm) trace.layernorm = { u: act.layernorm.u as tf.Tensor2D, invStd: act.layernorm.invStd as tf.Tensor2D };
   return { y: act.y as tf.Tensor2D, trace };
+}
+
+/** Nesting depth of gradient recording. */
+function gradientDepth(): number {
+  return (tf.engine() as unknown as { state: { gradientDepth: number } }).state.gradientDepth;
+}
+
+/**
+ * The whole layer as one op (kernels/poly-dense-kernel.ts) where it applies —
+ * wasm with SIMD, first-order gradients, a cubic (or lower) monomial, an
+ * elementwise guard, no σ'', float32, consistent shapes — else null (the
+ * dense op and the activation kernel, which also report bad shapes).
+ */
+function fusedLayer(x: tf.Tensor2D, params: PolyDenseParams, config: PolyConfig, opts: PolyDenseOptions, name: string): { y: tf.Tensor2D; trace: DenseLayerTrace } | null {
+  const mode = opts.implementation ?? getPolyImplementation();
+  if (mode === 'composite' || opts.secondDerivative === true || !polyDenseKernelUsable() || gradientDepth() > 1) return null;
+  const cfg = resolvePolyConfig(config);
+  if (cfg.basis !== 'monomial' || cfg.degree > 3 || cfg.guard === 'layernorm') return null;
+  const { kernel, bias, coeffs } = params;
+  const n = kernel.shape[1];
+  const shapesOk =
+    x.rank === 2 &&
+    kernel.rank === 2 &&
+    x.shape[1] === kernel.shape[0] &&
+    (bias === undefined || (bias.rank === 1 && bias.shape[0] === n)) &&
+    coeffs.rank === 2 &&
+    coeffs.shape[0] === (cfg.sharing === 'channel' ? n : 1) &&
+    coeffs.shape[1] === cfg.degree + 1 &&
+    x.size > 0 &&
+    kernel.size > 0;
+  if (!shapesOk || [x, kernel, coeffs, ...(bias ? [bias] : [])].some((t) => t.dtype !== 'float32')) return null;
+  const jac = opts.jacobianNorm === true;
+  const o = runPolyDense(x, kernel, bias, coeffs, { basis: cfg.basis, guard: cfg.guard as KernelGuard, scale: cfg.scale }, jac);
+  if (cfg.guard === 'none') {
+    try {
+      checkNoneGuard({ y: o.y, ...(o.r ? { jacobianFrobenius: o.r } : {}) }, o.z, name, opts.check);
+    } catch (e) {
+      o.z.dispose(); // (y and r are disposed by the check)
+      throw e;
+    }
+  }
+  const trace = { kind: 'dense', name, kernel, z: o.z as tf.Tensor2D, guard: cfg.guard } as DenseLayerTrace;
+  defineLazyDerivative(trace, () => polyActivation(o.z, coeffs, cfg, { name, check: false, implementation: opts.implementation }));
+  if (o.r) trace.jacobianFrobenius = o.r as tf.Tensor1D;
+  return { y: o.y as tf.Tensor2D, trace };
 }

@@ -16,6 +16,9 @@ import { polyActivation } from '../activation';
 import { polyDenseBatched, weightedSumGrouped } from './batched';
 import { weightedSum } from './ops';
 import { POLY_ACTIVATION_JACOBIAN } from './names';
+import { POLY_DENSE } from './poly-dense-kernel';
+import { polyActivationDense } from '../activation';
+import { dense } from '@chainz/core';
 
 const r = (rng: Rng, shape: number[], s = 1) => tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal() * s), shape);
 
@@ -102,9 +105,15 @@ describeBackends(['cpu', 'wasm'], ({ name }) => {
       tf.dispose(o.y);
       disposeTraces(o.trace); // must not compute σ'
     });
-    const act = prof.kernels.filter((k) => k.name.startsWith('ChainzPolyActivation'));
-    expect(act.map((k) => k.name)).toEqual([POLY_ACTIVATION_JACOBIAN]);
-    expect(act[0].outputShapes).toEqual([[4, 5], [4]]);
+    const act = prof.kernels.filter((k) => k.name.startsWith('ChainzPoly'));
+    if (name === 'wasm') {
+      // the whole layer in one kernel: y, z, r
+      expect(act.map((k) => k.name)).toEqual([POLY_DENSE]);
+      expect(act[0].outputShapes).toEqual([[4, 5], [4, 5], [4]]);
+    } else {
+      expect(act.map((k) => k.name)).toEqual([POLY_ACTIVATION_JACOBIAN]);
+      expect(act[0].outputShapes).toEqual([[4, 5], [4]]);
+    }
     const before = tf.memory().numTensors;
     const o = polyDense(x, p, cfg, { jacobianNorm: true });
     const ref = polyActivation(o.trace.z, p.coeffs, cfg);
@@ -142,4 +151,49 @@ describeBackends(['cpu', 'wasm'], ({ name }) => {
       tf.dispose([z, a, o.y, o.dy]);
     }
   });
+});
+
+describeBackends(['wasm'], () => {
+  for (const [guard, shared, C, withBias] of [
+    ['tanh', false, 7, true],
+    ['clip', true, 8, false],
+    ['none', false, 3, true],
+  ] as Array<[PolyGuard, boolean, number, boolean]>) {
+    it(`the fused layer kernel (${guard}, ${shared ? 'shared' : 'per-channel'}, C = ${C}${withBias ? '' : ', no bias'}) = dense op + activation kernel: y, z, r and ∂/∂(x, W, b, coeffs) bit for bit`, async () => {
+      const rng = new Rng(40 + C);
+      const [B, dIn] = [9, 6];
+      const cfg = resolvePolyConfig({ guard, sharing: shared ? 'layer' : 'channel', scale: 1.2 });
+      const x = r(rng, [B, dIn]) as tf.Tensor2D;
+      const W = r(rng, [dIn, C], 0.6) as tf.Tensor2D;
+      const b = r(rng, [C], 0.2) as tf.Tensor1D;
+      const a = r(rng, [shared ? 1 : C, 4], 0.4) as tf.Tensor2D;
+      const [cy, cz, cr] = [r(rng, [B, C]), r(rng, [B, C]), r(rng, [B])];
+      const fusedLoss = (xx: tf.Tensor, WW: tf.Tensor, bb: tf.Tensor, aa: tf.Tensor) => {
+        const o = polyDense(xx as tf.Tensor2D, { kernel: WW as tf.Tensor2D, bias: withBias ? (bb as tf.Tensor1D) : undefined, coeffs: aa as tf.Tensor2D }, cfg, { jacobianNorm: true, check: false });
+        // z used by the loss too: its direct gradient must reach x, W, b
+        return tf.addN([tf.sum(tf.mul(o.y, cy)), tf.sum(tf.mul(o.trace.z, cz)), tf.sum(tf.mul(o.trace.jacobianFrobenius!, cr))]) as tf.Scalar;
+      };
+      const twoOpLoss = (xx: tf.Tensor, WW: tf.Tensor, bb: tf.Tensor, aa: tf.Tensor) => {
+        const z = dense(xx as tf.Tensor2D, WW as tf.Tensor2D, withBias ? (bb as tf.Tensor1D) : undefined);
+        const o = polyActivationDense(z, aa as tf.Tensor2D, WW as tf.Tensor2D, cfg, { derivative: false, check: false });
+        return tf.addN([tf.sum(tf.mul(o.y, cy)), tf.sum(tf.mul(z, cz)), tf.sum(tf.mul(o.jacobianFrobenius!, cr))]) as tf.Scalar;
+      };
+      const vars = withBias ? [x, W, b, a] : [x, W, a];
+      const wrap = (f: typeof fusedLoss) => (withBias ? f : (xx: tf.Tensor, WW: tf.Tensor, aa: tf.Tensor) => f(xx, WW, b, aa));
+      const names = (await tf.profile(() => tf.dispose(tf.grads(wrap(fusedLoss))(vars)))).kernels.map((k) => k.name);
+      expect(names).toContain(POLY_DENSE);
+      const gf = await Promise.all(tf.grads(wrap(fusedLoss))(vars).map((t) => t.data()));
+      const gt = await Promise.all(tf.grads(wrap(twoOpLoss))(vars).map((t) => t.data()));
+      // equal values; where a gradient is exactly zero its sign may differ (the fused kernel adds z's direct gradient)
+      gf.forEach((g, i) => expect(Array.from(g).map((v) => v + 0), `gradient ${i}`).toEqual(Array.from(gt[i]).map((v) => v + 0)));
+      const o = polyDense(x, { kernel: W, bias: withBias ? b : undefined, coeffs: a }, cfg, { jacobianNorm: true, check: false });
+      const z = dense(x, W, withBias ? b : undefined);
+      const t = polyActivationDense(z, a, W, cfg, { derivative: false, check: false });
+      expect(Array.from(await o.y.data())).toEqual(Array.from(await t.y.data()));
+      expect(Array.from(await o.trace.z.data())).toEqual(Array.from(await z.data()));
+      expect(Array.from(await o.trace.jacobianFrobenius!.data())).toEqual(Array.from(await t.jacobianFrobenius!.data()));
+      tf.dispose([x, W, b, a, cy, cz, cr, o.y, z, t.y, t.jacobianFrobenius!]);
+      disposeTraces(o.trace);
+    });
+  }
 });

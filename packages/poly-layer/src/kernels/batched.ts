@@ -4,6 +4,7 @@ import { resolvePolyConfig, type PolyConfig } from '../config';
 import { polyDense } from '../poly-dense';
 import { POLY_ACTIVATION, POLY_ACTIVATION_JACOBIAN, WEIGHTED_SUM_GROUPED, toAttrMap, type KernelGuard } from './names';
 import { getPolyImplementation, hasFusedKernels, type PolyImplementation } from './ops';
+import { polyDenseKernelUsable, runPolyDense } from './poly-dense-kernel';
 
 /*
  * G models of one shape side by side (the folds of a cross-validation, seeds of
@@ -80,6 +81,12 @@ export function polyDenseBatched(
       const r = tf.stack(outs.map((o) => o.trace.jacobianFrobenius ?? tf.sum(tf.mul(tf.square(o.trace.dy), tf.sum(tf.square(o.trace.kernel), 0)), 1))) as tf.Tensor2D;
       return { y, jacobianFrobenius: r };
     });
+  }
+  if (cfg.basis === 'monomial' && cfg.degree <= 3 && polyDenseKernelUsable()) {
+    // the fused layer (one op for matmul, bias, activation and r), each model's slice as polyDense computes it
+    const o = runPolyDense(x, params.kernel, params.bias, params.coeffs, { basis: cfg.basis, guard: cfg.guard as KernelGuard, scale: cfg.scale }, jac);
+    o.z.dispose();
+    return jac ? { y: o.y as tf.Tensor3D, jacobianFrobenius: o.r as tf.Tensor2D } : { y: o.y as tf.Tensor3D };
   }
   const z = denseBatched(x, params.kernel, params.bias);
   const attrs = toAttrMap({ basis: cfg.basis, guard: cfg.guard as KernelGuard, scale: cfg.scale, second: false, save: false, derivative: false });

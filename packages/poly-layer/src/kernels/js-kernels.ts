@@ -15,6 +15,7 @@ import {
   outputLayout,
   type PolyKernelAttrs,
 } from './names';
+export { allZero as allZeroF32 } from './js-math';
 import { allZero, columnNorms2, jacobianFrobeniusBackward, jacobianFrobeniusForward, polyBackward, polyForward, type PolyDims } from './js-math';
 import { BWD_GDY, BWD_JAC, BWD_SAVED, FWD_DY, FWD_JAC, FWD_SAVE, FWD_SECOND, simdLoops, type SimdLoops } from './wasm-simd';
 
@@ -299,7 +300,7 @@ export function jsKernelConfigs(): KernelConfig[] {
 
 // ---- wasm backend: WebAssembly SIMD loops on the heap (wasm-simd.ts), when they apply ----
 
-interface WasmBackendInternals extends WasmBackendLike {
+export interface WasmBackendInternals extends WasmBackendLike {
   wasm: { asm?: { memory?: unknown }; wasmMemory?: unknown; _malloc(bytes: number): number; _free(ptr: number): void };
   getMemoryOffset(dataId: object): number;
 }
@@ -315,7 +316,7 @@ function simdFor(backend: unknown, a: PolyKernelAttrs, d: PolyDims): { be: WasmB
 }
 
 /** C rounded up to a multiple of 4: the stride of the per-channel float32 columns of the SIMD loops. */
-function paddedChannels(C: number): number {
+export function paddedChannels(C: number): number {
   return (C + 3) & ~3;
 }
 
@@ -326,7 +327,7 @@ function paddedChannels(C: number): number {
  */
 const scratchBlocks = new WeakMap<object, { ptr: number; bytes: number }>();
 
-function scratch(be: WasmBackendInternals, bytes: number): number {
+export function polyScratch(be: WasmBackendInternals, bytes: number): number {
   let s = scratchBlocks.get(be.wasm);
   if (!s || s.bytes < bytes) {
     if (s) be.wasm._free(s.ptr);
@@ -341,7 +342,7 @@ function scratch(be: WasmBackendInternals, bytes: number): number {
  * The per-channel float32 columns of the forward loop at `ptr` (stride C4, zero padding):
  * a0, a1, a2, a3, 2a2, 3a3, 6a3, then 0 for the column norms (filled by `colnorm`).
  */
-function writeForwardColumns(memory: WebAssembly.Memory, ptr: number, coeffs: Float32Array, d: PolyDims): void {
+export function writeForwardColumns(memory: WebAssembly.Memory, ptr: number, coeffs: Float32Array, d: PolyDims): void {
   const C4 = paddedChannels(d.C);
   const out = new Float32Array(memory.buffer, ptr, 8 * C4);
   out.fill(0);
@@ -363,7 +364,7 @@ function writeForwardColumns(memory: WebAssembly.Memory, ptr: number, coeffs: Fl
 }
 
 /** The backward loop's columns at `ptr` (stride C4): a1, 2a2, 3a3, 6a3, then zeros (accumulators, 2c_j). */
-function writeBackwardColumns(memory: WebAssembly.Memory, ptr: number, coeffs: Float32Array, d: PolyDims): void {
+export function writeBackwardColumns(memory: WebAssembly.Memory, ptr: number, coeffs: Float32Array, d: PolyDims): void {
   const C4 = paddedChannels(d.C);
   const out = new Float32Array(memory.buffer, ptr, 10 * C4);
   out.fill(0);
@@ -392,7 +393,7 @@ function simdForward(backend: unknown, inputs: NamedTensorInfoMap, a: PolyKernel
   for (let i = 0; i < L.count; i++) infos.push(be.makeOutput(i === L.r ? rShape(z) : z.shape, 'float32'));
   const C4b = 4 * paddedChannels(d.C);
   // scratch: 7 coefficient columns, then ‖W[:, j]‖²
-  const sc = scratch(be, 8 * C4b);
+  const sc = polyScratch(be, 8 * C4b);
   const W = jacobian ? need(inputs, 'kernel') : undefined;
   const dIn = W ? W.shape[W.shape.length - 2] : 0;
   const off = (i: number) => (i >= 0 ? be.getMemoryOffset(infos[i].dataId) : 0);
@@ -425,7 +426,7 @@ function simdBackward(backend: unknown, inputs: NamedTensorInfoMap, a: PolyKerne
   const C4 = paddedChannels(d.C);
   const C4b = 4 * C4;
   // scratch: 4 coefficient columns, 5 accumulators (G0..G3, S), 2c_j — all zeroed
-  const sc = scratch(be, 10 * C4b);
+  const sc = polyScratch(be, 10 * C4b);
   const gdy = inputs.gdy;
   const gr = inputs.gr;
   const dIn = W ? W.shape[W.shape.length - 2] : 0;

@@ -433,6 +433,47 @@ function scaleGradFn(): FnDef {
   return { name: 'scalegrad', params: [I32, I32, I32, I32, I32], results: [], code: c };
 }
 
+/** scalegradadd(W, S, gW, dIn, n): gW_ij ← gW_ij + W_ij·(2·S_j) (float32: the sum tfjs forms of two gradient parts). */
+function scaleGradAddFn(): FnDef {
+  const P = { W: 0, S: 1, gW: 2, dIn: 3, n: 4 };
+  const c = new Code(5);
+  const s = c.local(V128);
+  columnLoop(
+    c,
+    P,
+    (wd, eW) => accumulate(c, wd, P.gW, eW, () => load(c, wd, P.W, eW).get(s).f32x4Mul()),
+    (wd, j4) => {
+      c.f32x4Const(2);
+      load(c, wd, P.S, j4).f32x4Mul().set(s);
+    },
+  );
+  return { name: 'scalegradadd', params: [I32, I32, I32, I32, I32], results: [], code: c };
+}
+
+/** addinto(a, b, n): a[i] ← a[i] + b[i] (float32). */
+function addIntoFn(): FnDef {
+  const P = { a: 0, b: 1, n: 2 };
+  const c = new Code(3);
+  const e = c.local(I32);
+  const end = c.local(I32);
+  const end4 = c.local(I32);
+  c.get(P.n).i32(4).i32Mul().set(end);
+  c.get(P.n).i32(-4).i32And().i32(4).i32Mul().set(end4);
+  c.i32(0).set(e);
+  for (const [w, lim] of [
+    [4, end4],
+    [1, end],
+  ] as const) {
+    c.block().loop();
+    c.get(e).get(lim).i32GeS().brIf(1);
+    accumulate(c, w, P.a, e, () => load(c, w, P.b, e));
+    c.get(e).i32(4 * w).i32Add().set(e);
+    c.br(0);
+    c.end().end();
+  }
+  return { name: 'addinto', params: [I32, I32, I32], results: [], code: c };
+}
+
 type FwdFn = (z: number, y: number, dy: number, u: number, g1: number, d2y: number, r: number, coef: number, c: number, n: number, C: number, flags: number, inv: number) => void;
 type BwdFn = (z: number, u: number, g1: number, gy: number, gdy: number, gz: number, coef: number, G: number, gr: number, c2: number, n: number, C: number, flags: number, inv: number) => void;
 
@@ -442,13 +483,15 @@ export interface SimdLoops {
   bwd: Record<KernelGuard, BwdFn>;
   colnorm: (W: number, c: number, dIn: number, n: number, factor: number) => void;
   scalegrad: (W: number, S: number, gW: number, dIn: number, n: number) => void;
+  scalegradadd: (W: number, S: number, gW: number, dIn: number, n: number) => void;
+  addinto: (a: number, b: number, n: number) => void;
 }
 
 let moduleBytes: Uint8Array | undefined;
 
 /** The module's bytes (generated once). */
 export function simdModuleBytes(): Uint8Array {
-  moduleBytes ??= encodeModule([], [...GUARDS.map(fwdFn), ...GUARDS.map(bwdFn), colnormFn(), scaleGradFn()]);
+  moduleBytes ??= encodeModule([], [...GUARDS.map(fwdFn), ...GUARDS.map(bwdFn), colnormFn(), scaleGradFn(), scaleGradAddFn(), addIntoFn()]);
   return moduleBytes;
 }
 
@@ -470,6 +513,8 @@ export function simdLoops(memory: unknown): SimdLoops | null {
       bwd: { tanh: x.bwd_tanh as BwdFn, clip: x.bwd_clip as BwdFn, none: x.bwd_none as BwdFn },
       colnorm: x.colnorm as SimdLoops['colnorm'],
       scalegrad: x.scalegrad as SimdLoops['scalegrad'],
+      scalegradadd: x.scalegradadd as SimdLoops['scalegradadd'],
+      addinto: x.addinto as SimdLoops['addinto'],
     };
     wrapped.set(x, loops);
   }
