@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng } from '@chainz/core';
+import { adam, Rng } from '@chainz/core';
 import type { LayerTrace } from '@chainz/poly-layer';
 import { dregPenalty, type DregOptions } from '@chainz/dreg';
 
@@ -139,7 +139,7 @@ export function* trainSteps(
   const rng = new Rng(seed ^ 0x5eed);
   const n = targets.shape[0];
   const every = Math.max(1, opts.validateEvery ?? 1);
-  const optimizer = tf.train.adam(opts.learningRate);
+  const optimizer = adam(opts.learningRate); // tf.train.adam's arithmetic, one fused kernel per step on cpu/wasm
   const vars = model.variables();
   let step = 0;
   let lastTask = NaN;
