@@ -356,79 +356,91 @@ function bwdFn(guard: KernelGuard): FnDef {
 }
 
 /**
- * Loops over a dIn × n float32 matrix W (row-major) four columns at a time
- * (then single columns), `body(w, eW, j4)` with eW the byte offset of W[i, j]
- * and j4 the byte offset of column j in per-column arrays.
+ * Loops over a dIn × n float32 matrix W (row-major) row by row, four columns at
+ * a time (then single columns): `body(w, eW, j4)` with eW the byte offset of
+ * W[i, j] and j4 the byte offset of column j in per-column arrays. Row order
+ * keeps the accesses contiguous (column strips of a power-of-two-wide W would
+ * all fall into a few cache sets).
  */
-function columnLoop(c: Code, P: { dIn: number; n: number }, body: (w: Width, eW: number, j4: number) => void, perColumnStart?: (w: Width, j4: number) => void, perColumnEnd?: (w: Width, j4: number) => void): void {
+function rowLoop(c: Code, P: { dIn: number; n: number }, body: (w: Width, eW: number, j4: number) => void): void {
   const i = c.local(I32);
   const j = c.local(I32);
   const eW = c.local(I32);
   const j4 = c.local(I32);
   const nFull = c.local(I32);
-  const n4 = c.local(I32);
   c.get(P.n).i32(-4).i32And().set(nFull);
-  c.get(P.n).i32(4).i32Mul().set(n4);
-  // column-outer: sums over i stay in one register, in row order
-  const pass = (w: Width, from: () => void, to: number) => {
-    from();
-    c.set(j);
-    c.block().loop();
-    {
-      c.get(j).get(to).i32GeS().brIf(1);
-      c.get(j).i32(4).i32Mul().set(j4);
-      perColumnStart?.(w, j4);
-      c.i32(0).set(i);
-      c.get(j4).set(eW);
+  c.i32(0).set(i);
+  c.i32(0).set(eW);
+  c.block().loop();
+  {
+    c.get(i).get(P.dIn).i32GeS().brIf(1);
+    c.i32(0).set(j);
+    c.i32(0).set(j4);
+    for (const [w, lim] of [
+      [4, nFull],
+      [1, P.n],
+    ] as const) {
       c.block().loop();
-      c.get(i).get(P.dIn).i32GeS().brIf(1);
+      c.get(j).get(lim).i32GeS().brIf(1);
       body(w, eW, j4);
-      c.get(eW).get(n4).i32Add().set(eW);
-      c.get(i).i32(1).i32Add().set(i);
-      c.br(0);
-      c.end().end();
-      perColumnEnd?.(w, j4);
+      c.get(eW).i32(4 * w).i32Add().set(eW);
+      c.get(j4).i32(4 * w).i32Add().set(j4);
       c.get(j).i32(w).i32Add().set(j);
       c.br(0);
+      c.end().end();
     }
-    c.end().end();
-  };
-  pass(4, () => c.i32(0), nFull);
-  pass(1, () => c.get(nFull), P.n);
+    c.get(i).i32(1).i32Add().set(i);
+    c.br(0);
+  }
+  c.end().end();
 }
 
-/** colnorm(W, c, dIn, n, factor): c_j = factor·Σ_i W_ij² (float32, summed in row order), zero-padded to a multiple of 4 by the caller. */
+/** Over the n columns of a per-column array: `body(w, j4)`, four at a time then single lanes. */
+function columnsOnce(c: Code, n: number, body: (w: Width, j4: number) => void): void {
+  const j = c.local(I32);
+  const j4 = c.local(I32);
+  const nFull = c.local(I32);
+  c.get(n).i32(-4).i32And().set(nFull);
+  c.i32(0).set(j);
+  c.i32(0).set(j4);
+  for (const [w, lim] of [
+    [4, nFull],
+    [1, n],
+  ] as const) {
+    c.block().loop();
+    c.get(j).get(lim).i32GeS().brIf(1);
+    body(w, j4);
+    c.get(j4).i32(4 * w).i32Add().set(j4);
+    c.get(j).i32(w).i32Add().set(j);
+    c.br(0);
+    c.end().end();
+  }
+}
+
+/** colnorm(W, c, dIn, n, factor): c_j = factor·Σ_i W_ij² (float32, summed in row order); c must hold ⌈n/4⌉·4 zeros past n. */
 function colnormFn(): FnDef {
   const P = { W: 0, c: 1, dIn: 2, n: 3, factor: 4 };
   const c = new Code(5);
-  const acc = c.local(V128);
   const w = c.local(V128);
-  columnLoop(
-    c,
-    P,
-    (wd, eW) => {
-      load(c, wd, P.W, eW).set(w);
-      c.get(acc).get(w).get(w).f32x4Mul().f32x4Add().set(acc);
-    },
-    () => c.f32x4Const(0).set(acc),
-    (wd, j4) => store(c, wd, P.c, j4, () => c.get(acc).get(P.factor).f32x4Splat().f32x4Mul()),
-  );
+  columnsOnce(c, P.n, (wd, j4) => store(c, wd, P.c, j4, () => c.f32x4Const(0)));
+  rowLoop(c, P, (wd, eW, j4) => {
+    load(c, wd, P.W, eW).set(w);
+    accumulate(c, wd, P.c, j4, () => c.get(w).get(w).f32x4Mul());
+  });
+  columnsOnce(c, P.n, (wd, j4) => store(c, wd, P.c, j4, () => load(c, wd, P.c, j4).get(P.factor).f32x4Splat().f32x4Mul()));
   return { name: 'colnorm', params: [I32, I32, I32, I32, F32], results: [], code: c };
 }
 
-/** scalegrad(W, S, gW, dIn, n): gW_ij = 2·W_ij·S_j (float32). */
+/** scalegrad(W, S, gW, dIn, n): gW_ij = W_ij·(2·S_j) (float32). */
 function scaleGradFn(): FnDef {
   const P = { W: 0, S: 1, gW: 2, dIn: 3, n: 4 };
   const c = new Code(5);
-  const s = c.local(V128);
-  columnLoop(
-    c,
-    P,
-    (wd, eW) => store(c, wd, P.gW, eW, () => load(c, wd, P.W, eW).get(s).f32x4Mul()),
-    (wd, j4) => {
+  rowLoop(c, P, (wd, eW, j4) =>
+    store(c, wd, P.gW, eW, () => {
+      load(c, wd, P.W, eW);
       c.f32x4Const(2);
-      load(c, wd, P.S, j4).f32x4Mul().set(s);
-    },
+      load(c, wd, P.S, j4).f32x4Mul().f32x4Mul();
+    }),
   );
   return { name: 'scalegrad', params: [I32, I32, I32, I32, I32], results: [], code: c };
 }
@@ -437,15 +449,12 @@ function scaleGradFn(): FnDef {
 function scaleGradAddFn(): FnDef {
   const P = { W: 0, S: 1, gW: 2, dIn: 3, n: 4 };
   const c = new Code(5);
-  const s = c.local(V128);
-  columnLoop(
-    c,
-    P,
-    (wd, eW) => accumulate(c, wd, P.gW, eW, () => load(c, wd, P.W, eW).get(s).f32x4Mul()),
-    (wd, j4) => {
+  rowLoop(c, P, (wd, eW, j4) =>
+    accumulate(c, wd, P.gW, eW, () => {
+      load(c, wd, P.W, eW);
       c.f32x4Const(2);
-      load(c, wd, P.S, j4).f32x4Mul().set(s);
-    },
+      load(c, wd, P.S, j4).f32x4Mul().f32x4Mul();
+    }),
   );
   return { name: 'scalegradadd', params: [I32, I32, I32, I32, I32], results: [], code: c };
 }
