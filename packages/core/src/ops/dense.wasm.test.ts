@@ -109,8 +109,8 @@ describeBackends(['wasm', 'cpu'], ({ name }) => {
     const before = tf.memory().numTensors;
     const batched = tf.grads((xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(denseBatched(xx as tf.Tensor3D, ww as tf.Tensor3D, bb as tf.Tensor2D), c)) as tf.Scalar)([x, w, b]);
     const z = denseBatched(x, w, b);
-    const zs = await z.data();
-    const gs = await Promise.all(batched.map((t) => t.data()));
+    const zs = (await z.data()) as Float32Array;
+    const gs = (await Promise.all(batched.map((t) => t.data()))) as Float32Array[];
     const parts = (t: tf.Tensor) => tf.unstack(t);
     const [xs, ws, bs, cs] = [parts(x), parts(w), parts(b), parts(c)];
     for (let g = 0; g < G; g++) {

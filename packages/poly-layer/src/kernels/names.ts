@@ -10,8 +10,9 @@ import type { PolyBasis } from '../config';
 
 /**
  * Fused polynomial activation. Inputs `{ z, coeffs }` (z `[..., C]` float32,
- * coeffs `[C | 1, K+1]`), attributes {@link PolyKernelAttrs}. Outputs, in order
- * (see {@link outputLayout}): `y = σ(z)`, `dy = σ'(z)`, then `u = g(z)` and
+ * coeffs `[C | 1, K+1]`, or `[G, C | 1, K+1]` with z `[G, …, C]` for G models side
+ * by side), attributes {@link PolyKernelAttrs}. Outputs, in order
+ * (see {@link outputLayout}): `y = σ(z)`, `dy = σ'(z)` (unless `derivative` is false), then `u = g(z)` and
  * `g1 = g'(z)` when `save` (kept for the gradient, so that the backward pass
  * needs no transcendental function), then `d2y = σ''(z)` when `second`.
  */

@@ -121,7 +121,7 @@ const SAVE_MIN_ELEMENTS = 4096;
  * Kernel attributes for a call: `save` (keep u, g' for the gradient: the
  * `…Saving` kernels) only for the tanh guard on large tensors, where the
  * typed-array loops run (cpu; wasm unless its SIMD loops apply: a cubic
- * monomial with an even channel count, for which recomputing tanh in the
+ * monomial, for which recomputing tanh in the
  * backward pass is cheaper than keeping two more tensors).
  */
 function kernelAttrs(z: tf.Tensor, coeffs: tf.Tensor2D, attrs: Omit<PolyKernelAttrs, 'save'>): PolyKernelAttrs {

@@ -111,7 +111,7 @@ const gradKernel: KernelFunc = ({ inputs, backend, attrs }) => {
   const off = (t: TensorInfo) => wasmKernels.heapOffset(be, t);
   // r's gradient is all zero only when r is unused (λ = 0): [G·B] values, cheap to check
   const jac = gr !== undefined && !allZeroF32(be.typedArrayFromHeap(gr));
-  const [px, pW, pz, pgy, pdz, pgW, pga] = [off(x), off(W), off(z), off(gy), off(dz), off(gW), off(ga)];
+  const [px, pW, pz, pgy, pdz, pgW] = [off(x), off(W), off(z), off(gy), off(dz), off(gW)];
   const pgz = gz ? off(gz) : 0;
   const pgr = jac ? off(gr!) : 0;
   const C4 = paddedChannels(d.n);
@@ -145,7 +145,6 @@ const gradKernel: KernelFunc = ({ inputs, backend, attrs }) => {
       for (let j = 0; j < d.n; j++) for (let k = 0; k < K1; k++) out[j * K1 + k] = G[k * C4 + j];
     }
   }
-  void pga;
   return gb ? [dz, gW, gb, ga] : [dz, gW, ga];
 };
 
