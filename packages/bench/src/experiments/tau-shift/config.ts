@@ -77,9 +77,9 @@ export const TAU_SHIFT_PROTOCOLS = {
     /** Training seeds 0..n−1 (initialisation, batch order, splits, shift draws). */
     seeds: 2,
     /** Tabular data sets with more rows use a stratified random sample of this many (seeded by --seed). */
-    maxRows: 1500 as number | null,
-    /** CIFAR-10: the first N training / test images. */
-    trainSize: 2000,
+    maxRows: 1000 as number | null,
+    /** CIFAR-10: the first N training / test images (train_first4000.bin holds 4000). */
+    trainSize: 4000,
     testSize: 500,
     /** CIFAR-10-C: every corruption, at these severities. */
     severities: [1, 3, 5] as number[],

@@ -38,14 +38,14 @@ export interface TauShiftOptions {
   models?: string[];
   /** The scalar differentiated for τ without labels [--tau-target]; default `predicted-ce`. */
   tauTarget?: LabelFreeTarget;
-  /** Row cap of the tabular sets (stratified sample) [--max-rows]; default 1500 (full: none). */
+  /** Row cap of the tabular sets (stratified sample) [--max-rows]; default 1000 (full: none). */
   maxRows?: number;
   /** CIFAR-10 batches folder [--cifar-dir]; official CIFAR-10-C folder [--cifar10c-dir] (default: regenerate). */
   cifarDir?: string;
   cifar10cDir?: string;
   /** Data root instead of CHAINZ_DATA_DIR (library only). */
   dataDir?: string;
-  /** First N CIFAR-10 training / test images [--train-size, --test-size]; default 2000 / 500 (full: 4000 / 1000). */
+  /** First N CIFAR-10 training / test images [--train-size, --test-size]; default 4000 / 500 (full: 4000 / 1000). */
   trainSize?: number;
   testSize?: number;
   /** CIFAR-10-C corruptions and severities [--corruptions, --severities]; default all 15 at severities 1, 3, 5 (full: 1–5). */
@@ -99,16 +99,16 @@ export const tauShiftExperiment = defineExperiment<TauShiftOptions, ShiftPayload
   name: 'tau-shift',
   title: 'label-free τ vs accuracy under shift (CIFAR-10-C; tabular noise and feature dropout): does τ track reliability? CR, CR w/o DREG, ReLU, GELU',
   flags: [
-    { ...COMMON_FLAGS.protocol, description: 'default = reduced scale (2 seeds, 1500-row cap, 2000/500 CIFAR images, severities 1,3,5); full = everything' },
+    { ...COMMON_FLAGS.protocol, description: 'default = reduced scale (2 seeds, 1000-row cap, 4000/500 CIFAR images, severities 1,3,5); full = everything' },
     { key: 'datasets', flag: '--datasets <list>', description: 'comma-separated data sources: cifar10c and/or registered tabular data sets (default: all)', kind: 'list' },
     { ...COMMON_FLAGS.seeds, description: 'seeds per data source (default 2; full 5)' },
-    COMMON_FLAGS.seed,
+    { ...COMMON_FLAGS.seed, description: 'base seed (splits, row sample, initialisation, batch order, shift draws, bootstrap)' },
     modelsFlag(TAU_SHIFT_MODEL_NAMES),
     { key: 'tauTarget', flag: '--tau-target <name>', description: 'scalar whose input gradient gives τ without labels: predicted-ce (cross-entropy at the predicted class) or logit-margin', kind: 'choice', choices: LABEL_FREE_TARGETS, default: 'predicted-ce' },
-    { key: 'maxRows', flag: '--max-rows <n>', description: 'stratified sample of at most n rows per tabular data set (default 1500; full: all rows)', kind: 'int', min: 20 },
+    { key: 'maxRows', flag: '--max-rows <n>', description: 'stratified sample of at most n rows per tabular data set (default 1000; full: all rows)', kind: 'int', min: 20 },
     { key: 'cifarDir', flag: '--cifar-dir <dir>', description: 'CIFAR-10 binary batches (default $CHAINZ_DATA_DIR/cifar10)', kind: 'path' },
     { key: 'cifar10cDir', flag: '--cifar10c-dir <dir>', description: 'official CIFAR-10-C folder (default: regenerate the corruptions with our port)', kind: 'path' },
-    { key: 'trainSize', flag: '--train-size <n>', description: 'first N CIFAR-10 training images (default 2000; full 4000)', kind: 'int', min: 10, max: 50000 },
+    { key: 'trainSize', flag: '--train-size <n>', description: 'first N CIFAR-10 training images (default 4000)', kind: 'int', min: 10, max: 50000 },
     { key: 'testSize', flag: '--test-size <n>', description: 'first N CIFAR-10 test images, clean and corrupted (default 500; full 1000)', kind: 'int', min: 10, max: 10000 },
     { key: 'corruptions', flag: '--corruptions <list>', description: 'comma-separated subset of the 15 CIFAR-10-C corruptions (default all)', kind: 'list' },
     { key: 'severities', flag: '--severities <list>', description: 'CIFAR-10-C severities 1..5 (default 1,3,5; full 1-5)', kind: 'list', parse: parseSeverities },

@@ -236,7 +236,8 @@ export function scatterSpec(points: ShiftPoint[], models: string[], title: strin
       confidenceChange: 100 * p.confidenceChange,
       accuracyChange: 100 * p.accuracyChange,
     }));
-  const families = [...new Set(values.map((v) => v.family))];
+  const order: ShiftFamily[] = ['corruption', 'gaussian-noise', 'feature-dropout'];
+  const families = order.map((f) => FAMILY_TITLE[f]).filter((t) => values.some((v) => v.family === t));
   const panel = (field: 'tauRatio' | 'confidenceChange', axis: string, log: boolean) => ({
     data: { values },
     transform: field === 'tauRatio' ? [{ filter: 'isValid(datum.tauRatio)' }] : [],
@@ -244,13 +245,13 @@ export function scatterSpec(points: ShiftPoint[], models: string[], title: strin
     spec: {
       width: 220,
       height: 200,
-      mark: { type: 'point', filled: true, opacity: 0.45, size: 22 },
+      // no per-point ARIA labels or tooltips: a thousand points would make a megabyte of SVG
+      mark: { type: 'point', filled: true, opacity: 0.45, size: 22, aria: false },
       encoding: {
-        x: { field, type: 'quantitative', title: axis, scale: log ? { type: 'log' } : { zero: false } },
+        x: { field, type: 'quantitative', title: axis, scale: log ? { type: 'log', nice: false } : { zero: false } },
         y: { field: 'accuracyChange', type: 'quantitative', title: 'accuracy − clean accuracy (pp)' },
         color: { field: 'model', type: 'nominal', sort: models },
         shape: { field: 'model', type: 'nominal', sort: models },
-        tooltip: [{ field: 'source' }, { field: 'strength' }],
       },
     },
     resolve: { scale: { x: 'independent' } },

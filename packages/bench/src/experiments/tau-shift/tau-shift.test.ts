@@ -20,7 +20,7 @@ const tmp = () => mkdtempSync(path.join(tmpdir(), 'chainz-tau-shift-'));
 /** A synthetic tabular data set registered by the test: three Gaussian blobs in 5-D (240 rows, seeded), no file. */
 const blobs = defineAdapter({
   name: 'test-shift-blobs',
-  describe: () => ({ name: 'test-shift-blobs', title: 'three Gaussian blobs (synthetic)', task: 'classification', source: 'generated in memory', builtIn: false, kind: 'tabular' }) as never,
+  describe: () => ({ name: 'test-shift-blobs', title: 'three Gaussian blobs (synthetic)', task: 'classification', source: 'generated in memory', builtIn: false, kind: 'tabular', modality: 'tabular' }) as never,
   async load() {
     const rng = new Rng(7);
     const n = 240;
