@@ -1,7 +1,14 @@
 export * from './adapter';
+// The error helpers an adapter needs, so a plugin can depend on @chainz/data alone.
+export { ChainzError, ConfigError, DataError, ShapeError, isChainzError, optionRef } from '@chainz/core';
 export * from './csv/io';
 export * from './csv/parse';
 export * from './csv/adapter';
+export * from './csv/tabular';
+export * from './csv/checks';
+export * from './location';
+export * from './uci/specs';
+export * from './uci/adapter';
 export * from './pima/adapter';
 export { PIMA_CSV, PIMA_CSV_SHA256 } from './pima/pima-csv.generated';
 export * from './splits';

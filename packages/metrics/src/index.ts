@@ -6,3 +6,5 @@ export * from './multiple-comparisons';
 export * from './label-free';
 export * from './tau-monitor';
 export * from './spearman';
+export * from './ordinal';
+export * from './tau-model';

@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '@chainz/core';
 import type { Experiment, JsonObject, UnitModel } from './contract';
+import { capWorkers } from '../cli-parsers';
 
 /** Several units of one model (one unit for most models; a batch for models with `runBatch`). */
 export interface UnitTask<P> {
@@ -87,14 +88,15 @@ export function defaultWorkers(): number {
 }
 
 /**
- * The worker count of a run: `requested` when given (an integer ≥ 1), else
- * {@link defaultWorkers}.
- * @throws ConfigError (option `--workers`) for 0, a negative or a fractional count.
+ * The worker count of a run: `requested` when given (an integer ≥ 1, at most
+ * {@link maxWorkers}: 2 × cores and what ¾ of the free memory holds at
+ * ~70 MB per worker), else {@link defaultWorkers}.
+ * @throws ConfigError (option `--workers`) for 0, a negative or a fractional
+ *   count, or one above the limit (the message names the limit and why).
  */
 export function resolveWorkers(requested: number | undefined): number {
   if (requested === undefined) return defaultWorkers();
-  if (!Number.isInteger(requested) || requested < 1) throw new ConfigError(`must be an integer ≥ 1, got ${requested}`, { option: '--workers' });
-  return requested;
+  return capWorkers(requested);
 }
 
 /** True when the worker-thread entry has been built (running from sources, e.g. in tests, it has not). */

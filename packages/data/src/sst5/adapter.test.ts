@@ -58,6 +58,38 @@ describe('parsePtbTree', () => {
   });
 });
 
+describe('parsePtbTree on deeply nested trees', () => {
+  // depth 7,694 (a 30 KB line) once overflowed the call stack with a raw RangeError
+  const deep = (depth: number) => '(2 '.repeat(depth) + 'w' + ')'.repeat(depth);
+
+  it('parses any depth iteratively', () => {
+    const t = parsePtbTree(deep(7694));
+    expect(t.tokens).toEqual(['w']);
+    expect(t.nodes).toHaveLength(7694);
+    expect(t.nodes[7693]).toEqual({ label: 2, start: 0, end: 1 });
+    expect(parsePtbTree(deep(200_000)).nodes).toHaveLength(200_000);
+  });
+
+  it('a malformed deep tree is a DataError naming file, line and column', () => {
+    const line = deep(7694).slice(0, -1); // one ")" short
+    expect(() => parsePtbTree(line, { file: 'train.txt', row: 3 })).toThrow(
+      new DataError('malformed PTB tree: unbalanced parentheses: the line ends before ")"', { file: 'train.txt', row: 3, column: line.length + 1 }),
+    );
+  });
+
+  it('parseSst5Trees names the file and line of a deep malformed tree', () => {
+    const e = (() => {
+      try {
+        parseSst5Trees(`(3 (2 a) (2 b))\n${'(2 '.repeat(9000)}w${')'.repeat(8999)} x\n`, 'trees/train.txt');
+      } catch (x) {
+        return x as DataError;
+      }
+    })();
+    expect(e).toBeInstanceOf(DataError);
+    expect(e!.location).toMatchObject({ file: 'trees/train.txt', row: 2 });
+  });
+});
+
 describe('sst5 adapter (shared data)', () => {
   it('reads the standard splits with the MANIFEST counts and root-label histograms', async () => {
     const ds = await sst5Adapter.load({ dataDir });

@@ -181,6 +181,7 @@ export async function loadSst5(options: Sst5LoadOptions = {}): Promise<LoadedDat
       citation:
         'Socher, Perelygin, Wu, Chuang, Manning, Ng, Potts (2013). Recursive Deep Models for Semantic Compositionality Over a Sentiment Treebank. EMNLP.',
       notes,
+      rows: Object.fromEntries(Object.entries(splits).map(([k, sp]) => [k, sp.labels.length])),
     },
     dispose() {
       // Raw texts only: no tensors to free.
@@ -277,6 +278,7 @@ export const sst5Adapter = defineAdapter<Sst5LoadOptions>({
     name: 'sst5',
     title: 'SST-5 (Stanford Sentiment Treebank, fine-grained, 5 classes)',
     task: 'ordinal',
+    modality: 'text',
     source: 'PTB tree files {train,dev,test}.txt from the path option or <CHAINZ_DATA_DIR>/sst5/trees/',
     builtIn: false,
   }),

@@ -15,7 +15,7 @@ function mulberry32(a) {
 
 export const blobsAdapter = defineAdapter({
   name: 'test-blobs',
-  describe: () => ({ name: 'test-blobs', title: 'Three Gaussian blobs (synthetic, 300 rows)', task: 'classification', source: 'generated in memory (seed 1)', builtIn: false, kind: 'tabular' }),
+  describe: () => ({ name: 'test-blobs', title: 'Three Gaussian blobs (synthetic, 300 rows)', task: 'classification', source: 'generated in memory (seed 1)', builtIn: false, modality: 'tabular' }),
   async load() {
     const rand = mulberry32(1);
     const n = 300, d = 4;
