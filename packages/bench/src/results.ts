@@ -187,7 +187,7 @@ export class ResultsDir {
     return this.units.size;
   }
 
-  add(u: { model: string }): void {
+  add(u: UnitResult | { model: string; [field: string]: unknown }): void {
     this.units.set(this.key(u), u as UnitResult);
     this.added++;
   }

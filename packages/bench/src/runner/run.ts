@@ -274,8 +274,12 @@ export async function runExperiment<Opts extends object, P, O, R extends UnitRec
       progress.stop();
       if (ownExecutor) await executor.close();
     }
-    if (failure !== undefined) throw failure;
+    if (failure !== undefined) {
+      await store.close();
+      throw failure;
+    }
     const final = await flush('complete');
+    await store.close();
     for (const p of final.report.plots ?? []) {
       const file = path.join(results.dir, p.file);
       await writeVegaLiteSvg(file, p.spec);
