@@ -235,7 +235,7 @@ function summarizeOrdinal(units: UnitResult[], models: { name: string }[]): Ordi
 
 const pct = (x: number) => (100 * x).toFixed(2);
 const pm = (m: number, s: number, digits: number) => `${m.toFixed(digits)} ± ${Number.isFinite(s) ? s.toFixed(digits) : '—'}`;
-const fmtP = (p: number | undefined) => (p === undefined || !Number.isFinite(p) ? '—' : p < 1e-4 ? p.toExponential(1) : p.toFixed(4));
+const fmtP = (p: number | undefined) => (p === undefined || !Number.isFinite(p) ? '—' : p === 0 ? '0' : p < 1e-4 ? p.toExponential(1) : p.toFixed(4));
 const pCell = (c: { p: number; pAdjusted: number } | undefined) => (c ? `${fmtP(c.p)} (${fmtP(c.pAdjusted)})` : '—');
 const signed = (x: number, digits: number) => `${x > 0 ? '+' : x < 0 ? '−' : ''}${Math.abs(x).toFixed(digits)}`;
 
@@ -308,8 +308,11 @@ function renderGroupedTable(input: HeadTableInput, groups: Group[]): string {
       ...tests.map(() => '—'),
     ]);
   }
-  return [...input.headerLines, '', markdownTable(rows, { align: ['l', ...header.slice(1).map(() => 'r' as const)] })].join('\n');
+  return [...input.headerLines, '', markdownTable(rows, { align: alignOf(header) })].join('\n');
 }
+
+/** Column alignment: names (model, encoder) left, numbers right. */
+const alignOf = (header: string[]) => header.map((h, i) => (i === 0 || h === 'encoder' ? ('l' as const) : ('r' as const)));
 
 /**
  * The terminal table: model (encoder, head), accuracy, MAE/QWK, τ and the
@@ -356,7 +359,7 @@ function renderCompactGroupedTable(input: HeadTableInput, groups: Group[]): stri
     ]);
   }
   const head = input.headerLines.flatMap((l) => wrapLine(l, TERMINAL_COLUMNS));
-  return [...head, '', markdownTable(rows, { align: ['l', ...header.slice(1).map(() => 'r' as const)] })].join('\n');
+  return [...head, '', markdownTable(rows, { align: alignOf(header) })].join('\n');
 }
 
 /**
@@ -394,18 +397,20 @@ function renderEncoderEffect(keys: string[], groups: Group[], comparisons: Encod
 }
 
 /**
- * Break a line at spaces so that no piece is longer than `width`
- * (continuation lines indented by two spaces; a single longer word is kept whole).
+ * Break a line at spaces so that no piece is longer than `width`; the line's
+ * own indentation is kept and continuation lines get two more spaces (a single
+ * longer word is kept whole).
  */
 export function wrapLine(line: string, width: number): string[] {
   if (line.length <= width) return [line];
+  const indent = /^ */.exec(line)![0];
   const out: string[] = [];
-  let cur = '';
-  for (const word of line.split(' ')) {
-    const next = cur === '' ? word : `${cur} ${word}`;
+  let cur = indent;
+  for (const word of line.slice(indent.length).split(' ')) {
+    const next = cur.trim() === '' ? cur + word : `${cur} ${word}`;
     if (next.length > width && cur.trim() !== '') {
       out.push(cur);
-      cur = `  ${word}`;
+      cur = `${indent}  ${word}`;
     } else cur = next;
   }
   if (cur.trim() !== '') out.push(cur);

@@ -73,7 +73,15 @@ const LIST_SEPARATOR = /,(?=\s*(?:use-lite\s*(?:,|$)|glove\s*(?:[:,]|$)|transfor
  */
 export function parseEncoderSpecs(spec: string | undefined): EncoderSpec[] {
   const parts = spec === undefined ? [undefined] : spec.split(LIST_SEPARATOR);
-  const specs = parts.map((p) => parseEncoderSpec(p));
+  const specs = parts.map((p) => {
+    try {
+      return parseEncoderSpec(p);
+    } catch (e) {
+      // `glove,bert`: name the piece that is not an encoder rather than the whole list.
+      if (p !== undefined && p.includes(',')) for (const piece of p.split(',')) parseEncoderSpec(piece);
+      throw e;
+    }
+  });
   const keys = specs.map(encoderKey);
   for (let i = 0; i < keys.length; i++) {
     const j = keys.indexOf(keys[i]);

@@ -209,7 +209,7 @@ function renderEfficiency(dataset: string, source: SweepSource, cells: Efficienc
   };
   const standard = ['relu-mlp', 'gelu-mlp', 'silu-mlp', 'tanh-mlp'].filter((n) => models.some((m) => m.name === n));
   const lines = [
-    ...source.headerLines.flatMap((l) => wrapLine(l, TERMINAL_COLUMNS)),
+    ...source.headerLines,
     '',
     `Test accuracy % (mean ± std over ${nSeeds} seed(s)) by share of the training set used (n = labelled training examples):`,
     '',
@@ -232,7 +232,8 @@ function renderEfficiency(dataset: string, source: SweepSource, cells: Efficienc
         : 'ours: not measured (5% is not among --fractions, or cr was not run).',
     );
   }
-  return lines.join('\n');
+  // Prose lines wrapped to the terminal width (tables are kept whole).
+  return lines.flatMap((l) => (l.startsWith('|') ? [l] : wrapLine(l, TERMINAL_COLUMNS))).join('\n');
 }
 
 /** Vega-Lite spec: mean line with points and a mean ± std band per model; x = % of training data (log). */

@@ -72,8 +72,8 @@ export const YELP_PAPER = {
 };
 
 /** Literature anchors on the full Yelp Review Full test set (not measured here). */
-export const YELP_LITERATURE: { model: string; accuracy: number; encoder?: string }[] = [
-  { model: 'fastText, bigrams (Joulin et al. 2017)', accuracy: 63.9 },
-  { model: 'VDCNN, 29 layers (Conneau et al. 2017)', accuracy: 64.72 },
-  { model: 'BERT-base fine-tuned (Sun et al. 2019)', accuracy: 69.94, encoder: 'BERT' },
+export const YELP_LITERATURE: { model: string; short: string; accuracy: number; encoder?: string }[] = [
+  { model: 'fastText, bigrams (Joulin et al. 2017)', short: 'lit.: fastText (full)', accuracy: 63.9 },
+  { model: 'VDCNN, 29 layers (Conneau et al. 2017)', short: 'lit.: VDCNN (full)', accuracy: 64.72 },
+  { model: 'BERT-base fine-tuned (Sun et al. 2019)', short: 'lit.: fine-tuned BERT (full)', accuracy: 69.94, encoder: 'BERT' },
 ];

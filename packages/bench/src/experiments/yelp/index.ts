@@ -144,7 +144,7 @@ export const yelpExperiment = defineExperiment<YelpOptions, TabularFold, FitResu
       { label: `paper: ${YELP_PAPER.model}`, short: 'paper: ChainzRule, full Yelp', accuracy: YELP_PAPER.accuracyMean.toFixed(2), tau: YELP_PAPER.tau, encoder: 'GloVe' },
       ...YELP_LITERATURE.map((l) => ({
         label: `literature (full Yelp): ${l.model}`,
-        short: `lit.: ${l.model.replace(/ \(.*\)$/, '').replace(/, .*$/, '')} (full)`,
+        short: l.short,
         accuracy: l.accuracy.toFixed(2),
         ...(l.encoder ? { encoder: l.encoder } : {}),
       })),
