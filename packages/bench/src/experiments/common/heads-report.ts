@@ -20,6 +20,7 @@ import type { UnitResult } from '../../results';
 import type { ExperimentReport, ReportContext } from '../../runner/contract';
 import { compareModels, summarize, type Comparison, type ModelSummary } from './model-summary';
 import { foldRecord, type FoldRecord } from './tabular';
+import type { EarlierEncoderRun } from './earlier-runs';
 
 /** Terminal width the compact report keeps to. */
 export const TERMINAL_COLUMNS = 120;
@@ -76,6 +77,14 @@ export interface HeadsReportInput {
   extra?: Record<string, unknown>;
   /** Two or more encoders: records carry an `encoder` field, rows are grouped by it, plus the encoder-effect table. */
   encoders?: EncoderGroup[];
+  /**
+   * One-encoder runs: this run's encoder (short name) and other encoders'
+   * units from earlier completed runs of the same protocol
+   * ({@link findEarlierEncoderRuns}), shown below ours with `†` and the run's
+   * folder; they take no part in this run's statistics.
+   */
+  encoder?: string;
+  earlier?: EarlierEncoderRun[];
 }
 
 /** Mean ± std of MAE and QWK over a model's units (ordinal tasks). */
@@ -148,8 +157,22 @@ export function headsReport(records: FoldRecord[], models: ReportContext['models
     };
   });
   const encoderComparisons = encoders ? compareEncoders(all, models, encoders.map((e) => e.key), input) : [];
-  const tableInput: HeadTableInput = { reference, statistics: input.statistics, ordinal: input.ordinal, headerLines: input.headerLines, references: input.references, models, multiEncoder: Boolean(encoders) };
-  const table = renderGroupedTable(tableInput, groups);
+  // One encoder: other encoders' rows from earlier runs, below ours, marked †.
+  const earlier = !encoders && input.encoder !== undefined ? (input.earlier ?? []) : [];
+  const earlierGroups: Group[] = earlier.map((run) => {
+    let comparisons = compareModels(run.units, reference, models.map((m) => m.name).filter((n) => n !== reference), input.sizes);
+    if (input.statistics === 'seeds') comparisons = comparisons.filter((c) => c.test !== 'corrected-resampled-t');
+    return { encoder: `${run.encoder}†`, units: run.units, summaries: summarize(run.units, models, input.expectedUnits), ordinal: input.ordinal ? summarizeOrdinal(run.units, models) : [], comparisons };
+  });
+  if (earlier.length > 0) groups[0].encoder = input.encoder;
+  const shown = [...groups, ...earlierGroups];
+  const earlierLines = earlier.map(
+    (run) =>
+      `† ${run.encoder}: from the completed run ${run.dir} (${run.finishedAt.replace(/\.\d+Z$/, 'Z')}) with the same protocol, data and head settings; ` +
+      `not paired with this run (for a paired comparison: --encoder ${input.encoder},${run.encoder}).`,
+  );
+  const tableInput: HeadTableInput = { reference, statistics: input.statistics, ordinal: input.ordinal, headerLines: input.headerLines, references: input.references, models, multiEncoder: Boolean(encoders) || earlier.length > 0 };
+  const table = renderGroupedTable(tableInput, shown);
   const testText =
     input.statistics === 'seeds'
       ? `p-values: paired t-test and Wilcoxon signed-rank test of \`${reference}\` against each model over seeds (same split, so no resampling correction is needed), Holm-adjusted within each test's family${encoders ? ' (per encoder)' : ''}; raw p first, adjusted in brackets.`
@@ -159,8 +182,8 @@ export function headsReport(records: FoldRecord[], models: ReportContext['models
   const claimed = input.references.some((r) => r.tau && /claimed/.test(r.tau));
   const footnote = claimed ? ['* τ as claimed by the paper, for all tasks.'] : [];
   return {
-    terminal: [renderCompactGroupedTable(tableInput, groups), ...footnote, ...(effectCompact ? ['', effectCompact] : [])].join('\n'),
-    markdown: [input.protocolText, '', testText, '', table, ...(effect ? ['', effect] : []), '', ...input.notes.map((n) => `- ${n}`)].join('\n'),
+    terminal: [renderCompactGroupedTable(tableInput, shown), ...footnote, ...earlierLines.flatMap((l) => wrapLine(l, TERMINAL_COLUMNS)), ...(effectCompact ? ['', effectCompact] : [])].join('\n'),
+    markdown: [input.protocolText, '', testText, '', table, ...(earlierLines.length > 0 ? ['', ...earlierLines] : []), ...(effect ? ['', effect] : []), '', ...input.notes.map((n) => `- ${n}`)].join('\n'),
     doc: {
       models: groups.flatMap((g) =>
         g.summaries.map((s) => ({
@@ -172,6 +195,20 @@ export function headsReport(records: FoldRecord[], models: ReportContext['models
       ),
       comparisons: groups.flatMap((g) => g.comparisons),
       ...(encoders ? { encoderComparisons } : {}),
+      ...(earlier.length > 0
+        ? {
+            earlierRuns: earlier.map((run, i) => ({
+              encoder: run.encoder,
+              encoderId: run.encoderId,
+              dir: run.dir,
+              finishedAt: run.finishedAt,
+              models: earlierGroups[i].summaries.map((s) => ({
+                ...s,
+                ...(input.ordinal ? { mae: earlierGroups[i].ordinal.find((o) => o.name === s.name)?.mae, qwk: earlierGroups[i].ordinal.find((o) => o.name === s.name)?.qwk } : {}),
+              })),
+            })),
+          }
+        : {}),
       paper: input.paper,
       references: input.references,
       notes: input.notes,

@@ -4,6 +4,7 @@
  * is reported over seeds, with τ and paired tests of `cr` against every other
  * head; the paper's and the literature's figures beside ours.
  */
+import path from 'node:path';
 import { ConfigError, DataError } from '@chainz/core';
 import { getAdapter, registerBuiltinAdapters, type LoadedDataset, type Sst5LoadOptions } from '@chainz/data';
 import type { MlpConfig } from '../../models/mlp';
@@ -13,6 +14,7 @@ import { COMMON_FLAGS, modelsFlag } from '../../runner/flags';
 import { dataFlags, withCliFlags } from '../common/cli-flags';
 import { unitSeed, type FoldRecord } from '../common/tabular';
 import { describeHeadRecord, headRecord, headsReport, type ReferenceRow } from '../common/heads-report';
+import { findEarlierEncoderRuns, type EarlierEncoderRun } from '../common/earlier-runs';
 import { coverageLine, embedWithEncoder, ENCODER_FLAG, encoderCaveat, parseEncoderSpecs, parsePooling, standardizeOn, type EncodedTexts } from '../common/text-embeddings';
 import { buildSst5Models, SST5_MODEL_NAMES } from './models';
 import { SST5_DEFAULT_SEEDS, SST5_LITERATURE, SST5_PAPER } from './config';
@@ -49,6 +51,11 @@ export interface Sst5Options {
   trainFraction?: number;
   maxTrain?: number;
   maxRows?: number;
+  /**
+   * With one encoder, show other encoders' rows from the latest completed run
+   * of the same protocol beside ours (default true) [--no-earlier-runs: off].
+   */
+  earlierRuns?: boolean;
   /** Library only (tests, ablations; no CLI flag): fields merged into every head's configuration (recorded in results.json). */
   modelOverrides?: Partial<MlpConfig>;
 }
@@ -69,6 +76,7 @@ export const sst5Experiment = defineExperiment<Sst5Options, TabularFold, FitResu
     COMMON_FLAGS.seed,
     modelsFlag(SST5_MODEL_NAMES),
     COMMON_FLAGS.lambda,
+    { key: 'earlierRuns', flag: '--no-earlier-runs', description: "with one encoder, do not show other encoders' rows from earlier completed runs of the same protocol", kind: 'negatable' },
     { key: 'trainFraction', flag: '--train-fraction <f>', description: 'quick run: train on this share of the training sentences, in (0, 1] (stratified, drawn with --seed; REDUCED SCALE)', kind: 'number', min: 0, max: 1 },
     { key: 'maxTrain', flag: '--max-train <n>', description: 'quick run: at most n training sentences (stratified, drawn with --seed; REDUCED SCALE)', kind: 'int', min: 1 },
     { ...COMMON_FLAGS.maxRows, description: 'smoke run: at most n dev and n test sentences (stratified, drawn with --seed; REDUCED SCALE, not the SST-5 figure)' },
@@ -159,21 +167,38 @@ export const sst5Experiment = defineExperiment<Sst5Options, TabularFold, FitResu
       (multi
         ? `, on each encoder (${encoded.map((e) => e.key).join(', ')}; same seeds). Inputs: frozen embeddings (pooling ${pooling}), z-scored with training-split statistics.`
         : `. Inputs: frozen ${encoded[0].label} embeddings (pooling ${pooling}), z-scored with training-split statistics.`);
+    const protocol = {
+      kind: 'fixed split, seeds',
+      seeds: nSeeds,
+      seed: baseSeed,
+      train: 'train',
+      validation: 'dev (epoch selection)',
+      test: 'test',
+      ...(multi ? { encoders: ids } : { encoder: ids[0] }),
+      pooling,
+      preprocessing: 'z-score per embedding dimension fitted on train',
+      ...(reduceRequested ? { reduced: { ...reduceOptions, sampleSeed: baseSeed } } : {}),
+    };
+    // One encoder: other encoders' rows from the latest comparable completed run (read once, at the first report).
+    const ro = o as Sst5Options & { out?: string; resume?: string };
+    let earlier: EarlierEncoderRun[] | undefined;
+    const earlierOf = (models: { name: string; config: Record<string, unknown> }[]) =>
+      (earlier ??=
+        multi || o.earlierRuns === false
+          ? []
+          : findEarlierEncoderRuns({
+              root: ro.resume ? path.dirname(ro.resume) : ro.out ? path.dirname(ro.out) : path.join(ctx.cwd, 'results', 'sst5'),
+              exclude: [ro.resume, ro.out].filter((d): d is string => typeof d === 'string'),
+              experiment: 'sst5',
+              protocol,
+              dataSha256: ds.provenance.sha256,
+              encoder: encoded[0].key,
+              models,
+            }));
     return {
       keyFields: multi ? ['encoder', 'repeat', 'fold'] : ['repeat', 'fold'],
       cells,
-      protocol: {
-        kind: 'fixed split, seeds',
-        seeds: nSeeds,
-        seed: baseSeed,
-        train: 'train',
-        validation: 'dev (epoch selection)',
-        test: 'test',
-        ...(multi ? { encoders: ids } : { encoder: ids[0] }),
-        pooling,
-        preprocessing: 'z-score per embedding dimension fitted on train',
-        ...(reduceRequested ? { reduced: { ...reduceOptions, sampleSeed: baseSeed } } : {}),
-      },
+      protocol,
       dataFingerprint: [...ds.provenance.sha256, ...ids, pooling, ...(reduceRequested ? [JSON.stringify(reduceOptions)] : [])].join(','),
       data: {
         name: ds.name,
@@ -197,7 +222,7 @@ export const sst5Experiment = defineExperiment<Sst5Options, TabularFold, FitResu
           paper: SST5_PAPER,
           protocolText,
           notes,
-          ...(multi ? { encoders: encoded.map((e) => ({ key: e.key, label: e.label })) } : {}),
+          ...(multi ? { encoders: encoded.map((e) => ({ key: e.key, label: e.label })) } : { encoder: encoded[0].key, earlier: earlierOf(rc.models) }),
           extra: multi ? { embedding: Object.fromEntries(encoded.map((e) => [e.key, embeddingInfo(e)])) } : { embedding: embeddingInfo(encoded[0]) },
         }),
     };

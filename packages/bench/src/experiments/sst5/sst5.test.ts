@@ -127,6 +127,20 @@ describeBackends(['wasm'], () => {
       const single = await runSst5Bench({ ...opts, encoder: `precomputed:${embeddings}`, out: path.join(root, 'single') });
       const byUnit = (units: { model: string; fold: number; accuracy: number; tau: number }[]) => units.map((u) => [u.model, u.fold, u.accuracy, u.tau]).sort((a, b) => String(a).localeCompare(String(b)));
       expect(byUnit(single.records as never)).toEqual(byUnit(doc.units.filter((u: { encoder: string }) => u.encoder === keys[1])));
+      // ... and, run alone, it shows the other encoder's rows from the completed run beside it (same protocol and heads), marked †.
+      const singleDoc = JSON.parse(readFileSync(path.join(single.dir, 'results.json'), 'utf8'));
+      expect(singleDoc.earlierRuns.map((r: { encoder: string; dir: string }) => [r.encoder, r.dir])).toEqual([[keys[0], dir]]);
+      expect(singleDoc.earlierRuns[0].models.map((m: { name: string; accuracy: { mean: number } }) => [m.name, m.accuracy.mean])).toEqual([
+        ['cr', acc('cr', keys[0])],
+        ['logreg', acc('logreg', keys[0])],
+      ]);
+      expect(singleDoc.models.map((m: { name: string }) => m.name)).toEqual(['cr', 'logreg']); // this run's own summaries only
+      expect(single.table).toMatch(/^\| cr +\| sst5-embeddings +\|/m);
+      expect(single.table).toMatch(/^\| logreg +\| glove:tiny† +\|/m);
+      expect(unwrap(single.table)).toContain(`† glove:tiny: from the completed run ${dir} (`);
+      expect(unwrap(single.table)).toContain(`not paired with this run (for a paired comparison: --encoder sst5-embeddings,glove:tiny).`);
+      const quiet = await runSst5Bench({ ...opts, encoder: `precomputed:${embeddings}`, earlierRuns: false, out: path.join(root, 'quiet') });
+      expect(quiet.table).not.toContain('†');
 
       // Resume a multi-encoder run: units are keyed by encoder too.
       writeFileSync(path.join(dir, 'results.json'), JSON.stringify({ ...doc, status: 'running', units: doc.units.slice(0, 3) }));

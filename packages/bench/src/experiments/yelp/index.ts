@@ -5,6 +5,7 @@
  * shared 1000-review sample (reduced scale): stratified k-fold; with the
  * official files: the fixed train/test split over seeds.
  */
+import path from 'node:path';
 import { ConfigError, DataError } from '@chainz/core';
 import { getAdapter, registerBuiltinAdapters, repeatedStratifiedKFold, takeRows, type LoadedDataset } from '@chainz/data';
 import type { MlpConfig } from '../../models/mlp';
@@ -15,6 +16,7 @@ import { COMMON_FLAGS, modelsFlag } from '../../runner/flags';
 import { dataFlags, foldFlags, withCliFlags } from '../common/cli-flags';
 import { unitSeed, type FoldRecord } from '../common/tabular';
 import { describeHeadRecord, headRecord, headsReport, type ReferenceRow } from '../common/heads-report';
+import { findEarlierEncoderRuns, type EarlierEncoderRun } from '../common/earlier-runs';
 import { coverageLine, embedWithEncoder, ENCODER_FLAG, encoderCaveat, parseEncoderSpecs, parsePooling, standardizeOn, type EncodedTexts } from '../common/text-embeddings';
 import { buildYelpModels, YELP_MODEL_NAMES } from './models';
 import { YELP_DEFAULT_FOLDS, YELP_DEFAULT_SEEDS, YELP_LITERATURE, YELP_PAPER } from './config';
@@ -49,6 +51,11 @@ export interface YelpOptions {
   models?: string[];
   /** DREG λ of `cr` and `cr-softmax` [--lambda]. */
   lambda?: number;
+  /**
+   * With one encoder, show other encoders' rows from the latest completed run
+   * of the same protocol beside ours (default true) [--no-earlier-runs: off].
+   */
+  earlierRuns?: boolean;
   /** Library only (tests, ablations; no CLI flag): fields merged into every head's configuration (recorded in results.json). */
   modelOverrides?: Partial<MlpConfig>;
 }
@@ -69,6 +76,7 @@ export const yelpExperiment = defineExperiment<YelpOptions, TabularFold, FitResu
     COMMON_FLAGS.seed,
     modelsFlag(YELP_MODEL_NAMES),
     COMMON_FLAGS.lambda,
+    { key: 'earlierRuns', flag: '--no-earlier-runs', description: "with one encoder, do not show other encoders' rows from earlier completed runs of the same protocol", kind: 'negatable' },
   ],
   modelOptions: (o) => ({ ...(o.lambda === undefined ? {} : { lambda: o.lambda }), ...(o.modelOverrides ? { overrides: o.modelOverrides as Record<string, never> } : {}) }),
   models: (mo) => buildYelpModels(mo),
@@ -182,6 +190,22 @@ export const yelpExperiment = defineExperiment<YelpOptions, TabularFold, FitResu
     });
     const embeddingInfo = (emb: EncodedTexts) => ({ seconds: emb.seconds, cacheHits: emb.cacheHits, encoder: emb.encoder.id, notBert: emb.notBert, ...(emb.coverage ? { coverage: emb.coverage } : {}) });
     const ids = encoded.map((e) => e.encoder.id);
+    // One encoder: other encoders' rows from the latest comparable completed run (read once, at the first report).
+    const ro = o as YelpOptions & { out?: string; resume?: string };
+    let earlier: EarlierEncoderRun[] | undefined;
+    const earlierOf = (models: { name: string; config: Record<string, unknown> }[]) =>
+      (earlier ??=
+        multi || o.earlierRuns === false
+          ? []
+          : findEarlierEncoderRuns({
+              root: ro.resume ? path.dirname(ro.resume) : ro.out ? path.dirname(ro.out) : path.join(ctx.cwd, 'results', 'yelp'),
+              exclude: [ro.resume, ro.out].filter((d): d is string => typeof d === 'string'),
+              experiment: 'yelp',
+              protocol,
+              dataSha256: ds.provenance.sha256,
+              encoder: encoded[0].key,
+              models,
+            }));
     return {
       keyFields: multi ? ['encoder', 'repeat', 'fold'] : ['repeat', 'fold'],
       cells,
@@ -208,7 +232,7 @@ export const yelpExperiment = defineExperiment<YelpOptions, TabularFold, FitResu
           paper: YELP_PAPER,
           protocolText,
           notes,
-          ...(multi ? { encoders: encoded.map((e) => ({ key: e.key, label: e.label })) } : {}),
+          ...(multi ? { encoders: encoded.map((e) => ({ key: e.key, label: e.label })) } : { encoder: encoded[0].key, earlier: earlierOf(rc.models) }),
           extra: multi ? { embedding: Object.fromEntries(encoded.map((e) => [e.key, embeddingInfo(e)])) } : { embedding: embeddingInfo(encoded[0]) },
         }),
     };
