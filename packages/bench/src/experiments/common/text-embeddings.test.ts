@@ -49,8 +49,8 @@ describe('encoder caveats and coverage', () => {
     expect(encoderCaveat({ kind: 'glove', vectors: '/v/glove.840B.300d.txt' }, 'yelp', 'l').note).toContain('Ours are glove.840B.300d.txt, averaged');
     // SST-5: the paper's figure is BERT; neither USE-lite nor GloVe is
     expect(encoderCaveat({ kind: 'glove' }, 'sst5', 'l').header).toMatch(/^NOTE: GloVe \(averaged word vectors, no word order\) is not BERT\. The paper's 46\.20 uses frozen BERT/);
-    expect(encoderCaveat({ kind: 'use-lite' }, 'sst5', 'l').header).toMatch(/^NOTE: the encoder is not BERT\./);
-    expect(encoderCaveat({ kind: 'use-lite' }, 'yelp', 'l').header).toContain("the paper's 70.17 uses fixed GloVe embeddings");
+    expect(encoderCaveat({ kind: 'use-lite' }, 'sst5', 'l').header).toMatch(/^NOTE: USE-lite is not BERT\. The paper's 46\.20 uses frozen BERT/);
+    expect(encoderCaveat({ kind: 'use-lite' }, 'yelp', 'l').header).toBe("NOTE: USE-lite is not the paper's kind of encoder: the paper's 70.17 uses fixed GloVe embeddings.");
     // an encoder we cannot judge: no header, its label as the note
     expect(encoderCaveat({ kind: 'precomputed', file: 'x.npy' }, 'sst5', 'precomputed vectors from x.npy')).toEqual({ note: 'Encoder: precomputed vectors from x.npy.' });
   });

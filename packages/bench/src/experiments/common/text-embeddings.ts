@@ -228,7 +228,7 @@ export function encoderCaveat(spec: EncoderSpec, task: TextTask, label: string):
     switch (spec.kind) {
       case 'use-lite':
         return {
-          header: "NOTE: the encoder is not BERT. The paper's 46.20 uses frozen BERT embeddings; compare our heads with each other, not with the paper's row.",
+          header: "NOTE: USE-lite is not BERT. The paper's 46.20 uses frozen BERT embeddings; compare our rows with each other, not with the paper's.",
           note: 'Encoder caveat: USE-lite (Universal Sentence Encoder lite) is the only pretrained sentence encoder that installs offline here; it is NOT BERT, so our accuracies are not comparable with the paper\'s BERT figure. For scale, a logistic-regression probe on USE-lite SST-5 embeddings scores about 43%; our `logreg` row measures it under this protocol.',
         };
       case 'glove':
@@ -243,7 +243,7 @@ export function encoderCaveat(spec: EncoderSpec, task: TextTask, label: string):
   switch (spec.kind) {
     case 'use-lite':
       return {
-        header: "NOTE: the encoder is not the paper's: USE-lite, while the paper's 70.17 uses fixed GloVe embeddings (and BERT is not available here).",
+        header: "NOTE: USE-lite is not the paper's kind of encoder: the paper's 70.17 uses fixed GloVe embeddings.",
         note: "Encoder caveat: USE-lite (Universal Sentence Encoder lite) is neither BERT nor GloVe; the paper's Yelp figure uses fixed GloVe embeddings.",
       };
     case 'glove':

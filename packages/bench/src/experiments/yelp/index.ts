@@ -162,7 +162,7 @@ export const yelpExperiment = defineExperiment<YelpOptions, TabularFold, FitResu
     const headerLines = [
       scaleLine,
       ...(multi
-        ? ['Encoders (every head on each, same folds/seeds):', ...encoded.flatMap((emb, i) => [`  ${emb.key}: ${emb.label}.`, ...(covLines[i] ? [`    ${covLines[i]}.`] : [])])]
+        ? [`Encoders (every head on each, same ${official ? 'seeds' : 'folds'}):`, ...encoded.flatMap((emb, i) => [`  ${emb.key}: ${emb.label}.`, ...(covLines[i] ? [`    ${covLines[i]}.`] : [])])]
         : [`Encoder: ${encoded[0].label}, pooling ${pooling}.`, ...(covLines[0] ? [`${covLines[0]}.`] : [])]),
       `Heads: ordinal = cumulative-link head with K−1 ordered thresholds (${ORDINAL_HEAD_EQUATION}); softmax = 5-way cross-entropy.`,
       ...(reduced ? ["NOTE: reduced scale. The paper's 70.17 and the literature rows are on the full data set (650k training reviews); ours are not comparable with them."] : []),
