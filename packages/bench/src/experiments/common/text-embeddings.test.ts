@@ -59,7 +59,8 @@ describe('encoder caveats and coverage', () => {
     const c = (oovRate: number, emptyTexts: number) => ({ texts: 10, tokens: 100, oovTokens: Math.round(100 * oovRate), oovRate, emptyTexts, topOov: [] });
     expect(coverageLine(undefined)).toBeUndefined();
     expect(coverageLine({ train: c(0.056, 0), dev: c(0.0556, 0), test: c(0.05494, 0) })).toBe('OOV: 5.60% of tokens in train, 5.56% in dev, 5.49% in test; texts with no known word: 0');
-    expect(coverageLine({ all: c(0.5, 2) })).toBe('OOV: 50.00% of tokens in all; texts with no known word: 2 (embedded as the zero vector)');
+    expect(coverageLine({ all: c(0.5, 2) })).toBe('OOV: 50.00% of tokens; texts with no known word: 2 (embedded as the zero vector)');
+    expect(coverageLine({ train: c(0.5, 0) })).toBe('OOV: 50.00% of tokens in train; texts with no known word: 0');
   });
 });
 

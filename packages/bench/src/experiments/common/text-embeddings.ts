@@ -263,7 +263,9 @@ export function encoderCaveat(spec: EncoderSpec, task: TextTask, label: string):
  */
 export function coverageLine(coverage: Record<string, TextCoverage> | undefined): string | undefined {
   if (!coverage) return undefined;
-  const parts = Object.entries(coverage).map(([name, c], i) => `${(100 * c.oovRate).toFixed(2)}%${i === 0 ? ' of tokens' : ''} in ${name}`);
+  const entries = Object.entries(coverage);
+  // One list named `all` (a sample without splits): no split names.
+  const parts = entries.map(([name, c], i) => `${(100 * c.oovRate).toFixed(2)}%${i === 0 ? ' of tokens' : ''}${entries.length === 1 && name === 'all' ? '' : ` in ${name}`}`);
   const empty = Object.values(coverage).reduce((s, c) => s + c.emptyTexts, 0);
   return `OOV: ${parts.join(', ')}; texts with no known word: ${empty}${empty > 0 ? ' (embedded as the zero vector)' : ''}`;
 }

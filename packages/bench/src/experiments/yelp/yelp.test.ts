@@ -108,7 +108,7 @@ describeBackends(['wasm'], () => {
       expect(out.table).toMatch(/^\| paper: ChainzRule, full Yelp +\| GloVe +\|/m);
       expect(out.table.replace(/\n +/g, ' ')).toContain("NOTE: GloVe is the paper's kind of encoder for Yelp (fixed GloVe embeddings), but not necessarily its vectors: the paper does not say which GloVe variant or pooling; ours are tiny.txt, averaged.");
       expect(out.table.replace(/\n +/g, ' ')).toContain('paired by fold (same folds); corrected t, Holm over heads.');
-      expect(out.table).toContain('OOV: 42.86% of tokens in all; texts with no known word: 0.');
+      expect(out.table).toContain('OOV: 42.86% of tokens; texts with no known word: 0.');
       const summary = readFileSync(path.join(out.dir, 'summary.md'), 'utf8');
       expect(summary).toContain("Encoder: the paper's 70.17 uses fixed GloVe embeddings, so GloVe is the paper's own kind of encoder for Yelp");
       expect(summary).toContain('p, corrected t (Holm)');
