@@ -76,3 +76,19 @@ describe('findEarlierEncoderRuns', () => {
     expect(old).not.toBe(latest);
   });
 });
+
+describe('findEarlierEncoderRuns: when a run finished', () => {
+  it('is the end of its last session (a later --resume that only re-renders does not make it newer)', () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'chainz-earlier-'));
+    const doc = (accuracy: number, end: string | null) => ({
+      protocol: { ...PROTOCOL, encoder: 'use-lite:1111' },
+      models: [{ name: 'cr', config: CR }],
+      units: [unit('cr', 0, accuracy)],
+      environment: end ? { sessions: [{ startedAt: end, wallSeconds: 60 }] } : {},
+    });
+    run(root, 'rerendered', doc(0.1, '2026-01-01T10:00:00.000Z'), 5000); // written last, but finished first
+    const later = run(root, 'later', doc(0.2, '2026-01-02T10:00:00.000Z'), 4000);
+    const found = findEarlierEncoderRuns({ root, exclude: [], experiment: 'sst5', protocol: { ...PROTOCOL, encoder: 'glove:2' }, dataSha256: ['aa', 'bb'], encoder: 'glove', models: [{ name: 'cr', config: CR }] });
+    expect(found.map((r) => [r.dir, r.finishedAt])).toEqual([[later, '2026-01-02T10:01:00.000Z']]);
+  });
+});

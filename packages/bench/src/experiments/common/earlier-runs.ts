@@ -34,7 +34,7 @@ export interface EarlierEncoderRun {
   encoderId: string;
   /** The run's results folder. */
   dir: string;
-  /** When its results.json was last written (ISO 8601). */
+  /** When it finished: the end of its last session, else when its results.json was last written (ISO 8601). */
   finishedAt: string;
   /** Its units of that encoder, for the heads whose configuration equals this run's. */
   units: UnitResult[];
@@ -47,6 +47,14 @@ interface ResultsDoc {
   data?: { provenance?: { sha256?: string[] }; encoder?: { key?: string; id?: string }; encoders?: { key?: string; id?: string }[] };
   models?: { name?: string; encoder?: string; config?: unknown }[];
   units?: (UnitResult & { encoder?: string })[];
+  environment?: { sessions?: { startedAt?: string | null; wallSeconds?: number }[] };
+}
+
+/** When the run's last session ended (its start + wall time), else when results.json was last written. */
+function finishedAt(doc: ResultsDoc, mtime: number): number {
+  const last = doc.environment?.sessions?.at(-1);
+  const start = last?.startedAt ? Date.parse(last.startedAt) : NaN;
+  return Number.isFinite(start) && typeof last?.wallSeconds === 'number' ? start + 1000 * last.wallSeconds : mtime;
 }
 
 /** The protocol without the encoder fields. */
@@ -69,8 +77,8 @@ function encodersOf(doc: ResultsDoc): { key: string; id: string; multi: boolean 
 }
 
 /**
- * For each encoder other than the query's, the latest (by results.json
- * modification time) completed run in `root` with the same experiment,
+ * For each encoder other than the query's, the latest (by the end of its
+ * last session, else results.json's modification time) completed run in `root` with the same experiment,
  * protocol apart from the encoder, data files and — head by head — the same
  * configuration. Unreadable or foreign folders are skipped silently.
  */
@@ -111,7 +119,8 @@ export function findEarlierEncoderRuns(q: EarlierRunQuery): EarlierEncoderRun[] 
         .map(({ encoder: _drop, ...u }) => u as UnitResult);
       if (units.length === 0) continue;
       const prev = best.get(enc.key);
-      if (!prev || mtime > prev.mtime) best.set(enc.key, { encoder: enc.key, encoderId: enc.id, dir, finishedAt: new Date(mtime).toISOString(), units, mtime });
+      const end = finishedAt(doc, mtime);
+      if (!prev || end > prev.mtime) best.set(enc.key, { encoder: enc.key, encoderId: enc.id, dir, finishedAt: new Date(end).toISOString(), units, mtime: end });
     }
   }
   return [...best.values()].sort((a, b) => a.encoder.localeCompare(b.encoder)).map(({ mtime: _m, ...r }) => r);

@@ -423,8 +423,10 @@ function renderEncoderEffect(keys: string[], groups: Group[], comparisons: Encod
       ...acc.map((s) => (s ? pct(s.accuracy.mean) : '—')),
       ...others.flatMap((b) => {
         const c = comparisons.filter((x) => x.model === name && x.b === b);
-        const d = c[0];
-        return [d ? signed(100 * d.meanDifference, 2) : '—', ...tests.map((t) => pCell(c.find((x) => x.test === t)))];
+        // Without a test (fewer than 2 paired units) the difference of the means is still shown.
+        const sb = groups.find((g) => g.encoder === b)?.summaries.find((s) => s.name === name);
+        const diff = c[0] ? c[0].meanDifference : acc[0] && sb ? acc[0].accuracy.mean - sb.accuracy.mean : undefined;
+        return [diff !== undefined ? signed(100 * diff, 2) : '—', ...tests.map((t) => pCell(c.find((x) => x.test === t)))];
       }),
     ]);
   }
