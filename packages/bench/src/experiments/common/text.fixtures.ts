@@ -73,3 +73,18 @@ export function writeTinyYelp(dir: string, layout: 'sample' | 'official', n = 50
   writeFileSync(embeddings, records.join('\n') + '\n');
   return { path: out, embeddings };
 }
+
+/**
+ * A tiny GloVe text file (`word v1 … v6` per line) for the fixtures above:
+ * `mood0` … `mood4` carry the SST-5 class, `great` / `food` / `review` build
+ * the Yelp texts. Every other token of the fixtures is out of vocabulary
+ * (SST-5: exactly half of the tokens).
+ */
+export function writeTinyGloveVectors(dir: string): string {
+  const lines: string[] = [];
+  for (let c = 0; c < 5; c++) lines.push(`mood${c} ${[Math.cos(c * 0.7), Math.sin(c * 0.7), c / 4 - 0.5, 0, 0, 0].map((x) => x.toFixed(6)).join(' ')}`);
+  lines.push('great 1 0 0 0.5 0 0', 'food 0 1 0 0 0.5 0', 'review 0 0 1 0 0 0.5');
+  const file = path.join(dir, 'tiny.txt');
+  writeFileSync(file, lines.join('\n') + '\n');
+  return file;
+}

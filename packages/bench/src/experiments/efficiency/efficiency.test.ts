@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import { describeBackends } from '@chainz/core/test';
@@ -14,7 +14,7 @@ const runEfficiencyBench = async (o: Parameters<typeof runExperiment<any, any, a
   const r = await runExperiment(efficiencyExperiment, o as never);
   return { ...r, table: r.report.terminal };
 };
-import { writeTinySst5 } from '../common/text.fixtures';
+import { writeTinyGloveVectors, writeTinySst5 } from '../common/text.fixtures';
 
 const tmp = () => mkdtempSync(path.join(tmpdir(), 'chainz-eff-'));
 
@@ -70,6 +70,26 @@ describeBackends(['wasm'], () => {
     expect(out.table).toContain('beating RNTN with about 5% of its training data');
     expect(out.table).toContain('ours: not measured'); // cr was not run
   }, 60_000);
+
+  it('chainz bench efficiency --dataset sst5 --encoder glove:<file>: OOV rate and the GloVe caveat in the table and results.json', async () => {
+    const root = tmp();
+    vi.stubEnv('CHAINZ_CACHE_DIR', path.join(root, 'home-cache'));
+    try {
+      const { trees } = writeTinySst5(root, { train: 100, dev: 20, test: 30 });
+      const vectors = writeTinyGloveVectors(root);
+      const out = await runEfficiencyBench({ dataset: 'sst5', data: trees, encoder: `glove:${vectors}`, cacheDir: path.join(root, 'cache'), fractions: [0.5], seeds: 1, models: ['logreg'], out: path.join(root, 'run'), progress: 'none', backend: tf.getBackend(), workers: 1 });
+      const doc = JSON.parse(readFileSync(path.join(out.dir, 'results.json'), 'utf8'));
+      expect(doc.data.encoder.coverage.train).toMatchObject({ texts: 100, tokens: 200, oovTokens: 100, oovRate: 0.5 });
+      expect(doc.embedding.coverage.test.oovRate).toBe(0.5);
+      expect(doc.embedding.notBert).toBe(true);
+      expect(out.table).toContain('OOV: 50.00% of tokens in train, 50.00% in dev, 50.00% in test; texts with no known word: 0.');
+      expect(out.table).toContain('NOTE: GloVe (averaged word vectors, no word order) is not BERT.');
+      for (const line of out.table.split('\n')) expect(line.length, line).toBeLessThanOrEqual(120);
+      expect(doc.cells[0].accuracy.mean).toBeGreaterThan(0.5); // the mood words carry the class
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  }, 60_000);
 });
 
 describe('chainz bench efficiency options', () => {
@@ -85,6 +105,7 @@ describe('chainz bench efficiency options', () => {
     const base = { progress: 'none' as const, backend: 'cpu', workers: 1, out: path.join(tmp(), 'o') };
     await expect(runEfficiencyBench({ ...base, dataset: 'cifar10' })).rejects.toThrow(/option --dataset: 'cifar10' is not a tabular data set; choose sst5, yelp or a tabular data set: .*pima/);
     await expect(runEfficiencyBench({ ...base, dataset: 'pima', encoder: 'use-lite' })).rejects.toThrow(/--encoder/);
+    await expect(runEfficiencyBench({ ...base, dataset: 'sst5', encoder: 'glove,use-lite' })).rejects.toThrow('option --encoder: the sweep takes one encoder; run it once per encoder (an encoder list is for `chainz bench sst5` and `chainz bench yelp`)');
     await expect(runEfficiencyBench({ ...base, dataset: 'pima', fractions: [0] })).rejects.toThrow(/--fractions/);
     await expect(runEfficiencyBench({ ...base, dataset: 'pima', models: ['svm-rbf'] })).rejects.toThrow(/--models: unknown model\(s\) svm-rbf; choose from cr, cr-nodreg, relu-mlp, gelu-mlp, silu-mlp, tanh-mlp, logreg/);
     await expect(runEfficiencyBench({ ...base, dataset: 'pima', seeds: 0 })).rejects.toThrow(/--seeds/);

@@ -9,10 +9,10 @@ import type { FitResult, TabularFold } from '../../models/types';
 import { defineExperiment, type Cell } from '../../runner/contract';
 import { COMMON_FLAGS, modelsFlag } from '../../runner/flags';
 import { assertTabularDataset, foldRecord, tabularMatrix, unitSeed, type FoldRecord } from '../common/tabular';
-import { headRecord } from '../common/heads-report';
+import { headRecord, TERMINAL_COLUMNS, wrapLine } from '../common/heads-report';
 import { buildEfficiencyModels, type EfficiencyModelOptions } from './models';
 import { efficiencyFamily, EFFICIENCY_DEFAULT_SEEDS, EFFICIENCY_FOLDS, EFFICIENCY_FRACTIONS, EFFICIENCY_MIN_STEPS, EFFICIENCY_MODEL_NAMES, EFFICIENCY_PAPER } from './config';
-import { embedWithEncoder, parseEncoderSpec, parsePooling } from '../common/text-embeddings';
+import { coverageLine, embedWithEncoder, ENCODER_FLAG, encoderCaveat, parseEncoderSpecs, parsePooling } from '../common/text-embeddings';
 import { dataFlags, withCliFlags } from '../common/cli-flags';
 import { describePimaData, loadPimaData } from '../pima';
 
@@ -96,7 +96,7 @@ export const efficiencyExperiment = defineExperiment<EfficiencyOptions, TabularF
     COMMON_FLAGS.seed,
     { key: 'data', flag: '--data <path>', description: 'SST-5 trees folder (sst5) or the Pima CSV (pima)', kind: 'path' },
     { key: 'yelpDir', flag: '--yelp-dir <path>', description: 'Yelp data (yelp): official train/test folder or a sample CSV', kind: 'path' },
-    COMMON_FLAGS.encoder,
+    { ...ENCODER_FLAG, description: 'frozen sentence encoder for sst5/yelp: use-lite (default; not BERT), glove (fixed GloVe word vectors, averaged), glove:<file>, transformers:<model dir or id>, precomputed:<file>' },
     COMMON_FLAGS.pooling,
     COMMON_FLAGS.cacheDir,
     modelsFlag(EFFICIENCY_MODEL_NAMES),
@@ -231,7 +231,8 @@ function renderEfficiency(dataset: string, source: SweepSource, cells: Efficienc
         : 'ours: not measured (5% is not among --fractions, or cr was not run).',
     );
   }
-  return lines.join('\n');
+  // Prose lines wrapped to the terminal width (tables are kept whole).
+  return lines.flatMap((l) => (l.startsWith('|') ? [l] : wrapLine(l, TERMINAL_COLUMNS))).join('\n');
 }
 
 /** Vega-Lite spec: mean line with points and a mean ± std band per model; x = % of training data (log). */
@@ -321,7 +322,11 @@ async function tabularSource(dataset: string, opts: EfficiencyOptions, nSeeds: n
 
 /** SST-5 (train / dev / test) or Yelp (sample: k-fold by seed; official: train / test) on frozen embeddings. */
 async function textSource(dataset: 'sst5' | 'yelp', opts: EfficiencyOptions, cwd: string, nSeeds: number, baseSeed: number, progress: Progress): Promise<SweepSource> {
-  const spec = parseEncoderSpec(opts.encoder);
+  const specs = parseEncoderSpecs(opts.encoder);
+  if (specs.length > 1) {
+    throw new ConfigError('the sweep takes one encoder; run it once per encoder (an encoder list is for `chainz bench sst5` and `chainz bench yelp`)', { option: '--encoder' });
+  }
+  const spec = specs[0];
   const pooling = parsePooling(opts.pooling, spec);
   const ds =
     dataset === 'sst5'
@@ -342,11 +347,19 @@ async function textSource(dataset: 'sst5' | 'yelp', opts: EfficiencyOptions, cwd
     nClasses,
     ordinal,
     dataFingerprint: [...ds.provenance.sha256, encoder.id, pooling].join(','),
-    dataDescription: { name: ds.name, rows: Object.fromEntries(names.map((s) => [s, lists[s].length])), classNames: ds.classNames, provenance: ds.provenance, encoder: { id: encoder.id, description: encoder.description, dimension: d, pooling } },
-    extra: { embedding: { seconds: embeddingSeconds, cacheHits: emb.cacheHits, encoder: encoder.id, notBert } },
+    dataDescription: {
+      name: ds.name,
+      rows: Object.fromEntries(names.map((s) => [s, lists[s].length])),
+      classNames: ds.classNames,
+      provenance: ds.provenance,
+      encoder: { id: encoder.id, description: encoder.description, dimension: d, pooling, ...(emb.coverage ? { coverage: emb.coverage } : {}) },
+    },
+    extra: { embedding: { seconds: embeddingSeconds, cacheHits: emb.cacheHits, encoder: encoder.id, notBert, ...(emb.coverage ? { coverage: emb.coverage } : {}) } },
   };
-  const encLine = `Encoder: ${label}, pooling ${pooling}.${notBert ? ' NOT BERT: not comparable with the paper\'s BERT figures.' : ''}`;
-  const notes = [...commonNotes(dataset), ...(notBert ? ['Encoder caveat: USE-lite is not BERT; absolute accuracies are not comparable with the paper\'s (BERT) figures.'] : [])];
+  const caveat = encoderCaveat(spec, dataset, label);
+  const coverage = coverageLine(emb.coverage);
+  const encLines = [`Encoder: ${label}, pooling ${pooling}.`, ...(coverage ? [`${coverage}.`] : []), ...(caveat.header ? [caveat.header] : [])];
+  const notes = [...commonNotes(dataset), caveat.note, ...(coverage ? [`${emb.key} vocabulary coverage: ${coverage}. Out-of-vocabulary words are skipped when averaging.`] : [])];
 
   if (names.length === 1) {
     // Yelp sample: seed i tests on fold i mod k.
@@ -356,7 +369,7 @@ async function textSource(dataset: 'sst5' | 'yelp', opts: EfficiencyOptions, cwd
     const prepared = new Map<number, { xTrain: Float32Array; xTest: Float32Array }>();
     return {
       ...base,
-      headerLines: [`Yelp Review Full, REDUCED SCALE (${y.length}-review sample): seed i tests on fold i of a stratified ${EFFICIENCY_FOLDS}-fold split.`, encLine],
+      headerLines: [`Yelp Review Full, REDUCED SCALE (${y.length}-review sample): seed i tests on fold i of a stratified ${EFFICIENCY_FOLDS}-fold split.`, ...encLines],
       notes,
       protocolText: `Protocol: reduced scale (${y.length}-review sample); seed i uses fold (i mod ${EFFICIENCY_FOLDS}) of a stratified ${EFFICIENCY_FOLDS}-fold split (seed ${baseSeed}) as test set; each fraction keeps a stratified random subset of the training folds (nested across fractions); 15% of it chooses the epoch; ordinal heads; at least ${EFFICIENCY_MIN_STEPS} optimiser steps.`,
       fullTrain: (s) => folds[s].train.length,
@@ -388,7 +401,7 @@ async function textSource(dataset: 'sst5' | 'yelp', opts: EfficiencyOptions, cwd
       dataset === 'sst5'
         ? `SST-5: fractions of the ${nTr} training sentences; epoch chosen on the full dev split (${lists.dev.length}); test ${lists.test.length}.`
         : `Yelp Review Full, official files: fractions of the ${nTr} training reviews; test ${lists.test.length}.`,
-      encLine,
+      ...encLines,
     ],
     notes: dataset === 'sst5' ? [...notes, 'The dev split (1101 sentences) is used whole for epoch selection at every fraction (the standard SST protocol keeps dev fixed); only the training sentences are subsampled.'] : notes,
     protocolText:

@@ -62,7 +62,9 @@ export const YELP_DEFAULT_SEEDS = 3;
 
 /** The paper's Yelp figure (arXiv 2605.24340). */
 export const YELP_PAPER = {
-  model: 'ChainzRule ordinal regression (full Yelp Review Full: 650k train / 50k test, 3.2M-param model, fixed embeddings)',
+  model: 'ChainzRule ordinal regression (full Yelp Review Full: 650k train / 50k test, 3.2M-param model, fixed GloVe embeddings)',
+  /** The paper's encoder for this figure: fixed GloVe word embeddings; the GloVe variant (corpus, dimension) and the pooling are not stated. */
+  encoder: 'fixed GloVe embeddings (variant and pooling not stated)',
   accuracyMean: 70.17,
   protocol: 'official Yelp Review Full split; test accuracy',
   source: 'arXiv 2605.24340',
@@ -70,8 +72,8 @@ export const YELP_PAPER = {
 };
 
 /** Literature anchors on the full Yelp Review Full test set (not measured here). */
-export const YELP_LITERATURE = [
-  { model: 'fastText, bigrams (Joulin et al. 2017)', accuracy: 63.9 },
-  { model: 'VDCNN, 29 layers (Conneau et al. 2017)', accuracy: 64.72 },
-  { model: 'BERT-base fine-tuned (Sun et al. 2019)', accuracy: 69.94 },
+export const YELP_LITERATURE: { model: string; short: string; accuracy: number; encoder?: string }[] = [
+  { model: 'fastText, bigrams (Joulin et al. 2017)', short: 'lit.: fastText (full)', accuracy: 63.9 },
+  { model: 'VDCNN, 29 layers (Conneau et al. 2017)', short: 'lit.: VDCNN (full)', accuracy: 64.72 },
+  { model: 'BERT-base fine-tuned (Sun et al. 2019)', short: 'lit.: fine-tuned BERT (full)', accuracy: 69.94, encoder: 'BERT' },
 ];

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import { describeBackends } from '@chainz/core/test';
@@ -13,7 +13,7 @@ const runYelpBench = async (o: Parameters<typeof runExperiment<any, any, any, an
   const r = await runExperiment(yelpExperiment, o as never);
   return { ...r, table: r.report.terminal };
 };
-import { writeTinyYelp } from '../common/text.fixtures';
+import { writeTinyGloveVectors, writeTinyYelp } from '../common/text.fixtures';
 
 // The real heads (yelp.config.ts) would make few updates on 20 training reviews: the tiny run overrides schedule and width.
 const FAST = { hidden: [32, 32], learningRate: 1e-2, epochs: 30, batchSize: 16 };
@@ -72,6 +72,50 @@ describeBackends(['wasm'], () => {
     expect(doc.comparisons.map((c: { test: string }) => c.test).sort()).toEqual(['paired-t', 'wilcoxon']);
     await expect(runYelpBench({ yelpDir: y.path, encoder: `precomputed:${y.embeddings}`, folds: 3, out: path.join(root, 'x'), progress: 'none', backend: 'wasm', workers: 1 })).rejects.toThrow(/--folds/);
   }, 60_000);
+});
+
+describeBackends(['wasm'], () => {
+  it('--encoder glove:<file>,precomputed:<file> on the sample: the same folds on each encoder, corrected t for the encoder effect, GloVe caveat, OOV', async () => {
+    const root = tmp();
+    vi.stubEnv('CHAINZ_CACHE_DIR', path.join(root, 'home-cache'));
+    try {
+      const y = writeTinyYelp(root, 'sample', 50);
+      const vectors = writeTinyGloveVectors(root);
+      const vecs = path.join(root, 'vecs.jsonl'); // a short table name, as `use-lite` would be
+      writeFileSync(vecs, readFileSync(y.embeddings));
+      const out = await runYelpBench({ yelpDir: y.path, encoder: `glove:${vectors},precomputed:${vecs}`, cacheDir: path.join(root, 'cache'), folds: 2, models: ['cr', 'logreg-softmax'], modelOverrides: FAST, out: path.join(root, 'run'), progress: 'none', backend: tf.getBackend(), workers: 1 });
+      const doc = JSON.parse(readFileSync(path.join(out.dir, 'results.json'), 'utf8'));
+      expect(doc.units).toHaveLength(8);
+      expect(doc.protocol).toMatchObject({ kind: 'repeated stratified k-fold', folds: 2 });
+      expect(doc.protocol.encoders).toHaveLength(2);
+      // Texts `review all <i>: great×c food`: `all`, the number and `:` have no vector → 3 of 5 + c tokens; Σ = 350, OOV 150.
+      expect(doc.data.encoders[0].coverage.all).toMatchObject({ texts: 50, tokens: 350, oovTokens: 150, emptyTexts: 0 });
+      expect(doc.data.encoders[0].coverage.all.oovRate).toBeCloseTo(3 / 7, 15);
+      // same folds on each encoder: the pairs are by (repeat, fold); k-fold → corrected resampled t as headline
+      const effect = doc.encoderComparisons as { model: string; test: string }[];
+      expect(effect.map((c) => `${c.model}/${c.test}`).sort()).toEqual(
+        ['cr', 'logreg-softmax'].flatMap((m) => ['corrected-resampled-t', 'paired-t', 'wilcoxon'].map((t) => `${m}/${t}`)),
+      );
+      const qwk = doc.models.map((m: { name: string; encoder: string; qwk: { mean: number } }) => [m.name, m.encoder, typeof m.qwk.mean]);
+      expect(qwk).toEqual([
+        ['cr', 'glove:tiny', 'number'],
+        ['logreg-softmax', 'glove:tiny', 'number'],
+        ['cr', 'vecs', 'number'],
+        ['logreg-softmax', 'vecs', 'number'],
+      ]);
+      for (const l of out.table.split('\n')) expect(l.length, l).toBeLessThanOrEqual(120);
+      expect(out.table).toMatch(/^\| cr +\| glove:tiny +\| ordinal \|/m);
+      expect(out.table).toMatch(/^\| paper: ChainzRule, full Yelp +\| GloVe +\|/m);
+      expect(out.table.replace(/\n +/g, ' ')).toContain("NOTE: GloVe is the paper's kind of encoder for Yelp (fixed GloVe embeddings), but not necessarily its vectors: the paper does not say which GloVe variant or pooling; ours are tiny.txt, averaged.");
+      expect(out.table.replace(/\n +/g, ' ')).toContain('paired by fold (same folds); corrected t, Holm over heads.');
+      expect(out.table).toContain('OOV: 42.86% of tokens; texts with no known word: 0.');
+      const summary = readFileSync(path.join(out.dir, 'summary.md'), 'utf8');
+      expect(summary).toContain("Encoder: the paper's 70.17 uses fixed GloVe embeddings, so GloVe is the paper's own kind of encoder for Yelp");
+      expect(summary).toContain('p, corrected t (Holm)');
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  }, 120_000);
 });
 
 describe('chainz bench yelp options', () => {
