@@ -18,7 +18,9 @@
  * the one before it (finished ones are collected, queued ones awaited); a job
  * whose worker dies is put back by BullMQ's stalled-job check and run again;
  * each unit is resolved once, later completions of the same job id are
- * ignored; a job that vanished (Redis restarted without persistence) is
+ * ignored; collected jobs stay in Redis until the executor is closed (after
+ * the runner's last write), so none is lost between its collection and
+ * results.json; a job that vanished (Redis restarted without persistence) is
  * enqueued again. What is sent and why: docs/scaling.md.
  */
 import { createHash } from 'node:crypto';
@@ -288,7 +290,9 @@ interface Waiting {
  * failed job rejects every task still waiting (their jobs stay queued and are
  * collected by `--resume`).
  *
- * Tasks need `cells` and `identity` (runExperiment sets them).
+ * Tasks need `cells` and `identity` (runExperiment sets them). Call
+ * `close()` once the outputs are stored: it removes the collected jobs from
+ * Redis (until then a restarted coordinator can collect them again).
  * @throws QueueError when Redis cannot be reached (checked first, once).
  */
 export async function queueExecutor(o: QueueExecutorOptions): Promise<UnitExecutor> {
@@ -310,12 +314,16 @@ export async function queueExecutor(o: QueueExecutorOptions): Promise<UnitExecut
   await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
 
   const waiting = new Map<string, Waiting>();
+  /**
+   * Jobs collected by this coordinator. They stay in Redis until close(): the
+   * runner writes a result to results.json after `run` resolves, so a
+   * coordinator killed in between finds the job again on --resume.
+   */
+  const collected: string[] = [];
   let stopped: unknown;
 
   const finish = (w: Waiting) => {
     waiting.delete(w.id);
-    // Collected: the job is not needed any more (best effort; jobs also expire after a day).
-    queue.remove(w.id).catch(() => {});
   };
   const collect = (w: Waiting, value: unknown) => {
     if (waiting.get(w.id) !== w) return; // already collected: a second completion of the same job id is ignored
@@ -332,6 +340,7 @@ export async function queueExecutor(o: QueueExecutorOptions): Promise<UnitExecut
       return;
     }
     finish(w);
+    collected.push(w.id);
     w.resolve(outputs);
   };
   const fail = (w: Waiting, e: unknown) => {
@@ -366,15 +375,16 @@ export async function queueExecutor(o: QueueExecutorOptions): Promise<UnitExecut
   };
   /** A job of this id may exist from an earlier coordinator of the same run: collect it, wait for it, or replace a failed one. */
   const submit = async (w: Waiting) => {
-    const job = await queue.getJob(w.id);
-    const state = job ? await job.getState() : 'unknown';
+    // State first, then the job: a job read before its state could have completed in between, without its return value.
+    const state = await queue.getJobState(w.id);
     if (state === 'completed') {
+      const job = await queue.getJob(w.id);
       w.submitted = true;
-      collect(w, job!.returnvalue);
+      if (job) collect(w, job.returnvalue);
       return;
     }
     if (state === 'failed' || state === 'unknown') {
-      if (state === 'failed') await job!.remove();
+      if (state === 'failed') await queue.remove(w.id);
       await enqueue(w);
     }
     w.submitted = true;
@@ -454,6 +464,8 @@ export async function queueExecutor(o: QueueExecutorOptions): Promise<UnitExecut
     },
     async close() {
       clearInterval(timer);
+      // Every collected result has been written by now (the runner closes its executor after its last flush): drop the jobs.
+      for (let i = 0; i < collected.length; i += 1000) await Promise.allSettled(collected.slice(i, i + 1000).map((id) => queue.remove(id)));
       await Promise.allSettled([events.close(), queue.close()]);
       await Promise.all([closeRedis(eConn), closeRedis(qConn)]);
     },
