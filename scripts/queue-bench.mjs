@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Throughput of the job queue (BullMQ on Redis): a benchmark, not a test.
 //
-//   pnpm build && node scripts/queue-bench.mjs [--folds 10] [--noop 400] [--depths 16,64,256] [--big-rows 100000]
+//   pnpm build && node scripts/queue-bench.mjs [--folds 10] [--noop 400] [--depths 16,64,256] [--big-rows 100000] [--parts real,noop]
 //
 // Needs redis-server on PATH (Debian's redis-server); starts one on 127.0.0.1
 // (free port, no persistence, a temporary folder) and stops it at the end.
@@ -40,6 +40,7 @@ const folds = Number(arg('folds', 10));
 const noop = Number(arg('noop', 400));
 const depths = String(arg('depths', '16,64,256')).split(',').map(Number);
 const bigRows = Number(arg('big-rows', 100000));
+const parts = String(arg('parts', 'real,noop')).split(',');
 
 if (spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status !== 0) {
   console.error("queue-bench: redis-server not found (install Debian's redis-server)");
@@ -105,59 +106,64 @@ async function timed(label, experiment, options, n) {
 
 try {
   // 1. Real units.
-  const pima = { folds, seed: 7, models: ['logreg'] };
-  const inproc = await timed('pima logreg, in-process', bench.pimaExperiment, { ...pima, workers: 1 }, folds);
-  await timed('pima logreg, 2 worker threads', bench.pimaExperiment, { ...pima, workers: 2 }, folds);
-  const w1 = await startWorker(1);
-  await bench.runExperiment(bench.pimaExperiment, { folds: 2, seed: 1, models: ['logreg'], queue: url, progress: 'none', backend: 'cpu', out: tmp() }); // warm-up
-  const q1 = await timed('pima logreg, queue, 1 worker', bench.pimaExperiment, { ...pima, queue: url }, folds);
-  const w2 = await startWorker(1);
-  await bench.runExperiment(bench.pimaExperiment, { folds: 4, seed: 2, models: ['logreg'], queue: url, progress: 'none', backend: 'cpu', out: tmp() }); // warm-up
-  const q2 = await timed('pima logreg, queue, 2 workers', bench.pimaExperiment, { ...pima, queue: url }, folds);
-  const same = [q1, q2].every((r) => JSON.stringify(units(r.out)) === JSON.stringify(units(inproc.out)));
-  console.error(`queue results equal the in-process run's: ${same ? 'yes' : 'NO'}`);
-  await Promise.all([stop(w1), stop(w2)]);
+  let same = null;
+  if (parts.includes('real')) {
+    const pima = { folds, seed: 7, models: ['logreg'] };
+    const inproc = await timed('pima logreg, in-process', bench.pimaExperiment, { ...pima, workers: 1 }, folds);
+    await timed('pima logreg, 2 worker threads', bench.pimaExperiment, { ...pima, workers: 2 }, folds);
+    const w1 = await startWorker(1);
+    await bench.runExperiment(bench.pimaExperiment, { folds: 2, seed: 1, models: ['logreg'], queue: url, progress: 'none', backend: 'cpu', out: tmp() }); // warm-up
+    const q1 = await timed('pima logreg, queue, 1 worker', bench.pimaExperiment, { ...pima, queue: url }, folds);
+    const w2 = await startWorker(1);
+    await bench.runExperiment(bench.pimaExperiment, { folds: 4, seed: 2, models: ['logreg'], queue: url, progress: 'none', backend: 'cpu', out: tmp() }); // warm-up
+    const q2 = await timed('pima logreg, queue, 2 workers', bench.pimaExperiment, { ...pima, queue: url }, folds);
+    same = [q1, q2].every((r) => JSON.stringify(units(r.out)) === JSON.stringify(units(inproc.out)));
+    console.error(`queue results equal the in-process run's: ${same ? 'yes' : 'NO'}`);
+    await Promise.all([stop(w1), stop(w2)]);
+  }
 
   // 2. The coordinator's ceiling with no-op units.
-  const jobs = 2 * noop;
-  const synth = { units: noop, rows: 16, unitMs: 0 };
-  await timed('no-op, runner in-process (flush per unit)', queueSynth, { ...synth, workers: 1 }, jobs);
-  const nw = await Promise.all([startWorker(4), startWorker(4)]);
-  await bench.runExperiment(queueSynth, { units: 8, unitMs: 0, queue: url, progress: 'none', backend: 'cpu', out: tmp() }); // warm-up
-  for (const depth of depths) await timed(`no-op, queue, 2 workers × 4, depth ${depth}`, queueSynth, { ...synth, queue: url, queueDepth: depth }, jobs);
-  const bigCells = 20;
-  const big = await timed(`no-op, queue, ${bigRows} rows per payload, depth 64`, queueSynth, { units: bigCells, rows: bigRows, unitMs: 0, queue: url, queueDepth: 64 }, 2 * bigCells);
-  const mbPerJob = (Math.ceil((bigRows * 8) / 3) * 4) / 2 ** 20;
-  console.error(`  ≈ ${mbPerJob.toFixed(2)} MiB of payload per job: ${(big.perSecond * mbPerJob).toFixed(1)} MiB/s`);
-  await Promise.all(nw.map(stop));
+  if (parts.includes('noop')) {
+    const jobs = 2 * noop;
+    const synth = { units: noop, rows: 16, unitMs: 0 };
+    await timed('no-op, runner in-process (flush per unit)', queueSynth, { ...synth, workers: 1 }, jobs);
+    const nw = await Promise.all([startWorker(4), startWorker(4)]);
+    await bench.runExperiment(queueSynth, { units: 8, unitMs: 0, queue: url, progress: 'none', backend: 'cpu', out: tmp() }); // warm-up
+    for (const depth of depths) await timed(`no-op, queue, 2 workers × 4, depth ${depth}`, queueSynth, { ...synth, queue: url, queueDepth: depth }, jobs);
+    const bigCells = 20;
+    const big = await timed(`no-op, queue, ${bigRows} rows per payload, depth 64`, queueSynth, { units: bigCells, rows: bigRows, unitMs: 0, queue: url, queueDepth: 64 }, 2 * bigCells);
+    const mbPerJob = (Math.ceil((bigRows * 8) / 3) * 4) / 2 ** 20;
+    console.error(`  ≈ ${mbPerJob.toFixed(2)} MiB of payload per job: ${(big.perSecond * mbPerJob).toFixed(1)} MiB/s`);
+    await Promise.all(nw.map(stop));
 
-  // BullMQ alone: add → no-op worker (this process) → completed event.
-  const { Queue, Worker, QueueEvents } = await import(pathToFileURL(require.resolve('bullmq')).href);
-  const { Redis } = await import(pathToFileURL(require.resolve('ioredis')).href);
-  const conn = () => new Redis({ port, maxRetriesPerRequest: null });
-  const q = new Queue('raw', { connection: conn() });
-  const ev = new QueueEvents('raw', { connection: conn() });
-  await ev.waitUntilReady();
-  const wk = new Worker('raw', async () => ({ ok: 1 }), { connection: conn(), concurrency: 16 });
-  await wk.waitUntilReady();
-  let done = 0;
-  const all = new Promise((resolve) => ev.on('completed', () => ++done === jobs && resolve()));
-  const t0 = performance.now();
-  for (let i = 0; i < jobs; i++) void q.add('n', { i, x: 'x'.repeat(200) }, { jobId: `j${i}` });
-  await all;
-  const s = (performance.now() - t0) / 1000;
-  rows.push({ label: 'BullMQ alone (no runner, no encoding), concurrency 16', units: jobs, seconds: s, perSecond: jobs / s });
-  console.error(`BullMQ alone: ${jobs} jobs in ${s.toFixed(2)} s = ${(jobs / s).toFixed(0)} jobs/s`);
-  await wk.close();
-  await ev.close();
-  await q.close();
+    // BullMQ alone: add → no-op worker (this process) → completed event.
+    const { Queue, Worker, QueueEvents } = await import(pathToFileURL(require.resolve('bullmq')).href);
+    const { Redis } = await import(pathToFileURL(require.resolve('ioredis')).href);
+    const conn = () => new Redis({ port, maxRetriesPerRequest: null });
+    const q = new Queue('raw', { connection: conn() });
+    const ev = new QueueEvents('raw', { connection: conn() });
+    await ev.waitUntilReady();
+    const wk = new Worker('raw', async () => ({ ok: 1 }), { connection: conn(), concurrency: 16 });
+    await wk.waitUntilReady();
+    let done = 0;
+    const all = new Promise((resolve) => ev.on('completed', () => ++done === jobs && resolve()));
+    const t0 = performance.now();
+    for (let i = 0; i < jobs; i++) void q.add('n', { i, x: 'x'.repeat(200) }, { jobId: `j${i}` });
+    await all;
+    const s = (performance.now() - t0) / 1000;
+    rows.push({ label: 'BullMQ alone (no runner, no encoding), concurrency 16', units: jobs, seconds: s, perSecond: jobs / s });
+    console.error(`BullMQ alone: ${jobs} jobs in ${s.toFixed(2)} s = ${(jobs / s).toFixed(0)} jobs/s`);
+    await wk.close();
+    await ev.close();
+    await q.close();
+  }
 
   const env = `${cpus().length} × ${cpus()[0]?.model}; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}; Node ${process.version}`;
   console.log(`\n${env}\n`);
   console.log('| run | units | seconds | units/s |');
   console.log('| :-- | --: | --: | --: |');
   for (const r of rows) console.log(`| ${r.label} | ${r.units} | ${r.seconds.toFixed(2)} | ${r.perSecond.toFixed(r.perSecond < 10 ? 2 : 0)} |`);
-  console.log(`\nqueue results equal the in-process run's: ${same ? 'yes' : 'NO'}`);
+  if (same !== null) console.log(`\nqueue results equal the in-process run's: ${same ? 'yes' : 'NO'}`);
   console.log(JSON.stringify({ env, rows: rows.map(({ out, ...r }) => r) }));
 } finally {
   await stop(redis);

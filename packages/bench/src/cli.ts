@@ -156,7 +156,7 @@ async function main(argv: string[]): Promise<void> {
     .command('worker')
     .description('run units of `chainz bench … --queue URL` runs: take jobs from a BullMQ queue on Redis (start any number, on any machine; see docs/scaling.md)')
     .addOption(toOption({ ...RUN_FLAGS.queue, description: 'Redis to take units from: redis://[user:pass@]host:port[/db] or rediss://… (TLS)' }))
-    .addOption(toOption(RUN_FLAGS.backend))
+    .addOption(toOption({ ...RUN_FLAGS.backend, description: "tfjs backend: auto, gpu, cuda, webgpu, wasm, cpu, tensorflow; units of runs on another backend are refused (default: each unit on its run's backend)" }))
     .addOption(toOption({ key: 'concurrency', flag: '--concurrency <n>', description: 'units at once, one worker thread each (default: min(4, CPU cores))', kind: 'int', min: 1, max: 256 }))
     .addOption(
       toOption({
@@ -172,7 +172,8 @@ async function main(argv: string[]): Promise<void> {
     .action(async (o: { queue?: string; backend?: string; concurrency?: number; lockDuration: number }) => {
       if (o.queue === undefined) throw new ConfigError('is required: the Redis URL the coordinator uses (redis://host:port)', { option: '--queue' });
       const [{ useBackend }, { runQueueWorker }] = await Promise.all([import('./backend'), import('./runner/queue-worker')]);
-      const be = await useBackend(o.backend);
+      // --backend: check and resolve it (auto → the backend found); without it, units run on their run's backend.
+      const be = o.backend === undefined ? undefined : await useBackend(o.backend);
       // First Ctrl-C / SIGTERM: finish the units in progress, then exit; a second one exits at once (its units are retried by other workers).
       let signalled = false;
       let stop!: () => void;
@@ -185,7 +186,7 @@ async function main(argv: string[]): Promise<void> {
       };
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
-      const w = await runQueueWorker({ url: o.queue, backend: be.name, plugins: pluginUrls, concurrency: o.concurrency, lockDuration: o.lockDuration, stop: stopping });
+      const w = await runQueueWorker({ url: o.queue, backend: be?.name, plugins: pluginUrls, concurrency: o.concurrency, lockDuration: o.lockDuration, stop: stopping });
       await w.closed;
     });
 

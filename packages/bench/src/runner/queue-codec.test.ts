@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeFromQueue, encodeForQueue } from './queue-codec';
+import { decodeFromQueue, encodeForQueue, typedArrayBase64Bytes } from './queue-codec';
 
 /** Encode, go through JSON text as the queue does, decode. */
 const roundTrip = (v: unknown) => decodeFromQueue(JSON.parse(JSON.stringify(encodeForQueue(v, 'v'))), 'v');
@@ -46,6 +46,14 @@ describe('queue wire format', () => {
     expect(out.list).toEqual([1, undefined, null, 0.1]);
     expect(out.$chainz).toBe('mine');
     expect(Object.is((out.nested.$chainz as { deep: number }).deep, -0)).toBe(true);
+  });
+
+  it('the base64 size of the typed arrays is known before encoding (a lower bound of the job size)', () => {
+    const v = [{ x: new Float32Array(1000), y: new Int32Array(7), z: [new Uint8Array(2)], n: 5 }];
+    const text = JSON.stringify(encodeForQueue(v));
+    const base64 = [...text.matchAll(/"base64":"([^"]*)"/g)].reduce((s, m) => s + m[1].length, 0);
+    expect(typedArrayBase64Bytes(v)).toBe(base64);
+    expect(base64).toBe(5336 + 40 + 4);
   });
 
   it('a key named __proto__ stays data', () => {

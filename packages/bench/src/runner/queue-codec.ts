@@ -89,6 +89,20 @@ function enc(v: unknown, where: string): unknown {
 }
 
 /**
+ * Bytes of base64 text the typed arrays in `value` take once encoded: a lower
+ * bound of the encoded size, computed without encoding (to refuse huge
+ * payloads before building their text).
+ */
+export function typedArrayBase64Bytes(value: unknown, seen = new Set<object>()): number {
+  if (value === null || typeof value !== 'object' || seen.has(value)) return 0;
+  seen.add(value);
+  if (ArrayBuffer.isView(value)) return Math.ceil(value.byteLength / 3) * 4;
+  let n = 0;
+  for (const x of Array.isArray(value) ? value : Object.values(value)) n += typedArrayBase64Bytes(x, seen);
+  return n;
+}
+
+/**
  * Decode what {@link encodeForQueue} produced (after a JSON round trip).
  * Typed arrays get their own, aligned buffers.
  * @throws ConfigError (option `--queue`) for a malformed tag, naming its path.

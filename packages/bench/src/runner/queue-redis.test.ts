@@ -222,7 +222,7 @@ describe.skipIf(skip)('units on a BullMQ queue (redis-server, built CLI workers)
     const url = `redis://127.0.0.1:${port}/2`;
     const w = await startWorker(url);
     const out = tmp();
-    const args = ['--plugin', fixture, 'bench', 'queue-synth', '--units', String(SYNTH.units), '--rows', String(SYNTH.rows), '--unit-ms', '1200', '--queue', url];
+    const args = ['--plugin', fixture, 'bench', 'queue-synth', '--units', String(SYNTH.units), '--rows', String(SYNTH.rows), '--unit-ms', '1200', '--queue', url, '--backend', 'cpu'];
     const c = start(process.execPath, [cli, ...args, '--out', out]);
     await c.waitFor(/\[queue-synth 2\/6\]/);
     await stop(c, 'SIGKILL');
@@ -257,6 +257,21 @@ describe.skipIf(skip)('units on a BullMQ queue (redis-server, built CLI workers)
     expect(unitsOf(out)).toEqual(reference);
     await stop(w, 'SIGTERM');
   }, 180_000);
+
+  it('a task over the size limit is refused before it is enqueued, with the hint to use worker threads', async () => {
+    const { queueExecutor, parseQueueUrl } = await import('./queue');
+    const identity = { fingerprint: '0'.repeat(64), keyFields: ['unit'], protocol: {}, dataFingerprint: '', models: ['a'], version: '' };
+    const ex = await queueExecutor({ target: parseQueueUrl(`redis://127.0.0.1:${port}/5`), backend: 'cpu', maxJobBytes: 2 ** 20 });
+    try {
+      const task = (payload: unknown) => ({ experiment: 'queue-synth', modelOptions: {}, model: 'a', payloads: [payload], seeds: [0], cells: [{ unit: 0 }], identity });
+      // typed arrays alone over the limit: refused without encoding
+      await expect(ex.run(task({ x: new Float32Array(300_000) }))).rejects.toThrow(/^option --queue: the unit's task is at least 1\.5 MiB serialised, over the queue's limit of 1\.0 MiB per job$/);
+      // the whole JSON over the limit
+      await expect(ex.run(task({ s: 'x'.repeat(1.2 * 2 ** 20) }))).rejects.toMatchObject({ message: /the unit's task is 1\.2 MiB serialised/, hint: /leave out --queue; --workers N/ });
+    } finally {
+      await ex.close();
+    }
+  }, 60_000);
 
   it('Redis unreachable at start: one line naming the URL with the password masked, before any work (coordinator and worker)', async () => {
     const closed = await freePort();

@@ -36,8 +36,12 @@ import {
 export interface QueueWorkerOptions {
   /** Redis URL [--queue]. */
   url: string;
-  /** tfjs backend of the worker threads [--backend]. */
-  backend: string;
+  /**
+   * tfjs backend [--backend]: units of runs on another backend are refused.
+   * Default: each unit runs on its run's backend (the coordinator's), one
+   * pool of worker threads per backend.
+   */
+  backend?: string;
   /** Plugin module URLs (the same plugins as the coordinator's, for plugin experiments) [--plugin]. */
   plugins?: string[];
   /** Units at once, one worker thread each [--concurrency]; default min(4, CPU cores). */
@@ -72,10 +76,11 @@ export interface QueueWorkerHandle {
  * Why this worker cannot run a job's units (wrong format, version, unknown
  * experiment or model, another fingerprint), or undefined when it can.
  */
-export function refusalOf(d: QueueJobData, version: string): string | undefined {
+export function refusalOf(d: QueueJobData, version: string, backend?: string): string | undefined {
   if (!d || typeof d !== 'object' || d.format !== QUEUE_WIRE_FORMAT) return `the job is in wire format ${String(d?.format)}; this worker reads format ${QUEUE_WIRE_FORMAT}`;
   const id = d.identity;
   if (id.version !== version) return `the run was planned by @chainz/bench ${id.version}; this worker runs ${version}`;
+  if (backend !== undefined && d.backend !== backend) return `the run computes on the ${d.backend} backend; this worker was started with --backend ${backend}`;
   if (!hasExperiment(d.experiment)) return `this worker has no experiment '${d.experiment}' (load its plugin: chainz worker --plugin …)`;
   const models = getExperiment(d.experiment).models(d.modelOptions) as { name: string; config: Record<string, unknown> }[];
   const mine: [string, Record<string, unknown>][] = [];
@@ -107,14 +112,24 @@ export async function runQueueWorker(o: QueueWorkerOptions): Promise<QueueWorker
   await checkRedisReachable(target);
 
   const version = benchVersion();
-  const executor = o.executor ?? (await workerExecutor(concurrency, o.backend, o.plugins ?? []));
+  // One pool of worker threads per backend (units run on their run's backend), built on first use.
+  const pools = new Map<string, Promise<UnitExecutor>>();
+  const executorFor = (backend: string) => {
+    if (o.executor) return Promise.resolve(o.executor);
+    let p = pools.get(backend);
+    if (!p) {
+      p = workerExecutor(concurrency, backend, o.plugins ?? []);
+      pools.set(backend, p);
+    }
+    return p;
+  };
   const link: LinkLog = { log: say, down: new Set() };
   const conn = connectRedis(target, link, `chainz-worker-${name}`);
 
   const processor = async (job: Job<QueueJobData, QueueJobResult>): Promise<QueueJobResult> => {
     const d = job.data;
     const what = `${d?.experiment} ${describeUnits(d?.model, d?.cells)}`;
-    const refusal = refusalOf(d, version);
+    const refusal = refusalOf(d, version, o.backend);
     if (refusal) {
       say(`refused ${what}: ${refusal}`);
       throw new ConfigError(`worker ${name} refused the unit: ${refusal}`, { option: '--queue' }, 'run workers from the same @chainz/bench version and experiment code (and plugins) as the coordinator');
@@ -131,7 +146,7 @@ export async function runQueueWorker(o: QueueWorkerOptions): Promise<QueueWorker
         cells: d.cells,
         identity: d.identity,
       };
-      const outputs = await executor.run(task);
+      const outputs = await (await executorFor(d.backend)).run(task);
       say(`finished ${what} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
       return { format: QUEUE_WIRE_FORMAT, outputs: encodeForQueue(outputs, 'outputs'), worker: name };
     } catch (e) {
@@ -157,7 +172,7 @@ export async function runQueueWorker(o: QueueWorkerOptions): Promise<QueueWorker
   worker.on('stalled', (jobId: string) => say(`job ${jobId} had lost its worker and is queued again`));
   void worker.run().catch((e) => say(`stopped: ${String((e as Error)?.message ?? e)}`));
   await worker.waitUntilReady();
-  say(`taking units from ${target.masked} (concurrency ${concurrency}, @chainz/bench ${version}, backend ${o.backend})`);
+  say(`taking units from ${target.masked} (concurrency ${concurrency}, @chainz/bench ${version}, backend ${o.backend ?? "each run's own"})`);
 
   let closing: Promise<void> | undefined;
   let markClosed!: () => void;
@@ -166,7 +181,7 @@ export async function runQueueWorker(o: QueueWorkerOptions): Promise<QueueWorker
     (closing ??= (async () => {
       try {
         await worker.close();
-        if (!o.executor) await executor.close();
+        await Promise.allSettled([...pools.values()].map(async (p) => (await p).close()));
         await closeRedis(conn);
       } finally {
         markClosed();

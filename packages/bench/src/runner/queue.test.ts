@@ -25,6 +25,11 @@ describe('--queue URLs', () => {
     expect(parseQueueUrl('redis://[::1]:7000').options).toMatchObject({ host: '::1', port: 7000 });
     expect(parseQueueUrl('redis://[::1]:7000').masked).toBe('redis://[::1]:7000/0');
     expect(parseQueueUrl('redis://worker@h/1').masked).toBe('redis://worker@h:6379/1');
+    // A password from the environment, not the command line; one in the URL wins.
+    const e = parseQueueUrl('redis://worker@h/1', { CHAINZ_REDIS_PASSWORD: 'from-env' });
+    expect(e.options.password).toBe('from-env');
+    expect(e.masked).toBe('redis://worker:***@h:6379/1');
+    expect(parseQueueUrl('redis://:inline@h', { CHAINZ_REDIS_PASSWORD: 'from-env' }).options.password).toBe('inline');
   });
 
   it('refuses other schemes, bad ports and databases, and query parameters, without printing the password', () => {
@@ -80,7 +85,7 @@ describe('queue jobs', () => {
     expect(stalled.message).toMatch(/the unit's worker stopped responding too many times/);
   });
 
-  it('a worker refuses units of another version, another fingerprint, an unknown experiment or model, another wire format', async () => {
+  it('a worker refuses units of another version, another backend than its --backend, another fingerprint, an unknown experiment or model, another wire format', async () => {
     const { queueSynth } = (await import(pathToFileURL(fixture).href)) as { queueSynth: Experiment };
     registerExperiment(queueSynth);
     const mo = { unitMs: 0, mode: 'sleep' };
@@ -91,6 +96,7 @@ describe('queue jobs', () => {
       format: QUEUE_WIRE_FORMAT,
       identity: { ...parts, fingerprint: experimentFingerprint({ ...parts, models }), models: ['a', 'b'], version },
       experiment: 'queue-synth',
+      backend: 'cpu',
       modelOptions: mo,
       model: 'a',
       cells: [{ unit: 0 }],
@@ -98,6 +104,8 @@ describe('queue jobs', () => {
       payloads: [],
     };
     expect(refusalOf(data, version)).toBeUndefined();
+    expect(refusalOf(data, version, 'cpu')).toBeUndefined();
+    expect(refusalOf(data, version, 'wasm')).toBe('the run computes on the cpu backend; this worker was started with --backend wasm');
     expect(refusalOf(data, '0.0.0-other')).toBe(`the run was planned by @chainz/bench ${version}; this worker runs 0.0.0-other`);
     expect(refusalOf({ ...data, format: 2 }, version)).toBe(`the job is in wire format 2; this worker reads format ${QUEUE_WIRE_FORMAT}`);
     expect(refusalOf({ ...data, experiment: 'nope' }, version)).toMatch(/^this worker has no experiment 'nope' \(load its plugin/);

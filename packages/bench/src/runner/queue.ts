@@ -30,7 +30,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { Queue, QueueEvents } from 'bullmq';
 import type { CellKey } from './contract';
 import type { UnitExecutor, UnitTask, TaskIdentity } from './executor';
-import { decodeFromQueue, encodeForQueue, QUEUE_WIRE_FORMAT } from './queue-codec';
+import { decodeFromQueue, encodeForQueue, QUEUE_WIRE_FORMAT, typedArrayBase64Bytes } from './queue-codec';
 
 /** Key prefix and name of the queue every coordinator and worker on a Redis database share. */
 export const QUEUE_PREFIX = 'chainz';
@@ -67,10 +67,11 @@ export interface RedisTarget {
 /**
  * Parse `redis://[user:pass@]host[:port][/db]` or `rediss://…` (TLS).
  * User and password are URL-decoded; the port defaults to 6379, the
- * database to 0.
+ * database to 0. A URL without a password takes `CHAINZ_REDIS_PASSWORD`
+ * from `env` when set (keeps it out of command lines and shell history).
  * @throws ConfigError (option `--queue`) for another scheme, no host, a bad port or database, or query parameters.
  */
-export function parseQueueUrl(raw: string): RedisTarget {
+export function parseQueueUrl(raw: string, env: Record<string, string | undefined> = process.env): RedisTarget {
   let u: URL;
   try {
     u = new URL(raw.trim());
@@ -89,7 +90,7 @@ export function parseQueueUrl(raw: string): RedisTarget {
   const db = dbText === '' ? 0 : Number(dbText);
   if (u.search || u.hash) throw new ConfigError(`'${maskUrlText(raw)}': query parameters are not read; give redis://[user:pass@]host:port[/db]`, { option: '--queue' });
   const username = decodeURIComponent(u.username);
-  const password = decodeURIComponent(u.password);
+  const password = decodeURIComponent(u.password) || env.CHAINZ_REDIS_PASSWORD || '';
   const hostText = host.includes(':') ? `[${host}]` : host;
   const auth = username || password ? `${username ? encodeURIComponent(username) : ''}${password ? ':***' : ''}@` : '';
   const options: RedisOptions = {
@@ -195,6 +196,8 @@ export interface QueueJobData {
   format: number;
   identity: TaskIdentity;
   experiment: string;
+  /** tfjs backend the run computes on (the coordinator's; recorded in results.json). */
+  backend: string;
   modelOptions: UnitTask<unknown>['modelOptions'];
   model: string;
   /** The units' cell keys (for job ids, logs and errors). */
@@ -264,6 +267,8 @@ export function errorFromFailedReason(reason: string | undefined): Error {
 /** Options of {@link queueExecutor}. */
 export interface QueueExecutorOptions {
   target: RedisTarget;
+  /** tfjs backend the units must run on (the run's, recorded in results.json); workers use it or refuse the unit. */
+  backend: string;
   /** Unit tasks in the queue at once; default {@link DEFAULT_QUEUE_DEPTH}. */
   depth?: number;
   /** Largest job in bytes of JSON; default {@link DEFAULT_MAX_JOB_BYTES}. */
@@ -398,9 +403,11 @@ export async function queueExecutor(o: QueueExecutorOptions): Promise<UnitExecut
     if (reconciling || waiting.size === 0) return;
     reconciling = true;
     try {
-      for (const w of [...waiting.values()]) {
-        if (!w.submitted || waiting.get(w.id) !== w) continue;
-        const state = await queue.getJobState(w.id);
+      // All states at once (one round trip's worth over a pipelined connection), then act on each.
+      const ws = [...waiting.values()].filter((w) => w.submitted);
+      const states = await Promise.all(ws.map((w) => queue.getJobState(w.id)));
+      for (const [i, w] of ws.entries()) {
+        const state = states[i];
         if (waiting.get(w.id) !== w) continue;
         if (state === 'completed') {
           const job = await queue.getJob(w.id);
@@ -434,10 +441,23 @@ export async function queueExecutor(o: QueueExecutorOptions): Promise<UnitExecut
     run<P, O>(task: UnitTask<P>): Promise<O[]> {
       if (stopped !== undefined) return Promise.reject(new QueueError('the run stopped: another unit failed'));
       if (!task.identity || !task.cells) throw new ConfigError('queue tasks need the run identity and the units\' cell keys (runExperiment sets them)', { option: '--queue' });
+      const mb = (x: number) => (x / 2 ** 20).toFixed(1);
+      const tooBig = (what: string) =>
+        Promise.reject(
+          new ConfigError(
+            `the unit's task is ${what} MiB serialised, over the queue's limit of ${mb(maxJobBytes)} MiB per job`,
+            { option: '--queue' },
+            'run this experiment in worker threads on one machine instead (leave out --queue; --workers N)',
+          ),
+        );
+      // Typed arrays alone already too big: refuse before building the text.
+      const atLeast = typedArrayBase64Bytes(task.payloads);
+      if (atLeast > maxJobBytes) return tooBig(`at least ${mb(atLeast)}`);
       const data: QueueJobData = {
         format: QUEUE_WIRE_FORMAT,
         identity: { ...task.identity, version: task.identity.version || version },
         experiment: task.experiment,
+        backend: o.backend,
         modelOptions: task.modelOptions,
         model: task.model,
         cells: task.cells,
@@ -445,16 +465,7 @@ export async function queueExecutor(o: QueueExecutorOptions): Promise<UnitExecut
         payloads: encodeForQueue(task.payloads, 'payloads'),
       };
       const bytes = Buffer.byteLength(JSON.stringify(data));
-      if (bytes > maxJobBytes) {
-        const mb = (x: number) => (x / 2 ** 20).toFixed(1);
-        return Promise.reject(
-          new ConfigError(
-            `the unit's task is ${mb(bytes)} MiB serialised, over the queue's limit of ${mb(maxJobBytes)} MiB per job`,
-            { option: '--queue' },
-            'run this experiment in worker threads on one machine instead (leave out --queue; --workers N)',
-          ),
-        );
-      }
+      if (bytes > maxJobBytes) return tooBig(mb(bytes));
       const id = jobIdOf(task);
       return new Promise<O[]>((resolve, reject) => {
         const w: Waiting = { id, task: task as UnitTask<unknown>, data, submitted: false, resolve: (x) => { lastProgress = Date.now(); resolve(x as O[]); }, reject };

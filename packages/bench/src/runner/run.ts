@@ -220,7 +220,7 @@ export async function runExperiment<Opts extends object, P, O, R extends UnitRec
     if (!executor && queueModule && queueTarget) {
       // Queue notices (lost connection, re-enqueued jobs, no worker) are warnings: printed even without progress output.
       const log = opts.progress === 'none' ? (m: string) => void process.stderr.write(`${m}\n`) : (m: string) => progress.log(m);
-      executor = await queueModule.queueExecutor({ target: queueTarget, depth: opts.queueDepth, log });
+      executor = await queueModule.queueExecutor({ target: queueTarget, backend, depth: opts.queueDepth, log });
       ownExecutor = true;
     } else if (!executor) {
       const n = Math.min(workers, Math.max(1, pending.length));
@@ -270,6 +270,16 @@ export async function runExperiment<Opts extends object, P, O, R extends UnitRec
     let computed = 0;
     let failure: unknown;
     let flushing: Promise<unknown> = Promise.resolve();
+    // A flush not started yet: tasks finishing meanwhile share it (with many
+    // units in flight, e.g. on a queue, one write covers all that arrived
+    // during the previous one). Each task still waits for a flush that
+    // includes its records before it takes the next.
+    let nextFlush: Promise<unknown> | undefined;
+    const requestFlush = () =>
+      (nextFlush ??= flushing = flushing.then(() => {
+        nextFlush = undefined;
+        return flush('running');
+      }));
     progress.start(total, runName);
     progress.skip(resumed, 'resumed from an earlier run');
     try {
@@ -310,8 +320,7 @@ export async function runExperiment<Opts extends object, P, O, R extends UnitRec
             done(task[i].cell);
             progress.tick(plan.describe?.(rec) ?? describeRecord(rec, keyFields));
           }
-          flushing = flushing.then(() => flush('running'));
-          await flushing;
+          await requestFlush();
         }
       };
       await Promise.all(Array.from({ length: Math.max(1, executor.concurrency) }, loop));

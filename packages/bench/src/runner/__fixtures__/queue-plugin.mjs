@@ -18,6 +18,12 @@ function rng(seed) {
   };
 }
 
+function fnv(a) {
+  let h = 0x811c9dc5;
+  for (const v of a) h = Math.imul(h ^ v, 0x01000193) >>> 0;
+  return h.toString(16);
+}
+
 async function hold(ms, mode) {
   if (ms <= 0) return;
   if (mode === 'spin') {
@@ -82,7 +88,8 @@ export const queueSynth = {
       data: { name: 'synthetic' },
       record: (out, p) => ({
         correct: out.predictions.reduce((s, v, i) => s + (v === p.y[i] ? 1 : 0), 0),
-        predictions: Array.from(out.predictions),
+        // Short payloads keep their predictions; long ones a checksum (FNV-1a over the int32 values).
+        predictions: out.predictions.length <= 64 ? Array.from(out.predictions) : fnv(out.predictions),
         score: out.score,
         nanIsNaN: Number.isNaN(out.extras.nan),
         negZero: Object.is(out.extras.negZero, -0),
