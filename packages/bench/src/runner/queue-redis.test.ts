@@ -99,9 +99,9 @@ function freePort(): Promise<number> {
 }
 
 /** redis-server on 127.0.0.1:port, no persistence, in a temporary folder. */
-async function startRedis(port: number): Promise<Proc> {
+async function startRedis(port: number, extra: string[] = []): Promise<Proc> {
   const dir = tmp();
-  const r = start('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir]);
+  const r = start('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...extra]);
   await r.waitFor(/Ready to accept connections/, 20_000);
   void r.exited.then(() => rmSync(dir, { recursive: true, force: true }));
   return r;
@@ -109,6 +109,7 @@ async function startRedis(port: number): Promise<Proc> {
 
 /** `chainz worker` (built CLI) with the synthetic-experiment plugin; units run on the cpu backend. */
 async function startWorker(url: string, env: Record<string, string> = {}): Promise<Proc> {
+  // (CHAINZ_REDIS_PASSWORD in env gives the password without putting it on the command line.)
   if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`pnpm build\` first (pnpm test does)`);
   const w = start(process.execPath, [cli, '--plugin', fixture, 'worker', '--queue', url, '--concurrency', '1', '--backend', 'cpu', '--lock-duration', '3000'], env);
   await w.waitFor(/taking units from/);
@@ -189,11 +190,12 @@ describe.skipIf(skip)('units on a BullMQ queue (redis-server, built CLI workers)
     await stop(b, 'SIGTERM');
   }, 240_000);
 
-  it('Redis restarted mid-run (its jobs lost): coordinator and worker reconnect, the lost jobs are enqueued again, the run completes', async () => {
+  it('Redis (with a password) restarted mid-run, its jobs lost: coordinator and worker reconnect, the lost jobs are enqueued again, the run completes; the password is written nowhere', async () => {
     const p2 = await freePort();
-    let r2 = await startRedis(p2);
-    const url = `redis://127.0.0.1:${p2}`;
-    const w = await startWorker(url);
+    const pw = 'pw-4f9c1e7a';
+    let r2 = await startRedis(p2, ['--requirepass', pw]);
+    const url = `redis://:${pw}@127.0.0.1:${p2}`;
+    const w = await startWorker(`redis://127.0.0.1:${p2}`, { CHAINZ_REDIS_PASSWORD: pw });
     const out = tmp();
     const lines: string[] = [];
     const spy = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => (lines.push(String(s)), true));
@@ -202,18 +204,23 @@ describe.skipIf(skip)('units on a BullMQ queue (redis-server, built CLI workers)
       await w.waitFor(/started queue-synth/);
       await stop(r2, 'SIGKILL');
       await new Promise((res) => setTimeout(res, 1500));
-      r2 = await startRedis(p2);
+      r2 = await startRedis(p2, ['--requirepass', pw]);
       await run;
     } finally {
       spy.mockRestore();
     }
     expect(unitsOf(out)).toEqual(reference);
     const coordinator = lines.join('');
-    expect(coordinator).toMatch(new RegExp(`queue: lost the connection to Redis at redis://127\\.0\\.0\\.1:${p2}/0 \\(.+\\); reconnecting`));
+    expect(coordinator).toMatch(new RegExp(`queue: lost the connection to Redis at redis://:\\*\\*\\*@127\\.0\\.0\\.1:${p2}/0 \\(.+\\); reconnecting`));
     expect(coordinator).toMatch(/queue: reconnected to Redis/);
     expect(coordinator).toMatch(/is no longer in Redis \(restarted without persistence\?\); enqueued again/);
     expect(w.text()).toMatch(/lost the connection to Redis at .*; reconnecting/);
     expect(w.text()).toMatch(/reconnected to Redis/);
+    // The queue is recorded with the password masked; the password appears in no file and no message.
+    const doc = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8'));
+    expect(doc.environment.executor).toBe(`queue redis://:***@127.0.0.1:${p2}/0`);
+    for (const f of ['results.json', 'summary.md']) expect(readFileSync(path.join(out, f), 'utf8')).not.toContain(pw);
+    expect(coordinator + w.text()).not.toContain(pw);
     await stop(w, 'SIGTERM');
     await stop(r2, 'SIGTERM');
   }, 180_000);
