@@ -166,8 +166,12 @@ export async function runQueueWorker(o: QueueWorkerOptions): Promise<QueueWorker
     autorun: false,
   });
   worker.on('error', (e: Error) => {
-    // Connection errors are logged once by connectRedis; others (a finished unit whose job Redis no longer knows) here.
-    if (link.down.size === 0 && !/ECONNREFUSED|ECONNRESET|Connection is closed|ETIMEDOUT/.test(String(e?.message))) say(`queue error: ${e?.message ?? String(e)}`);
+    // Connection errors are logged once by connectRedis; others here, explained where we know them.
+    const msg = String(e?.message ?? e);
+    if (/ECONNREFUSED|ECONNRESET|Connection is closed|ETIMEDOUT/.test(msg)) return;
+    if (/Missing key for job/.test(msg)) say(`${msg}: the job is no longer in Redis (restarted without persistence?); this result is dropped and the coordinator enqueues the unit again`);
+    else if (/Missing lock for job|Lock mismatch/.test(msg)) say(`${msg}: this worker lost the job's lock (it stalled past --lock-duration) and another worker took the unit over; this result is dropped`);
+    else say(`queue error: ${msg}`);
   });
   worker.on('stalled', (jobId: string) => say(`job ${jobId} had lost its worker and is queued again`));
   void worker.run().catch((e) => say(`stopped: ${String((e as Error)?.message ?? e)}`));
