@@ -12,4 +12,7 @@ export default defineConfig({
   // keep `import './register.js'` in index.js instead of inlining the registration call into a shared chunk
   external: ['./register.js'],
   target: 'node20',
+  // keep the `node:` prefix of Node built-ins (tsup strips it by default): without it a
+  // bundler cannot tell `fs` from an npm package of that name
+  removeNodeProtocol: false,
 });

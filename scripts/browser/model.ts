@@ -53,13 +53,18 @@ export function initParams(seed: number): Params {
     bias: tf.variable(tf.zeros([dOut])),
     coeffs: tf.variable(initPolyCoefficients(dOut, 'gelu', POLY).coeffs),
   });
-  return tf.tidy(() => ({
-    hidden: [layer(inputs, hidden), layer(hidden, hidden)],
-    out: {
-      kernel: tf.variable(tf.tensor2d(normal(hidden * classes, Math.sqrt(2 / (hidden + classes))), [hidden, classes])),
-      bias: tf.variable(tf.zeros([classes])),
-    },
-  }));
+  // variables survive tidy; only the temporaries of their initial values are freed
+  let params: Params | undefined;
+  tf.tidy(() => {
+    params = {
+      hidden: [layer(inputs, hidden), layer(hidden, hidden)],
+      out: {
+        kernel: tf.variable(tf.tensor2d(normal(hidden * classes, Math.sqrt(2 / (hidden + classes))), [hidden, classes])),
+        bias: tf.variable(tf.zeros([classes])),
+      },
+    };
+  });
+  return params!;
 }
 
 function layerParams(p: LayerParams) {

@@ -7,14 +7,13 @@
 //   node scripts/browser/run.mjs [--report <file.json>] [--timeout <seconds>]
 //
 // Environment: CHROMIUM_PATH (default /usr/bin/chromium), CHAINZ_BROWSER_REPORT
-// (same as --report).
+// (same as --report). Chromium flags and launch: ./chromium.mjs.
 import { build } from 'esbuild';
-import { chromium } from 'playwright-core';
 import { createServer } from 'node:http';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { launchChromium } from './chromium.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -25,19 +24,6 @@ const opt = (name, dflt) => {
 };
 const reportFile = opt('--report', process.env.CHAINZ_BROWSER_REPORT || undefined);
 const timeoutMs = Number(opt('--timeout', '240')) * 1000;
-const chromiumPath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-
-// Chromium flags for WebGPU on SwiftShader without a GPU, offline and quiet (PLATFORM.md).
-const CHROMIUM_ARGS = [
-  '--enable-unsafe-webgpu',
-  '--no-sandbox',
-  '--disable-gpu-sandbox',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
 
 /** esbuild plugin: `@chainz/<pkg>` and `@chainz/<pkg>/<sub>` → packages/<pkg>/src (as in vitest.config.ts). */
 const chainzSources = {
@@ -68,12 +54,8 @@ function finish() {
 }
 
 let server;
-let context;
-let userDir;
+let browser;
 try {
-  if (!existsSync(chromiumPath)) {
-    throw new Error(`Chromium not found at ${chromiumPath}: apt-get install -y --no-install-recommends chromium (Debian), or set CHROMIUM_PATH`);
-  }
   const bundle = await build({
     entryPoints: [path.join(here, 'page.ts')],
     bundle: true,
@@ -84,8 +66,6 @@ try {
     sourcemap: 'inline',
     logLevel: 'warning',
     plugins: [chainzSources],
-    // @chainz/poly-layer's saveModel/loadModel import node:fs etc. lazily (never run in the page)
-    external: ['node:*'],
   });
   const js = bundle.outputFiles[0].contents;
   const html = '<!doctype html><meta charset="utf-8"><title>ChainzRule-TS browser tests</title><script type="module" src="/page.js"></script>';
@@ -105,9 +85,8 @@ try {
   await new Promise((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
   const { port } = server.address();
 
-  userDir = mkdtempSync(path.join(tmpdir(), 'chainz-chromium-'));
-  context = await chromium.launchPersistentContext(userDir, { executablePath: chromiumPath, headless: true, args: CHROMIUM_ARGS });
-  const page = context.pages()[0] ?? (await context.newPage());
+  browser = await launchChromium();
+  const page = browser.context.pages()[0] ?? (await browser.context.newPage());
   const pageErrors = [];
   page.on('pageerror', (e) => pageErrors.push(String(e?.stack ?? e)));
   page.on('console', (m) => {
@@ -126,8 +105,7 @@ try {
 } catch (e) {
   results.push({ name: 'browser harness', ok: false, detail: String(e?.message ?? e) });
 } finally {
-  await context?.close().catch(() => {});
+  await browser?.close();
   server?.close();
-  if (userDir) rmSync(userDir, { recursive: true, force: true });
   finish();
 }

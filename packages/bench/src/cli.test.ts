@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -9,22 +9,36 @@ import { fileURLToPath } from 'node:url';
 const cli = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist/cli.js');
 const tmp = () => mkdtempSync(path.join(tmpdir(), 'chainz-cli-'));
 
-function chainz(args: string[], cwd = tmp()) {
+/**
+ * Run the built CLI in a child process (asynchronously: a blocked test worker
+ * misses vitest's heartbeat on a loaded machine).
+ */
+function chainz(args: string[], cwd = tmp(), env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string; cwd: string }> {
   if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`pnpm build\` first (pnpm test does)`);
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8', env: { ...process.env, INIT_CWD: cwd, CHAINZ_BACKEND: '' }, timeout: 120_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr, cwd };
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [cli, ...args], { cwd, env: { ...process.env, INIT_CWD: cwd, CHAINZ_BACKEND: '', ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => (stdout += String(c)));
+    child.stderr.on('data', (c) => (stderr += String(c)));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 180_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, cwd });
+    });
+  });
 }
 
 describe('chainz CLI (built)', () => {
-  it('--help lists the commands', () => {
-    const r = chainz(['--help']);
+  it('--help lists the commands', async () => {
+    const r = await chainz(['--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/bench/);
     expect(r.stdout).toMatch(/datasets/);
   });
 
-  it('bench pima runs in worker threads, prints the table and writes results under the caller directory', () => {
-    const r = chainz(['bench', 'pima', '--folds', '2', '--models', 'logreg,majority', '--workers', '2', '--backend', 'wasm']);
+  it('bench pima runs in worker threads, prints the table and writes results under the caller directory', async () => {
+    const r = await chainz(['bench', 'pima', '--folds', '2', '--models', 'logreg,majority', '--workers', '2', '--backend', 'wasm']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/\| logreg +\|/);
     expect(r.stdout).toMatch(/paper: ChainzRule \(protocol not stated\) +\| +85\.71 ± 2\.01/);
@@ -39,75 +53,75 @@ describe('chainz CLI (built)', () => {
     expect(doc.units).toHaveLength(4);
   });
 
-  it('a missing --data file is one clear line naming the file, exit 1, nothing written', () => {
-    const r = chainz(['bench', 'pima', '--data', 'nope.csv', '--no-progress']);
+  it('a missing --data file is one clear line naming the file, exit 1, nothing written', async () => {
+    const r = await chainz(['bench', 'pima', '--data', 'nope.csv', '--no-progress']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^chainz: DataError: .*nope\.csv/m);
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
     expect(existsSync(path.join(r.cwd, 'results'))).toBe(false);
   });
 
-  it('a malformed --data file names the row and column', () => {
+  it('a malformed --data file names the row and column', async () => {
     const d = tmp();
     const rows = ['pregnant,glucose,pressure,triceps,insulin,mass,pedigree,age,diabetes', '6,148,72,35,0,33.6,0.627,50,pos', '1,85,abc,29,0,26.6,0.351,31,neg'];
     writeFileSync(path.join(d, 'bad.csv'), rows.join('\n') + '\n');
-    const r = chainz(['bench', 'pima', '--data', 'bad.csv', '--no-progress'], d);
+    const r = await chainz(['bench', 'pima', '--data', 'bad.csv', '--no-progress'], d);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/bad\.csv, row 3, column 3/);
   });
 
-  it('bad options: unknown backend, non-integer folds, unknown model', () => {
-    const a = chainz(['bench', 'pima', '--backend', 'webgl']);
+  it('bad options: unknown backend, non-integer folds, unknown model', async () => {
+    const a = await chainz(['bench', 'pima', '--backend', 'webgl']);
     expect(a.code).toBe(1);
     expect(a.stderr).toMatch(/--backend: unknown backend 'webgl'; expected one of auto, cuda, gpu, webgpu, wasm, cpu, tensorflow/);
-    const b = chainz(['bench', 'pima', '--folds', 'x']);
+    const b = await chainz(['bench', 'pima', '--folds', 'x']);
     expect(b.code).not.toBe(0);
     expect(b.stderr).toMatch(/^chainz: ConfigError: option --folds: must be an integer from 2 to 1000, got 'x'$/m);
-    const c = chainz(['bench', 'pima', '--models', 'cr,bogus', '--no-progress']);
+    const c = await chainz(['bench', 'pima', '--models', 'cr,bogus', '--no-progress']);
     expect(c.code).toBe(1);
     expect(c.stderr).toMatch(/option --models: unknown model\(s\) bogus/);
   });
 
-  it('out-of-range counts, negative seeds and empty lists are refused before any work', () => {
+  it('out-of-range counts, negative seeds and empty lists are refused before any work', async () => {
     const cases: [string[], RegExp][] = [
       [['bench', 'pima', '--workers', '0'], /option --workers: must be an integer from 1 to \d+, got 0/],
       [['bench', 'pima', '--seed', '-1'], /option --seed: must be an integer from 0 to 4294967295, got -1/],
       [['bench', 'pima', '--folds', '1'], /option --folds: must be an integer from 2 to 1000, got 1/],
       [['bench', 'pima', '--models', ''], /option --models: must not be empty/],
       [['bench', 'pima', '--models', ' , '], /option --models: needs at least one name/],
-      [['bench', 'sst5', '--seeds', '0'], /option --seeds: must be an integer from 1 to 1000, got 0/],
+      [['bench', 'sst5', '--seeds', '0'], /option --seeds: must be an integer from 1 to 100, got 0/],
       [['bench', 'cifar10c', '--severities', ' , '], /option --severities: needs at least one severity/],
     ];
     for (const [args, msg] of cases) {
-      const r = chainz(args);
+      const r = await chainz(args);
       expect(r.code, args.join(' ')).not.toBe(0);
       expect(r.stderr, args.join(' ')).toMatch(msg);
       expect(existsSync(path.join(r.cwd, 'results')), args.join(' ')).toBe(false);
     }
-    const sev = chainz(['bench', 'cifar10c', '--severities', '6']);
+    const sev = await chainz(['bench', 'cifar10c', '--severities', '6']);
     expect(sev.code).toBe(1);
     expect(sev.stderr).toMatch(/^chainz: ConfigError: option --severities: takes integers 1\.\.5, got '6'/m);
   });
 
-  it('--out naming a file is refused before any work, naming the path', () => {
+  it('--out naming a file is refused before any work, naming the path', async () => {
     const d = tmp();
     writeFileSync(path.join(d, 'somefile'), 'x');
     for (const experiment of ['pima', 'cifar10c']) {
-      const r = chainz(['bench', experiment, '--out', 'somefile', '--no-progress', '--models', experiment === 'pima' ? 'majority' : 'relu-mlp'], d);
+      const r = await chainz(['bench', experiment, '--out', 'somefile', '--no-progress', '--models', experiment === 'pima' ? 'majority' : 'relu-mlp'], d);
       expect(r.code, experiment).toBe(1);
       expect(r.stderr, experiment).toMatch(/^chainz: ConfigError: option --out: '.*somefile' is a file, not a folder/m);
-      const r2 = chainz(['bench', experiment, '--out', 'somefile/sub', '--no-progress'], d);
+      const r2 = await chainz(['bench', experiment, '--out', 'somefile/sub', '--no-progress'], d);
       expect(r2.stderr, experiment).toMatch(/lies under '.*somefile', which is a file/);
     }
   });
 
-  it('errors keep their class names in the bundle (not a bundler-renamed _ChainzError)', () => {
-    const r = chainz(['bench', 'pima', '--resume', 'no-such-dir', '--no-progress']);
+  it('errors keep their class names in the bundle (not a bundler-renamed _ChainzError)', async () => {
+    const r = await chainz(['bench', 'pima', '--resume', 'no-such-dir', '--no-progress']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^chainz: ChainzError: .*no-such-dir: nothing to resume/m);
   });
 
-  it('empty values, --out with --resume, and a cache folder that is a file are refused before any work', () => {
+  it('empty values, --out with --resume, and a cache folder that is a file are refused before any work', async () => {
     const d = tmp();
     writeFileSync(path.join(d, 'afile'), 'x');
     const cases: [string[], RegExp][] = [
@@ -119,22 +133,22 @@ describe('chainz CLI (built)', () => {
       [['bench', 'yelp', '--cache-dir', 'afile/sub'], /option --cache-dir: .*lies under '.*afile', which is a file/],
     ];
     for (const [args, msg] of cases) {
-      const r = chainz(args, d);
+      const r = await chainz(args, d);
       expect(r.code, args.join(' ')).toBe(1);
       expect(r.stderr, args.join(' ')).toMatch(msg);
     }
     expect(readdirSync(d)).toEqual(['afile']);
   });
 
-  it('a precomputed embedding file with the wrong row count names --encoder and the count needed', () => {
+  it('a precomputed embedding file with the wrong row count names --encoder and the count needed', async () => {
     const d = tmp();
     writeFileSync(path.join(d, 'vec.json'), JSON.stringify([[1, 2], [3, 4]]));
     const dataDir = process.env.CHAINZ_DATA_DIR ? path.resolve(process.env.CHAINZ_DATA_DIR) : path.resolve(path.dirname(cli), '../../../../shared/data');
-    const r = chainz(['bench', 'sst5', '--encoder', 'precomputed:vec.json', '--data', path.join(dataDir, 'sst5'), '--no-progress'], d);
+    const r = await chainz(['bench', 'sst5', '--encoder', 'precomputed:vec.json', '--data', path.join(dataDir, 'sst5'), '--no-progress'], d);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^chainz: ConfigError: option --encoder: .*vec\.json: a row-order file needs one row per text of this run \(11855, in the documented order\), but the file has 2 rows/m);
     expect(r.stderr).not.toMatch(/option texts/);
-    const t = chainz(['bench', 'sst5', '--encoder', 'transformers:no-such-model-dir', '--data', path.join(dataDir, 'sst5'), '--no-progress'], d);
+    const t = await chainz(['bench', 'sst5', '--encoder', 'transformers:no-such-model-dir', '--data', path.join(dataDir, 'sst5'), '--no-progress'], d);
     expect(t.code).toBe(1);
     expect(t.stderr).toMatch(/^chainz: ConfigError: option --encoder: model folder not found/m);
     expect(t.stderr).toMatch(/hint: pass --encoder transformers:<local folder/);
@@ -156,32 +170,57 @@ describe('chainz CLI (built)', () => {
     expect(stderr).toMatch(new RegExp(`chainz: interrupted\\. Finished units are saved in ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}; continue with: chainz bench pima --resume `));
     const doc = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8'));
     expect(doc.status).toBe('running');
-    const r = chainz(['bench', 'pima', '--folds', '5', '--models', 'logreg,relu-mlp', '--workers', '1', '--backend', 'wasm', '--resume', out, '--no-progress'], d);
+    const r = await chainz(['bench', 'pima', '--folds', '5', '--models', 'logreg,relu-mlp', '--workers', '1', '--backend', 'wasm', '--resume', out, '--no-progress'], d);
     expect(r.code, r.stderr).toBe(0);
     const done = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8'));
     expect(done.status).toBe('complete');
     expect(done.units).toHaveLength(10);
     expect(done.environment.sessions.length).toBeGreaterThanOrEqual(1);
     // resuming a finished run: one line, no per-unit noise, the time unchanged
-    const again = chainz(['bench', 'pima', '--folds', '5', '--models', 'logreg,relu-mlp', '--workers', '1', '--backend', 'wasm', '--resume', out], d);
+    const again = await chainz(['bench', 'pima', '--folds', '5', '--models', 'logreg,relu-mlp', '--workers', '1', '--backend', 'wasm', '--resume', out], d);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toMatch(/\[pima 10\/10\] 10 unit\(s\) resumed from an earlier run \(all complete: nothing left to run\)/);
     expect(again.stderr.match(/resumed from an earlier run/g)).toHaveLength(1);
     expect(JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')).environment.wallSeconds).toBe(done.environment.wallSeconds);
   }, 120_000);
 
-  it('relative --out starts from the directory the user ran the command from (INIT_CWD), as --data does', () => {
+  it('relative --out starts from the directory the user ran the command from (INIT_CWD), as --data does', async () => {
     const user = tmp();
     const other = tmp();
-    const r = spawnSync(process.execPath, [cli, 'bench', 'pima', '--models', 'majority', '--folds', '2', '--out', 'rel', '--no-progress'], { cwd: other, encoding: 'utf8', env: { ...process.env, INIT_CWD: user, CHAINZ_BACKEND: 'wasm' }, timeout: 60_000 });
-    expect(r.status, r.stderr).toBe(0);
+    const r = await chainz(['bench', 'pima', '--models', 'majority', '--folds', '2', '--out', 'rel', '--no-progress'], other, { INIT_CWD: user, CHAINZ_BACKEND: 'wasm' });
+    expect(r.code, r.stderr).toBe(0);
     expect(existsSync(path.join(user, 'rel', 'results.json'))).toBe(true);
     expect(existsSync(path.join(other, 'rel'))).toBe(false);
   });
 
-  it('datasets lists the built-in adapters', () => {
-    const r = chainz(['datasets']);
+  it('datasets lists the built-in adapters', async () => {
+    const r = await chainz(['datasets']);
     expect(r.code).toBe(0);
     for (const name of ['csv', 'pima', 'cifar10', 'cifar10c', 'sst5', 'yelp']) expect(r.stdout).toMatch(new RegExp(`^${name} `, 'm'));
   });
+
+  it('--plugin from a folder outside the repository: datasets lists the plugin adapter and its source; bench tabular runs it in worker threads; a broken plugin is one line', async () => {
+    const blobs = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 'runner/__fixtures__/plugins/blobs');
+    const ls = await chainz(['datasets', '--plugin', blobs]);
+    expect(ls.code, ls.stderr).toBe(0);
+    expect(ls.stdout).toMatch(new RegExp(`^test-blobs +Three Gaussian blobs .*\\[plugin ${blobs.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(.*index\\.mjs\\)\\]$`, 'm'));
+    expect(ls.stdout).toMatch(/^pima +.*\[built-in\]$/m);
+    const r = await chainz(['bench', 'tabular', '--dataset', 'test-blobs', '--plugin', blobs, '--folds', '2', '--models', 'logreg,majority', '--workers', '2', '--backend', 'wasm']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('Data: test-blobs: 300 rows, 4 features, 3 classes');
+    expect(r.stdout).toMatch(/worker threads \(2\)/);
+    const d = tmp();
+    writeFileSync(path.join(d, 'broken.mjs'), 'export default {;\n');
+    const b = await chainz(['datasets', '--plugin', './broken.mjs'], d);
+    expect(b.code).toBe(1);
+    expect(b.stderr).toMatch(/^chainz: PluginError: option --plugin: plugin '\.\/broken\.mjs': failed to load .*broken\.mjs: /m);
+    expect(b.stderr.trim().split('\n')).toHaveLength(1);
+  }, 120_000);
+
+  it('a unit that diverges in a worker thread fails the run with the typed error naming the model and fold (class kept across the thread boundary)', async () => {
+    const r = await chainz(['bench', 'pima', '--models', 'cr', '--folds', '2', '--workers', '2', '--backend', 'wasm', '--lambda', '1e308', '--no-progress']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^chainz: NonFiniteError: pima: model cr, repeat 0, fold \d: .*not finite/m);
+  }, 120_000);
 });
+

@@ -1,7 +1,9 @@
 import { accessSync, constants as fsConstants, existsSync, statSync } from 'node:fs';
+import { mkdir, readdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { ChainzError, ConfigError } from '@chainz/core';
-import { readJson, writeFileAtomically, writeJsonAtomically } from './io';
+import { isStaleTempFile, readJson, writeFileAtomically, writeJsonAtomically } from './io';
+import { acquireFolderLock, LOCK_FILE, type FolderLock } from './lock';
 
 /** One (model, repeat, fold) evaluation. */
 export interface UnitResult {
@@ -67,6 +69,15 @@ export function formatWallTime(time: RunTime): string {
  * sessions: earlier sessions are read back on resume and this one is added
  * once it has computed a unit (a `--resume` with nothing left to do changes
  * nothing).
+ *
+ * One writer per folder: {@link ResultsDir.create} and
+ * {@link ResultsDir.resume} take the folder's lock file `.chainz-lock.json`
+ * (holder pid, host, start time, command) and refuse a folder another live
+ * process holds; a lock left by a process that no longer runs on this host
+ * (`kill -9`, power loss) is taken over. The lock is released by
+ * {@link ResultsDir.close}, and in any case when the process exits (normal
+ * exit, an error that ends it, `process.exit` after Ctrl-C). Opening the
+ * folder also removes the temp files an interrupted write left there.
  */
 export class ResultsDir {
   private units = new Map<string, UnitResult>();
@@ -76,7 +87,7 @@ export class ResultsDir {
   private readonly startedAt: string;
   private readonly keyFields: string[];
 
-  private constructor(readonly dir: string, readonly identity: RunIdentity, options: ResultsDirOptions) {
+  private constructor(readonly dir: string, readonly identity: RunIdentity, options: ResultsDirOptions, private readonly lock: FolderLock) {
     lastOpened = dir;
     this.keyFields = options.keyFields ?? ['repeat', 'fold'];
     this.started = options.startedAt ?? performance.now();
@@ -84,42 +95,82 @@ export class ResultsDir {
   }
 
   /**
-   * Start a new directory (created at the first write); refuses to overwrite
-   * one holding results.
+   * Start a new directory (created now, with its lock file); refuses to
+   * overwrite one holding results.
    * @throws ConfigError (option `--out`) if the path is a file, lies under a
    *   file, or its nearest existing folder is not writable — checked before
-   *   any work, without creating anything.
+   *   anything is created.
+   * @throws ChainzError `E_RESUME` if the folder already holds results.json;
+   *   `E_LOCKED` naming the holder (pid, host, start) if another process writes to it.
    */
   static async create(dir: string, identity: RunIdentity, options: ResultsDirOptions = {}): Promise<ResultsDir> {
     checkWritableDir(dir);
     if (existsSync(path.join(dir, 'results.json'))) {
       throw new ChainzError('E_RESUME', 'this directory already holds results; use --resume to continue it or choose another --out', { file: dir });
     }
-    return new ResultsDir(dir, identity, options);
+    await mkdir(dir, { recursive: true });
+    const lock = await acquireFolderLock(dir, identity.experiment);
+    try {
+      // a run that started after the check above could have written since
+      if (existsSync(path.join(dir, 'results.json'))) {
+        throw new ChainzError('E_RESUME', 'this directory already holds results; use --resume to continue it or choose another --out', { file: dir });
+      }
+      await removeStaleTempFiles(dir);
+    } catch (e) {
+      await lock.release();
+      throw e;
+    }
+    return new ResultsDir(dir, identity, options, lock);
   }
 
-  /** Re-open a directory written by an earlier (possibly crashed) run with the same settings. */
+  /**
+   * Re-open a directory written by an earlier (possibly crashed) run with the
+   * same settings. A folder that holds no results.json but only what an
+   * interrupted first write left (temp files, a stale lock) is continued from
+   * scratch: no unit had finished.
+   * @throws ChainzError `E_RESUME` (nothing to resume, another experiment,
+   *   other settings), `E_LOCKED` naming the holder if another process writes to it.
+   */
   static async resume(dir: string, identity: RunIdentity, options: ResultsDirOptions = {}): Promise<ResultsDir> {
     const file = path.join(dir, 'results.json');
-    if (!existsSync(file)) throw new ChainzError('E_RESUME', 'nothing to resume: no results.json here', { file: dir });
-    const prev = await readJson<{ experiment?: string; fingerprint?: string; units?: UnitResult[]; environment?: { wallSeconds?: unknown; sessions?: unknown } }>(file);
-    if (prev.experiment !== identity.experiment) {
-      throw new ChainzError('E_RESUME', `holds experiment '${prev.experiment}', not '${identity.experiment}'`, { file });
+    if (!isDir(dir)) throw new ChainzError('E_RESUME', 'nothing to resume: no results.json here', { file: dir });
+    // the lock first: a run still writing its first results is "locked", not "nothing to resume"
+    const lock = await acquireFolderLock(dir, identity.experiment);
+    try {
+      if (!existsSync(file) && !(await onlyLeftovers(dir))) throw new ChainzError('E_RESUME', 'nothing to resume: no results.json here', { file: dir });
+      await removeStaleTempFiles(dir);
+      const r = new ResultsDir(dir, identity, options, lock);
+      if (!existsSync(file)) return r;
+      const prev = await readJson<{ experiment?: string; fingerprint?: string; units?: UnitResult[]; environment?: { wallSeconds?: unknown; sessions?: unknown } }>(file);
+      if (prev.experiment !== identity.experiment) {
+        throw new ChainzError('E_RESUME', `holds experiment '${prev.experiment}', not '${identity.experiment}'`, { file });
+      }
+      if (prev.fingerprint !== identity.fingerprint) {
+        throw new ChainzError(
+          'E_RESUME',
+          'was written with different settings (protocol, data or model configuration); resuming would mix results',
+          { file },
+          'rerun with the same options as the original run, or start a new run without --resume',
+        );
+      }
+      for (const u of prev.units ?? []) r.units.set(r.key(u), u);
+      const env = prev.environment ?? {};
+      if (Array.isArray(env.sessions)) r.previous = env.sessions as RunSession[];
+      else if (typeof env.wallSeconds === 'number') r.previous = [{ startedAt: null, wallSeconds: env.wallSeconds, units: r.units.size }];
+      return r;
+    } catch (e) {
+      await lock.release();
+      throw e;
     }
-    if (prev.fingerprint !== identity.fingerprint) {
-      throw new ChainzError(
-        'E_RESUME',
-        'was written with different settings (protocol, data or model configuration); resuming would mix results',
-        { file },
-        'rerun with the same options as the original run, or start a new run without --resume',
-      );
-    }
-    const r = new ResultsDir(dir, identity, options);
-    for (const u of prev.units ?? []) r.units.set(r.key(u), u);
-    const env = prev.environment ?? {};
-    if (Array.isArray(env.sessions)) r.previous = env.sessions as RunSession[];
-    else if (typeof env.wallSeconds === 'number') r.previous = [{ startedAt: null, wallSeconds: env.wallSeconds, units: r.units.size }];
-    return r;
+  }
+
+  /**
+   * Release the folder's lock (idempotent). Results already flushed stay; a
+   * later {@link ResultsDir.flush} of this object throws. Also happens when
+   * the process exits.
+   */
+  async close(): Promise<void> {
+    await this.lock.release();
   }
 
   /** True if the unit (model and key fields, e.g. `{ model, repeat, fold }`) has a result; or `has(model, repeat, fold)`. */
@@ -136,7 +187,7 @@ export class ResultsDir {
     return this.units.size;
   }
 
-  add(u: { model: string }): void {
+  add(u: UnitResult | { model: string; [field: string]: unknown }): void {
     this.units.set(this.key(u), u as UnitResult);
     this.added++;
   }
@@ -154,8 +205,13 @@ export class ResultsDir {
    * summary.md atomically.
    * @param summaryMarkdown the summary, or a function of the run time recorded in this flush.
    * @returns the run time recorded.
+   * @throws IoError (E_IO, naming the file and errno, e.g. ENOSPC) if a write
+   *   fails — the files of the last successful flush stay as they were;
+   *   ChainzError `E_LOCKED` if this object no longer holds the folder's lock
+   *   (closed, or the lock was taken by another process).
    */
   async flush(doc: Record<string, unknown>, summaryMarkdown: string | ((time: RunTime) => string)): Promise<RunTime> {
+    await this.lock.check();
     const time = this.time();
     await writeJsonAtomically(path.join(this.dir, 'results.json'), {
       ...doc,
@@ -179,6 +235,27 @@ export class ResultsDir {
       if (c !== 0) return c;
     }
     return 0;
+  }
+}
+
+/** Removes the temp files of interrupted atomic writes (`results.json.123…`, `summary.md.tmp-…`) in `dir`. */
+async function removeStaleTempFiles(dir: string): Promise<string[]> {
+  const names = (await readdir(dir).catch(() => [] as string[])).filter(isStaleTempFile);
+  await Promise.all(names.map((n) => unlink(path.join(dir, n)).catch(() => undefined)));
+  return names;
+}
+
+/** True if `dir` holds only what an interrupted run leaves (temp files), besides the lock file just taken. */
+async function onlyLeftovers(dir: string): Promise<boolean> {
+  const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => n !== LOCK_FILE);
+  return names.length > 0 && names.every(isStaleTempFile);
+}
+
+function isDir(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
   }
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ChainzError, ConfigError, DataError, isChainzError, optionRef, renameOptions } from './errors';
+import { ChainzError, ConfigError, DataError, IoError, NonFiniteError, NumericError, ShapeError, isChainzError, optionRef, renameOptions } from './errors';
 
 describe('ChainzError option names', () => {
   const make = () =>
@@ -58,5 +58,49 @@ describe('option renaming through several layers', () => {
     expect(cli.message).toBe('option --cifar-dir: not found: pass --cifar-dir');
     expect(cli.hint).toBe('or pass --cifar-dir');
     expect(cli).toBeInstanceOf(DataError);
+  });
+});
+
+describe('ChainzError message composition', () => {
+  it('does not repeat a location the message already names', () => {
+    // a layer named in the message is not prefixed again as the tensor
+    expect(new NumericError("layer 'dense_1': produced NaN", { tensor: 'dense_1' }).message).toBe("layer 'dense_1': produced NaN");
+    expect(new ShapeError('layer `hidden` needs rank 2', { tensor: 'hidden' }).message).toBe('layer `hidden` needs rank 2');
+    // a file path the message already quotes (e.g. from a Node error) is not prefixed again
+    expect(new DataError("cannot read: ENOENT: no such file or directory, open '/tmp/a.json'", { file: '/tmp/a.json' }).message).toBe(
+      "cannot read: ENOENT: no such file or directory, open '/tmp/a.json'",
+    );
+    // an unquoted mention (here inside a command line) does not count
+    expect(new DataError('held by: chainz --out /tmp/r', { file: '/tmp/r' }).message).toBe('/tmp/r: held by: chainz --out /tmp/r');
+    // other parts stay; the structured location is kept as given
+    const e = new DataError("layer 'L': bad value", { file: 'x.csv', row: 3, tensor: 'L' });
+    expect(e.message).toBe("x.csv, row 3: layer 'L': bad value");
+    expect(e.location).toEqual({ file: 'x.csv', row: 3, tensor: 'L' });
+  });
+
+  it('keeps a location that is only part of a longer word in the message', () => {
+    expect(new ShapeError('dense expects a rank-2 input', { tensor: 'x' }).message).toBe('tensor x: dense expects a rank-2 input');
+    expect(new ShapeError('input has 3 features but the layer expects 4', { tensor: 'layer' }).message).toBe('tensor layer: input has 3 features but the layer expects 4');
+    // option prefixes are kept: they say which option the whole message is about
+    expect(new ConfigError(`must be ≥ 1; or leave ${optionRef('workers')} out`, { option: 'workers' }).message).toBe('option workers: must be ≥ 1; or leave `workers` out');
+  });
+
+  it('withOptionNames applies the same rule to a file named in the respelled message', () => {
+    const e = new DataError(`cannot read '/d/x.csv'; pass ${optionRef('path')}`, { file: '/d/x.csv', option: 'path' }).withOptionNames({ path: '--data' });
+    expect(e.message).toBe("option --data: cannot read '/d/x.csv'; pass --data");
+  });
+});
+
+describe('IoError and NonFiniteError', () => {
+  it('carry their fields, also through withOptionNames', () => {
+    const io = new IoError('cannot write (ENOSPC: no space left on device)', { file: '/r/results.json', errno: 'ENOSPC' });
+    expect(io.message).toBe('/r/results.json: cannot write (ENOSPC: no space left on device)');
+    expect([io.name, io.code, io.errno]).toEqual(['IoError', 'E_IO', 'ENOSPC']);
+    expect(io.location).toEqual({ file: '/r/results.json' });
+    expect(io.withOptionNames({ out: '--out' }).errno).toBe('ENOSPC');
+    const nf = new NonFiniteError("step 3: gradient of layer 'h1' is not finite", { kind: 'gradient', layer: 'h1', tensor: '∂loss/∂kernel', step: 3 });
+    expect([nf.name, nf.code, nf.kind, nf.layer, nf.tensorName, nf.step, nf.row]).toEqual(['NonFiniteError', 'E_NONFINITE', 'gradient', 'h1', '∂loss/∂kernel', 3, undefined]);
+    expect(isChainzError(nf)).toBe(true);
+    expect(nf.withOptionNames({}).step).toBe(3);
   });
 });

@@ -15,7 +15,9 @@ export type ChainzErrorCode =
   | 'E_BACKEND'
   | 'E_TFJS_DUPLICATE'
   | 'E_IO'
-  | 'E_RESUME';
+  | 'E_RESUME'
+  | 'E_LOCKED'
+  | 'E_NONFINITE';
 
 /** Where in an input an error was found. All fields optional. */
 export interface ErrorLocation {
@@ -118,6 +120,8 @@ export class ChainzError extends Error {
     const hint = this.#template.hint;
     const args = [this.code, this.#template.message, location, hint, this.cause === undefined ? undefined : { cause: this.cause }];
     const e = Reflect.construct(ChainzError, args, this.constructor) as this;
+    // fields a subclass set in its own constructor (errno, step, …), which Reflect.construct did not run
+    for (const k of Object.keys(this)) if (!Object.hasOwn(e, k)) (e as Record<string, unknown>)[k] = (this as Record<string, unknown>)[k];
     e.#names = merged;
     (e as { message: string }).message = formatMessage(renderOptionRefs(this.#template.message, merged), location);
     (e as { hint?: string }).hint = hint === undefined ? undefined : renderOptionRefs(hint, merged);
@@ -165,6 +169,64 @@ export class BackendError extends ChainzError {
   }
 }
 
+/**
+ * Reading or writing a file failed (E_IO). The message names the file and the
+ * system error code (`ENOSPC`, `EACCES`, …), also in {@link IoError.errno}.
+ */
+export class IoError extends ChainzError {
+  /** The system error code, e.g. `ENOSPC`; `'ESHORTWRITE'` when fewer bytes were written than asked and no error was given. */
+  readonly errno: string | undefined;
+  constructor(message: string, location: ErrorLocation & { errno?: string } = {}, hint?: string, options?: { cause?: unknown }) {
+    const { errno, ...loc } = location;
+    super('E_IO', message, loc, hint, options);
+    this.errno = errno;
+  }
+}
+
+/** What a {@link NonFiniteError} found non-finite. */
+export type NonFiniteKind = 'input' | 'weight' | 'activation' | 'loss' | 'gradient';
+
+/** Where a non-finite value appeared in a training step (fields of {@link NonFiniteError}). */
+export interface NonFiniteLocation {
+  /** What was non-finite. */
+  kind: NonFiniteKind;
+  /** Layer (or variable) name, when the value belongs to one. */
+  layer?: string;
+  /** Tensor name, e.g. `kernel`, `∂loss/∂kernel`, `z`, `loss`, `x`. */
+  tensor?: string;
+  /** 0-based training step (batch) at which it appeared. */
+  step?: number;
+  /** 0-based row of the input that is non-finite (the first one), when the input was. */
+  row?: number;
+  /** Every non-finite input row found (capped), when the input was. */
+  rows?: number[];
+}
+
+/**
+ * A NaN or ±Infinity appeared during training (E_NONFINITE), found by the
+ * non-finite watchdog. The message reads e.g. `step 12: gradient ∂loss/∂kernel
+ * of layer 'hidden 1' is not finite`; the same facts are in the fields
+ * {@link NonFiniteError.kind}, `layer`, `tensor`, `step`, `row`, `rows`.
+ */
+export class NonFiniteError extends ChainzError {
+  readonly kind: NonFiniteKind;
+  readonly layer: string | undefined;
+  readonly step: number | undefined;
+  readonly row: number | undefined;
+  readonly rows: number[] | undefined;
+  /** The tensor's name (also in `location.tensor`). */
+  readonly tensorName: string | undefined;
+  constructor(message: string, where: NonFiniteLocation, hint?: string) {
+    super('E_NONFINITE', message, {}, hint);
+    this.kind = where.kind;
+    this.layer = where.layer;
+    this.tensorName = where.tensor;
+    this.step = where.step;
+    this.row = where.row;
+    this.rows = where.rows;
+  }
+}
+
 /** `error.name` of the project's error classes, independent of how a bundler names them. */
 const ERROR_NAMES = new Map<Function, string>([
   [ChainzError, 'ChainzError'],
@@ -173,16 +235,29 @@ const ERROR_NAMES = new Map<Function, string>([
   [ShapeError, 'ShapeError'],
   [NumericError, 'NumericError'],
   [BackendError, 'BackendError'],
+  [IoError, 'IoError'],
+  [NonFiniteError, 'NonFiniteError'],
 ]);
 
+/**
+ * `file, row r, column c, option o, tensor t: message`. A file or tensor the
+ * message already names in quotes (`layer 'dense_1': …` with `tensor:
+ * 'dense_1'`, or a Node error text `… open '/d/x.csv'`) is not prefixed again:
+ * the prefix would only repeat it. `location` keeps every field either way.
+ */
 function formatMessage(message: string, loc: ErrorLocation): string {
   const parts: string[] = [];
-  if (loc.file !== undefined) parts.push(loc.file);
+  if (loc.file !== undefined && !namesQuoted(message, loc.file)) parts.push(loc.file);
   if (loc.row !== undefined) parts.push(`row ${loc.row}`);
   if (loc.column !== undefined) parts.push(`column ${loc.column}`);
   if (loc.option !== undefined) parts.push(`option ${loc.option}`);
-  if (loc.tensor !== undefined) parts.push(`tensor ${loc.tensor}`);
+  if (loc.tensor !== undefined && !namesQuoted(message, loc.tensor)) parts.push(`tensor ${loc.tensor}`);
   return parts.length > 0 ? `${parts.join(', ')}: ${message}` : message;
+}
+
+/** True if `message` names `name` in quotes ('n', "n" or `n`, as Node's error texts quote paths). */
+function namesQuoted(message: string, name: string): boolean {
+  return name !== '' && [`'${name}'`, `"${name}"`, `\`${name}\``].some((q) => message.includes(q));
 }
 
 /** True if `e` is a ChainzError (works across duplicated module copies). */

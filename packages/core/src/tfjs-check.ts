@@ -123,7 +123,10 @@ function dirname(p: string): string {
 function defaultAnchors(): string[] {
   const anchors = [processCwd()];
   try {
-    const here = new URL('.', import.meta.url);
+    // `import.meta.url` through a variable: bundlers (Vite, webpack) treat
+    // `new URL('<literal>', import.meta.url)` as an asset reference and would copy this folder's index.js
+    const self = import.meta.url;
+    const here = new URL('.', self);
     if (here.protocol === 'file:') anchors.push(decodeURIComponent(here.pathname).replace(/\/$/, ''));
   } catch {
     // Not a file URL (bundled): the application's folder alone.

@@ -5,7 +5,7 @@ import { defineAdapter, getAdapter, hasAdapter, listAdapters, registerAdapter, t
 const fake = (name: string) =>
   defineAdapter({
     name,
-    describe: () => ({ name, title: name, task: 'classification', source: 'test', builtIn: false }),
+    describe: () => ({ name, title: name, task: 'classification', modality: 'tabular', source: 'test', builtIn: false }),
     load: async () => ({}) as LoadedDataset,
   });
 

@@ -8,7 +8,7 @@ import { ConfigError } from '@chainz/core';
  * makes it visible to `getAdapter(name)` / `listAdapters()` and to
  * `chainz datasets`. Every adapter takes the same base options (`path`,
  * `dataDir`) and reads local data first: an explicit `path`, then
- * `<dataDir ?? CHAINZ_DATA_DIR>/<dataset>/…`.
+ * `<dataDir ?? CHAINZ_DATA_DIR>/<dataset>/…` (resolved by `resolveDataPath`).
  */
 export const ADAPTER_SPEC_VERSION = 1 as const;
 
@@ -52,6 +52,13 @@ export interface LoadedDataset {
   /** Column names for tabular data, in feature order. */
   featureNames?: string[];
   provenance: Provenance;
+  /**
+   * Problems found in the data that do not stop loading, one line each with
+   * counts, for a CLI to print and a results file to keep (e.g. duplicated
+   * rows, extreme values, a file that differs from the reference copy).
+   * Absent or empty when there is nothing to say.
+   */
+  warnings?: string[];
   /** Dispose every tensor held by the splits. */
   dispose(): void;
 }
@@ -64,11 +71,23 @@ export interface BaseLoadOptions {
   dataDir?: string;
 }
 
+/**
+ * What an adapter's examples are: `tabular` (features `[N, D]` float32, NaN =
+ * missing; experiments such as `chainz bench tabular` accept these), `text`
+ * (raw `texts`) or `image` (features `[N, H, W, C]`).
+ */
+export type DatasetModality = 'tabular' | 'text' | 'image';
+
+/** The modalities, in the order listings show them. */
+export const DATASET_MODALITIES: readonly DatasetModality[] = ['tabular', 'text', 'image'];
+
 /** Describes an adapter for listings (`chainz datasets`). */
 export interface AdapterDescription {
   name: string;
   title: string;
   task: 'classification' | 'ordinal';
+  /** What the examples are; runners pick adapters by it (e.g. every `tabular` one). */
+  modality: DatasetModality;
   /** One line on where the adapter looks for data and in what format. */
   source: string;
   /** True if the adapter works with no external data (embedded default). */
@@ -152,7 +171,11 @@ export function getAdapter<O extends BaseLoadOptions = BaseLoadOptions>(name: st
   return a as DatasetAdapter<O>;
 }
 
-/** All registered adapters, sorted by name. */
-export function listAdapters(): DatasetAdapter<any>[] {
-  return [...registry().values()].sort((a, b) => a.name.localeCompare(b.name));
+/**
+ * All registered adapters, sorted by name; with `{ modality }`, only those
+ * whose `describe().modality` matches (e.g. every tabular data set).
+ */
+export function listAdapters(filter: { modality?: DatasetModality } = {}): DatasetAdapter<any>[] {
+  const all = [...registry().values()].sort((a, b) => a.name.localeCompare(b.name));
+  return filter.modality === undefined ? all : all.filter((a) => a.describe().modality === filter.modality);
 }

@@ -5,6 +5,7 @@ import { cifar10Adapter } from './cifar10/cifar10';
 import { cifar10cAdapter } from './cifar10c/cifar10c';
 import { sst5Adapter } from './sst5/adapter';
 import { yelpAdapter } from './yelp/adapter';
+import { UCI_ADAPTERS } from './uci/adapter';
 
 /** The adapters shipped with @chainz/data (add one line per built-in adapter). */
 export const BUILTIN_ADAPTERS: readonly DatasetAdapter<any>[] = [
@@ -14,6 +15,7 @@ export const BUILTIN_ADAPTERS: readonly DatasetAdapter<any>[] = [
   cifar10cAdapter,
   sst5Adapter,
   yelpAdapter,
+  ...UCI_ADAPTERS,
 ];
 
 /**

@@ -1,10 +1,11 @@
-import { DataError, optionRef } from '@chainz/core';
+import { DataError } from '@chainz/core';
 import type { BaseLoadOptions } from './adapter';
 import { nodeApi } from './text/node';
+import { resolveDataPath } from './location';
 
 /**
  * Where an adapter reads from: the explicit `path` option if given, else
- * `<dataDir ?? CHAINZ_DATA_DIR>/<dataset>`.
+ * `<dataDir ?? CHAINZ_DATA_DIR>/<dataset>` (see {@link resolveDataPath}).
  * @returns `{ path, explicit }` — `explicit` is true when it came from `options.path`.
  * @throws DataError (option `path`) when neither `path`, `dataDir` nor
  *   `CHAINZ_DATA_DIR` is set; `hint` says how to get the data.
@@ -15,17 +16,8 @@ export async function resolveDatasetLocation(
   dataset: string,
   hint: string,
 ): Promise<{ path: string; explicit: boolean }> {
-  const { path } = await nodeApi();
-  if (options.path) return { path: path.resolve(options.path), explicit: true };
-  const root = options.dataDir ?? process.env.CHAINZ_DATA_DIR;
-  if (!root) {
-    throw new DataError(
-      `no location for dataset '${dataset}': set CHAINZ_DATA_DIR or pass ${optionRef('path', 'dataDir')}`,
-      { option: 'path' },
-      hint,
-    );
-  }
-  return { path: path.resolve(root, dataset), explicit: false };
+  const r = await resolveDataPath(options, dataset, { adapter: dataset, hint });
+  return { path: r.path, explicit: r.explicit };
 }
 
 /**

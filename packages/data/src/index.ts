@@ -1,7 +1,14 @@
 export * from './adapter';
+// The error helpers an adapter needs, so a plugin can depend on @chainz/data alone.
+export { ChainzError, ConfigError, DataError, ShapeError, isChainzError, optionRef } from '@chainz/core';
 export * from './csv/io';
 export * from './csv/parse';
 export * from './csv/adapter';
+export * from './csv/tabular';
+export * from './csv/checks';
+export * from './location';
+export * from './uci/specs';
+export * from './uci/adapter';
 export * from './pima/adapter';
 export { PIMA_CSV, PIMA_CSV_SHA256 } from './pima/pima-csv.generated';
 export * from './splits';
@@ -43,3 +50,15 @@ export { createTransformersEncoder, type TransformersEncoderOptions } from './te
 export { createUseLiteEncoder, type UseLiteEncoderOptions } from './text/use-lite';
 export { createPrecomputedEncoder, type PrecomputedEncoderOptions } from './text/precomputed';
 export { UnigramTokenizer } from './text/sentencepiece';
+export { createGloveEncoder, type GloveEncoder, type GloveEncoderOptions, type WordWeighting } from './text/glove';
+export {
+  loadWordVectors,
+  defaultWordVectorsCacheDir,
+  WORD_VECTORS_CACHE_MAGIC,
+  type WordVectors,
+  type WordVectorsFormat,
+  type WordVectorsLoadInfo,
+  type WordVectorsCacheHeader,
+  type LoadWordVectorsOptions,
+} from './text/word-vectors';
+export { wordTokens, resolveTokens, WORD_TOKENIZER_VERSION, type ResolvedToken } from './text/word-tokenizer';

@@ -73,6 +73,9 @@ describe('fitTabularPreprocessor', () => {
   it('rejects a column with no observed value, shape mismatches and bad options', () => {
     expect(() => fitTabularPreprocessor(Float32Array.from([1, NaN, 2, NaN]), 2, 2)).toThrow(DataError);
     expect(() => fitTabularPreprocessor(Float32Array.from([1, NaN, 2, NaN]), 2, 2)).toThrow('column 2: no observed (non-missing) value in the training rows');
+    expect(() => fitTabularPreprocessor(Float32Array.from([1, NaN, 2, NaN]), 2, 2, { columnNames: ['a', 'glucose'], file: '/d/p.csv' })).toThrow(
+      '/d/p.csv, column 2 (glucose): no observed (non-missing) value in the training rows',
+    );
     expect(() => fitTabularPreprocessor(new Float32Array(5), 2, 2)).toThrow(ShapeError);
     expect(() => fitTabularPreprocessor(new Float32Array(4), 2, 2, { impute: 'mode' as never })).toThrow(ConfigError);
     expect(() => fitTabularPreprocessor(new Float32Array(4), 2, 2, { rows: Int32Array.from([0, 2]) })).toThrow(/row index 2 is outside \[0, 2\)/);

@@ -12,6 +12,13 @@ export interface TabularPreprocessorOptions {
    * Rows not listed are never read.
    */
   rows?: Int32Array;
+  /**
+   * Column names, length d (e.g. `LoadedDataset.featureNames`), used to name
+   * the column in errors: `column 6 (Bare_nuclei)` instead of `column 6`.
+   */
+  columnNames?: readonly string[];
+  /** The data's file (e.g. `provenance.files[0]`), named in errors. */
+  file?: string;
 }
 
 /** A fitted imputer + standardiser for row-major `[n, d]` float32 tables. */
@@ -64,11 +71,12 @@ export function takeRows(x: Float32Array, d: number, rows: Int32Array): Float32A
  *
  * @param x row-major `[n, d]` float32, NaN = missing.
  * @param n rows; @param d columns.
- * @param opts `impute` ('median'), `standardize` (true), `rows` (all).
+ * @param opts `impute` ('median'), `standardize` (true), `rows` (all), `columnNames` and `file` (for errors).
  * @returns the fitted {@link TabularPreprocessor}.
  * @throws ShapeError if `x.length !== n · d` or a row index is out of range.
  * @throws ConfigError for an unknown `impute`, n/d < 1 or an empty `rows`.
- * @throws DataError (column, 1-based) if a column has no observed value in the fitted rows.
+ * @throws DataError (file and column, 1-based with its name when given) if a
+ *   column has no observed value in the fitted rows.
  */
 export function fitTabularPreprocessor(x: Float32Array, n: number, d: number, opts: TabularPreprocessorOptions = {}): TabularPreprocessor {
   const impute = opts.impute ?? 'median';
@@ -91,7 +99,10 @@ export function fitTabularPreprocessor(x: Float32Array, n: number, d: number, op
   for (let j = 0; j < d; j++) {
     for (let i = 0; i < m; i++) col[i] = train[i * d + j];
     const med = median(col);
-    if (med === undefined) throw new DataError('no observed (non-missing) value in the training rows', { column: j + 1 });
+    if (med === undefined) {
+      const name = opts.columnNames?.[j];
+      throw new DataError('no observed (non-missing) value in the training rows', { file: opts.file, column: name === undefined ? j + 1 : `${j + 1} (${name})` });
+    }
     medians[j] = med;
     fill[j] = impute === 'median' ? med : (mean(col) as number);
     if (standardize) {

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, Rng } from '@chainz/core';
-import { PolyDense, polyDense, type DenseLayerTrace } from '@chainz/poly-layer';
+import { PolyActivation, PolyDense, polyDense, type DenseLayerTrace } from '@chainz/poly-layer';
 import { attachDreg, detachDreg } from './attach';
 import { dregPenalty } from './penalty';
 import type { DregOptions } from './options';
@@ -107,5 +107,34 @@ describe('attachDreg + model.fit', () => {
     expect(() => attachDreg(build(), { layerWeights: [1] })).toThrow(/option layerWeights/);
     const m = tfl.sequential({ layers: [tfl.layers.dense({ units: 2, inputShape: [3] })] });
     expect(() => attachDreg(m)).toThrow(ConfigError);
+  });
+});
+
+describe('attachDreg with PolyActivation layers', () => {
+  function mixed(): tfl.Sequential {
+    const m = tfl.sequential();
+    m.add(new PolyDense({ units: 4, inputShape: [3], seed: 1, name: 'pd' }));
+    m.add(tfl.layers.dense({ units: 4, name: 'd' }));
+    m.add(new PolyActivation({ name: 'pa' }));
+    m.add(tfl.layers.dense({ units: 1, name: 'out' }));
+    return m;
+  }
+
+  it('refuses a model whose PolyActivation layers it cannot cover, naming them', () => {
+    const m = mixed();
+    expect(() => attachDreg(m, { lambda: 0.1 })).toThrow(
+      new ConfigError(
+        "DREG covers PolyDense and PolyConv2D layers (its penalty needs the layer's weight matrix); PolyActivation layer 'pa' would get none",
+        { option: 'model' },
+        "use PolyDense in place of Dense + PolyActivation, or attach to the other layers only: attachDreg(model.layers.filter((l) => l.getClassName() !== 'ChainzPolyActivation'), options)",
+      ),
+    );
+    expect(m.layers[0] instanceof PolyDense && (m.layers[0] as PolyDense).getTracePenalty()).toBe(null); // nothing attached
+  });
+
+  it('attaches to the layers given and returns exactly those it covers', () => {
+    const m = mixed();
+    const covered = attachDreg(m.layers.filter((l) => l.getClassName() !== 'ChainzPolyActivation'), { lambda: 0.1 });
+    expect(covered.map((l) => l.name)).toEqual(['pd']);
   });
 });

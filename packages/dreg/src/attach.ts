@@ -6,6 +6,7 @@ import { dregLayerPenalty } from './penalty';
 
 interface LayerLike {
   getClassName(): string;
+  name?: string;
   layers?: LayerLike[];
 }
 
@@ -18,10 +19,11 @@ function isPolyDense(layer: LayerLike): layer is LayerLike & PenaltyLayer {
   return (name === 'ChainzPolyDense' || name === 'ChainzPolyConv2D') && typeof (layer as Partial<PolyDense>).setTracePenalty === 'function';
 }
 
-function collect(layers: LayerLike[], out: PenaltyLayer[]): void {
+function collect(layers: LayerLike[], out: PenaltyLayer[], uncovered: LayerLike[] = []): void {
   for (const layer of layers) {
     if (isPolyDense(layer)) out.push(layer);
-    else if (Array.isArray(layer.layers)) collect(layer.layers, out);
+    else if (layer.getClassName() === 'ChainzPolyActivation') uncovered.push(layer);
+    else if (Array.isArray(layer.layers)) collect(layer.layers, out, uncovered);
   }
 }
 
@@ -48,11 +50,18 @@ function collect(layers: LayerLike[], out: PenaltyLayer[]): void {
  * The penalty is a training setting, not saved with the model: attach it again
  * after `loadModel`.
  *
+ * A standalone `PolyActivation` layer (after a tfjs Dense, say) is not
+ * covered — the penalty needs the layer's weight matrix — and rather than
+ * leaving it out silently, `attachDreg` refuses such a model: use `PolyDense`
+ * in place of Dense + PolyActivation, or pass the layers to cover
+ * (`model.layers.filter(…)`).
+ *
  * @param model a LayersModel (or an array of layers).
  * @param options DREG options; `layerWeights` (if given) has one weight per PolyDense/PolyConv2D layer.
- * @returns the layers that received the penalty.
+ * @returns the layers that received the penalty (what the penalty covers), in order.
  * @throws ConfigError naming `variant` (forward), `layerWeights` (wrong length) or
- *   `model` (no PolyDense/PolyConv2D layer found), or any invalid option.
+ *   `model` (no PolyDense/PolyConv2D layer found, or PolyActivation layers it
+ *   would not cover), or any invalid option.
  */
 export function attachDreg(model: tfl.LayersModel | tfl.layers.Layer[], options: Partial<DregOptions> = {}): PenaltyLayer[] {
   const o = resolveDregOptions(options);
@@ -60,7 +69,16 @@ export function attachDreg(model: tfl.LayersModel | tfl.layers.Layer[], options:
     throw new ConfigError("the 'forward' variant chains tangents across layers; with model.fit use 'frobenius', 'activation' or 'hinge'", { option: 'variant' });
   }
   const layers: PenaltyLayer[] = [];
-  collect((Array.isArray(model) ? model : model.layers) as unknown as LayerLike[], layers);
+  const uncovered: LayerLike[] = [];
+  collect((Array.isArray(model) ? model : model.layers) as unknown as LayerLike[], layers, uncovered);
+  if (uncovered.length > 0) {
+    const names = uncovered.map((l) => `'${l.name ?? '?'}'`).join(', ');
+    throw new ConfigError(
+      `DREG covers PolyDense and PolyConv2D layers (its penalty needs the layer's weight matrix); PolyActivation layer${uncovered.length > 1 ? 's' : ''} ${names} would get none`,
+      { option: 'model' },
+      "use PolyDense in place of Dense + PolyActivation, or attach to the other layers only: attachDreg(model.layers.filter((l) => l.getClassName() !== 'ChainzPolyActivation'), options)",
+    );
+  }
   if (layers.length === 0) throw new ConfigError('the model has no PolyDense or PolyConv2D layer to attach DREG to', { option: 'model' });
   if (o.layerWeights && o.layerWeights.length !== layers.length) {
     throw new ConfigError(`has ${o.layerWeights.length} weights for ${layers.length} PolyDense/PolyConv2D layers`, { option: 'layerWeights' });

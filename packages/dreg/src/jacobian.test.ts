@@ -1,9 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, Rng, ShapeError } from '@chainz/core';
-import { polyDense, resolvePolyConfig, type PolyBasis, type PolyGuard } from '@chainz/poly-layer';
+import { PolyDense, polyDense, resolvePolyConfig, type PolyBasis, type PolyGuard } from '@chainz/poly-layer';
 import { frobenius2, refDenseJacobianFD } from '@chainz/poly-layer/testing';
 import { perSampleJacobianFrobenius } from './jacobian';
+import { attachDreg } from './attach';
 import { explicitJacobian, randomLayer, toTensors } from './__fixtures__/layers64';
 
 const GUARDS: PolyGuard[] = ['tanh', 'clip', 'none', 'layernorm'];
@@ -100,5 +102,53 @@ describe('perSampleJacobianFrobenius (exact ‖J_l‖_F²)', () => {
     expect(() => perSampleJacobianFrobenius({ ...trace, kind: 'conv2d' } as never)).toThrow(ShapeError); // a dense trace mislabelled
     expect(() => perSampleJacobianFrobenius({ ...trace, layernorm: undefined })).toThrow(ShapeError);
     expect(() => perSampleJacobianFrobenius({ ...trace, kernel: tf.zeros([3, 5]) as tf.Tensor2D })).toThrow(ShapeError);
+  });
+});
+
+describe('layernorm guard where all pre-activations of a row are equal (u = 0)', () => {
+  const cfg = resolvePolyConfig({ guard: 'layernorm', degree: 3 });
+
+  it('the gradient of the penalty is finite and exact (an all-zero input row at initialisation)', () => {
+    const rng = new Rng(3);
+    const kernel = tf.tensor2d(Array.from({ length: 4 * 5 }, () => Math.fround(rng.normal() * 0.5)), [4, 5]);
+    const bias = tf.zeros([5]) as tf.Tensor1D;
+    const coeffs = tf.tensor2d(Array.from({ length: 5 * 4 }, () => Math.fround(rng.normal() * 0.7)), [5, 4]);
+    const x = tf.zeros([1, 4]) as tf.Tensor2D; // z = b = 0 for every unit
+    const penalty = (k: tf.Tensor, b: tf.Tensor, a: tf.Tensor) =>
+      tf.sum(perSampleJacobianFrobenius(polyDense(x, { kernel: k as tf.Tensor2D, bias: b as tf.Tensor1D, coeffs: a as tf.Tensor2D }, cfg).trace));
+    const [gK, gB, gA] = tf.grads(penalty)([kernel, bias, coeffs]);
+    // Reference: the defining formula with plain ops and no division by ‖q‖ (finite at u = 0),
+    // ‖J‖_F² = s²·Σ_j σ'(u_j)²·‖W̃_j − (u_j/n)·W·u‖², u = (z − mean z)·s, s = 1/sqrt(var z + ε), z = b.
+    const reference = (k: tf.Tensor, b: tf.Tensor, a: tf.Tensor) => {
+      const c = tf.sub(b, tf.mean(b));
+      const sInv = tf.rsqrt(tf.add(tf.mean(tf.square(c)), 1e-5));
+      const u = tf.mul(c, sInv); // [5]
+      const [a1, a2, a3] = [1, 2, 3].map((col) => tf.reshape(tf.slice(a, [0, col], [5, 1]), [5]));
+      const dy = tf.add(a1, tf.add(tf.mul(tf.mul(a2, 2), u), tf.mul(tf.mul(a3, 3), tf.square(u))));
+      const q = tf.reshape(tf.matMul(k, tf.reshape(u, [5, 1])), [4, 1]);
+      const Wc = tf.sub(k, tf.mean(k, 1, true));
+      const terms = tf.sum(tf.square(tf.sub(Wc, tf.mul(q, tf.reshape(tf.div(u, 5), [1, 5])))), 0);
+      return tf.mul(tf.square(sInv), tf.sum(tf.mul(tf.square(dy), terms)));
+    };
+    const [rK, rB, rA] = tf.grads(reference)([kernel, bias, coeffs]);
+    for (const g of [gK, gB, gA]) expect(tf.all(tf.isFinite(g)).dataSync()[0]).toBe(1);
+    const rel = (a: tf.Tensor, b: tf.Tensor) => tf.div(tf.max(tf.abs(tf.sub(a, b))), tf.max(tf.abs(b))).dataSync()[0];
+    expect(rel(gK, rK)).toBeLessThan(1e-5);
+    expect(rel(gB, rB)).toBeLessThan(1e-5);
+    expect(rel(gA, rA)).toBeLessThan(1e-5);
+  });
+
+  it('PolyDense({ units: 1, guard: layernorm }) + attachDreg: one fit step leaves every weight finite', async () => {
+    const m = tfl.sequential();
+    m.add(new PolyDense({ units: 1, inputShape: [3], seed: 1, guard: 'layernorm', name: 'one' }));
+    m.add(new PolyDense({ units: 4, seed: 2, guard: 'layernorm', name: 'four' }));
+    m.add(tfl.layers.dense({ units: 1, kernelInitializer: tfl.initializers.glorotUniform({ seed: 3 }) }));
+    m.compile({ optimizer: tf.train.adam(0.01), loss: 'meanSquaredError' });
+    attachDreg(m, { lambda: 0.1 });
+    const x = tf.tensor2d([[0, 0, 0], [1, -2, 0.5], [0.3, 0.1, -1], [0, 0, 0]]);
+    const y = tf.tensor2d([[0], [1], [0], [1]]);
+    const h = await m.fit(x, y, { epochs: 2, batchSize: 4, shuffle: false, verbose: 0 });
+    expect((h.history.loss as number[]).every(Number.isFinite)).toBe(true);
+    m.getWeights().forEach((w, i) => expect(tf.all(tf.isFinite(w)).dataSync()[0], `weight ${i}`).toBe(1));
   });
 });

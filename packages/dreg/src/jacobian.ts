@@ -79,14 +79,19 @@ export function perSampleJacobianFrobenius(trace: LayerTrace): tf.Tensor1D {
     // core's dense = matMul whose backward avoids transposed matmuls (slow on wasm)
     const q = dense(u, tf.transpose(W) as tf.Tensor2D); // [B, d_in], q = W·u = W̃·u per sample (Σ_j u_j = 0)
     const p = dense(q, Wc); // [B, n], p_j = ⟨W̃_j, q⟩
-    const qq = tf.maximum(tf.sum(tf.square(q), 1, true), 1e-30); // [B, 1], ‖q‖²
+    const qq = tf.maximum(tf.sum(tf.square(q), 1, true), 1e-30); // [B, 1], ‖q‖² (floored: q = 0 when u = 0)
     const qn = tf.sqrt(qq);
     // ‖W̃_j − (u_j/n)·q‖² split into the part along q and the part orthogonal to q,
     // each formed without the cancellation of the expanded square:
     //   along:      (p_j/‖q‖ − u_j‖q‖/n)²
-    //   orthogonal: ‖W̃_j‖² − p_j²/‖q‖²  (≥ 0; identically 0 when d_in = 1)
-    const along = tf.square(tf.sub(tf.div(p, qn), tf.mul(u, tf.div(qn, n))));
-    const perUnit = dIn === 1 ? along : tf.add(along, tf.relu(tf.sub(tf.sum(tf.square(Wc), 0), tf.div(tf.square(p), qq))));
+    //   orthogonal: ‖W̃_j‖² − (p_j/‖q‖)²  (≥ 0; identically 0 when d_in = 1)
+    // Both use r = p/‖q‖, never p²/‖q‖²: where all pre-activations of a row are equal
+    // (u = 0, so q = p = 0: an all-zero input row, or units = 1) the gradient of p²/qq
+    // would divide by qq² = 1e-60, which is 0 in float32 (NaN); that of r divides by
+    // ‖q‖² = 1e-30 and is multiplied by p = 0, so it is exact there (0 through u).
+    const r = tf.div(p, qn);
+    const along = tf.square(tf.sub(r, tf.mul(u, tf.div(qn, n))));
+    const perUnit = dIn === 1 ? along : tf.add(along, tf.relu(tf.sub(tf.sum(tf.square(Wc), 0), tf.square(r))));
     return tf.mul(tf.sum(tf.mul(dy2, perUnit), 1), tf.squeeze(tf.square(invStd), [1])) as tf.Tensor1D;
   });
 }

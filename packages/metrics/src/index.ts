@@ -3,3 +3,8 @@ export * from './gradient-norms';
 export * from './comparison';
 export * from './corruption';
 export * from './multiple-comparisons';
+export * from './label-free';
+export * from './tau-monitor';
+export * from './spearman';
+export * from './ordinal';
+export * from './tau-model';

@@ -369,9 +369,11 @@ export function polyActivation(
       }
       case 'clip': {
         const x = tf.mul(z, 1 / s);
-        // clamp(x, −1, 1) = x − relu(x − 1) + relu(−x − 1): unlike tf.clipByValue (whose
-        // gradient uses LogicalAnd), this can be differentiated twice (double backprop).
-        u = tf.add(tf.sub(x, tf.relu(tf.sub(x, 1))), tf.relu(tf.sub(tf.neg(x), 1)));
+        // clamp(x, −1, 1) = −max(−max(x, −1), −1): exact for every x (±1 outside, also
+        // where x ± 1 rounds to x, |x| ≥ 2^24), and, unlike tf.clipByValue (whose gradient
+        // uses LogicalAnd) or tf.minimum (LessEqual), differentiable twice: Maximum's
+        // gradient mask is Cast(GreaterEqual), both with registered gradients.
+        u = tf.neg(tf.maximum(tf.neg(tf.maximum(x, -1)), -1));
         // g' = 1/s on |z/s| ≤ 1 (inclusive, as tfjs's ClipByValue gradient), 0 outside; g'' = 0.
         // The mask is 1 − step(|x| − 1) (step(0) = 0): unlike a comparison op, Step has a
         // (zero) gradient registered, so σ' stays differentiable.

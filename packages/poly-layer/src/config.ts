@@ -75,11 +75,26 @@ function oneOf<T extends string>(option: string, value: unknown, allowed: readon
 }
 
 /**
- * Fills in defaults and validates a (partial) polynomial configuration.
+ * Fills in defaults and validates a (partial) polynomial configuration
+ * σ(z) = Σ_k a[c,k]·P_k(g(z)).
  *
- * Defaults come from {@link DEFAULT_POLY_CONFIG}, except that when `basis` is not
- * given and `degree > 3` the basis defaults to `chebyshev` (DESIGN §2: monomials are
- * the default for K ≤ 3 only).
+ * Two defaults change the function a configuration computes, so spell them
+ * out when you map a reference implementation to this API:
+ * - **`scale` s = 3**: the `tanh` guard is u = tanh(z/3) and the `clip` guard
+ *   u = clamp(z/3, −1, 1), *not* tanh(z) / clamp(z, −1, 1). A reference that
+ *   uses tanh(z) needs `scale: 1`. (`none` and `layernorm` ignore it.)
+ * - **`basis` depends on `degree`** when not given: `monomial` for degree ≤ 3,
+ *   `chebyshev` for degree > 3. Coefficients are only comparable in the same basis.
+ * Other defaults ({@link DEFAULT_POLY_CONFIG}): degree 3, guard `tanh`,
+ * sharing `channel`.
+ *
+ * The result is what the layers store (`PolyDense.polyConfig`, `getConfig()`)
+ * and what the bench records in results.json, so a saved model or a results
+ * file always states the scale and the basis actually used.
+ *
+ * @example
+ * resolvePolyConfig({ degree: 5 })
+ * // → { degree: 5, basis: 'chebyshev', guard: 'tanh', scale: 3, sharing: 'channel' }
  *
  * @param partial any subset of {@link PolyConfig}; `undefined` fields take defaults.
  * @returns a complete, frozen configuration.

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '@chainz/core';
+import { ConfigError, NumericError } from '@chainz/core';
 import { fitPolynomial, initPolyCoefficients } from './fit';
 import { resolvePolyConfig } from './config';
 import { TARGET_ACTIVATIONS, targetFunction } from './targets';
@@ -92,5 +92,46 @@ describe('initPolyCoefficients', () => {
     expect(b.coeffs.shape).toEqual([1, 3]);
     tf.dispose([a.coeffs, b.coeffs]);
     expect(() => initPolyCoefficients(0, 'relu', resolvePolyConfig())).toThrow(/option channels/);
+  });
+});
+
+describe('fitPolynomial with ridge 0 and ill-conditioned designs', () => {
+  it('ridge 0 on a saturated guard gives the minimum-norm solution, finite in float32 (was up to 2.75e42)', () => {
+    // u = tanh(z/0.1) = 1 for every z in [5, 10]: every monomial column is 1, rank 1
+    const cfg = resolvePolyConfig({ guard: 'tanh', basis: 'monomial', degree: 12, scale: 0.1 });
+    const fit = fitPolynomial('relu', cfg, { ridge: 0, domain: [5, 10] });
+    expect(fit.rank).toBe(1);
+    // minimum norm: the mean of the target spread evenly over the 13 equal columns
+    for (const a of fit.coeffs) expect(a).toBeCloseTo(7.5 / 13, 10);
+    expect(fit.rmse).toBeCloseTo(Math.sqrt(((5 / 2000) ** 2 * (2001 ** 2 - 1)) / 12), 6); // std of a uniform grid on [5, 10]
+    const { coeffs } = initPolyCoefficients(4, 'relu', cfg, { ridge: 0, domain: [5, 10] });
+    expect(tf.all(tf.isFinite(coeffs)).dataSync()[0]).toBe(1);
+    // the default ridge agrees
+    expect(fitPolynomial('relu', cfg, { domain: [5, 10] }).coeffs.every((a) => Math.abs(a - 7.5 / 13) < 1e-6)).toBe(true);
+  });
+
+  it('ridge 0 where float32 cannot evaluate the fit: a NumericError naming the cause and the fix', () => {
+    // u ∈ [tanh(5/3), tanh(10/3)] ≈ [0.93, 0.997]: a degree-6 fit needs huge, cancelling terms
+    const cfg = resolvePolyConfig({ guard: 'tanh', basis: 'monomial', degree: 6, scale: 3 });
+    expect(() => fitPolynomial('relu', cfg, { ridge: 0, domain: [5, 10] })).toThrow(NumericError);
+    expect(() => fitPolynomial('relu', cfg, { ridge: 0, domain: [5, 10] })).toThrow(
+      /^option ridge: fitting 'relu' with degree 6, basis 'monomial', guard 'tanh' on z ∈ \[5, 10\]: ill-conditioned — the polynomial's terms reach \S+ to produce values of at most 1\.00e\+1, so float32 rounding alone would exceed the target$/,
+    );
+    // with the default ridge the same fit is usable
+    expect(Number.isFinite(fitPolynomial('relu', cfg, { domain: [5, 10] }).rmse)).toBe(true);
+  });
+
+  it('basis values beyond float32 on the domain (guard none, degree 12, |z| = 1e4) are refused', () => {
+    const cfg = resolvePolyConfig({ guard: 'none', degree: 12 });
+    const e = (() => {
+      try {
+        fitPolynomial('relu', cfg, { domain: [-1e4, 1e4] });
+      } catch (x) {
+        return x as NumericError;
+      }
+    })();
+    expect(e).toBeInstanceOf(NumericError);
+    expect(e!.message).toMatch(/the basis values reach 2\.05e\+51, beyond float32's range/);
+    expect(e!.hint).toMatch(/bounded guard/);
   });
 });

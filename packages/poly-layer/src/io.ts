@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { ChainzError, DataError } from '@chainz/core';
+import { ChainzError, DataError, importNodeBuiltin } from '@chainz/core';
 
 /*
  * Saving a tfjs-layers model to a directory in Node without tfjs-node (which is
@@ -14,13 +14,24 @@ import { ChainzError, DataError } from '@chainz/core';
  * `model.json` referred to removed. A reader therefore always sees a `model.json`
  * whose weights file is complete, whatever moment a crash happens.
  *
- * `node:fs` is imported lazily so the package stays importable in browsers.
+ * The Node built-ins are loaded on demand (`importNodeBuiltin`), out of sight of
+ * bundlers, so the package bundles for browsers; there, these two functions
+ * throw ChainzError `E_IO` and tfjs's own handlers apply (`model.save('downloads://m')`,
+ * `tf.loadLayersModel(tf.io.browserFiles([json, weights]))`, `indexeddb://`).
  */
+
+type Fs = typeof import('node:fs/promises');
+type Path = typeof import('node:path');
+type Crypto = typeof import('node:crypto');
+
+const BROWSER_HINT =
+  "in a browser, use tfjs's IO handlers: model.save('downloads://name') or 'indexeddb://name'; tf.loadLayersModel(tf.io.browserFiles([json, weights]))";
+const node = <T>(id: `node:${string}`, feature: string) => importNodeBuiltin<T>(id, feature, BROWSER_HINT);
 
 const WEIGHTS_RE = /^weights\.[0-9a-f]{16}\.bin$/;
 
 async function writeAtomic(file: string, data: Uint8Array | string): Promise<void> {
-  const fs = await import('node:fs/promises');
+  const fs = await node<Fs>('node:fs/promises', 'saveModel');
   const tmp = `${file}.${process.pid}.${Date.now()}.${Math.floor(Math.random() * 1e9)}.tmp`;
   try {
     const handle = await fs.open(tmp, 'w');
@@ -46,12 +57,13 @@ async function writeAtomic(file: string, data: Uint8Array | string): Promise<voi
  * @param model the model (`tf.sequential`, `tf.model` or `loadLayersModel` result).
  * @param dir target directory (created if missing); an existing model there is replaced.
  * @returns tfjs's save result (sizes of topology and weights).
- * @throws ChainzError `E_IO` (naming the file) on write failure.
+ * @throws ChainzError `E_IO` (naming the file) on write failure, and outside Node
+ *   (no file system: use tfjs's IO handlers there, e.g. `model.save('downloads://name')`).
  */
 export async function saveModel(model: tfl.LayersModel, dir: string): Promise<tf.io.SaveResult> {
-  const fs = await import('node:fs/promises');
-  const path = await import('node:path');
-  const crypto = await import('node:crypto');
+  const fs = await node<Fs>('node:fs/promises', 'saveModel');
+  const path = await node<Path>('node:path', 'saveModel');
+  const crypto = await node<Crypto>('node:crypto', 'saveModel');
   await fs.mkdir(dir, { recursive: true }).catch((e: Error) => {
     throw new ChainzError('E_IO', `could not create directory ${dir}: ${e.message}`, { file: dir }, undefined, { cause: e });
   });
@@ -82,7 +94,7 @@ export async function saveModel(model: tfl.LayersModel, dir: string): Promise<tf
 }
 
 async function readPreviousWeightPaths(modelPath: string): Promise<string[]> {
-  const fs = await import('node:fs/promises');
+  const fs = await node<Fs>('node:fs/promises', 'saveModel');
   try {
     const json = JSON.parse(await fs.readFile(modelPath, 'utf8')) as tf.io.ModelJSON;
     return (json.weightsManifest ?? []).flatMap((g) => g.paths);
@@ -97,12 +109,13 @@ async function readPreviousWeightPaths(modelPath: string): Promise<string[]> {
  *
  * @param dir the directory holding `model.json`.
  * @returns the model, with the same weights (identical predictions).
- * @throws ChainzError `E_IO` naming the file when a file is missing or unreadable;
+ * @throws ChainzError `E_IO` naming the file when a file is missing or unreadable,
+ *   and outside Node (use `tf.loadLayersModel(tf.io.browserFiles(…))` there);
  *   DataError naming `model.json` when it is not valid JSON or lacks `modelTopology`.
  */
 export async function loadModel(dir: string): Promise<tfl.LayersModel> {
-  const fs = await import('node:fs/promises');
-  const path = await import('node:path');
+  const fs = await node<Fs>('node:fs/promises', 'loadModel');
+  const path = await node<Path>('node:path', 'loadModel');
   const modelPath = path.join(dir, 'model.json');
   let text: string;
   try {

@@ -4,7 +4,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ChainzError, DataError } from '@chainz/core';
+import { ChainzError, ConfigError, DataError } from '@chainz/core';
 import { PolyActivation, PolyDense, registerPolyLayers } from './layers';
 import './register';
 import { loadModel, saveModel } from './io';
@@ -134,5 +134,67 @@ describe('PolyActivation / PolyDense layers', () => {
   it('PolyDense rejects rank-3 input with a ShapeError', () => {
     const layer = new PolyDense({ units: 2 });
     expect(() => layer.apply(tf.zeros([2, 3, 4]))).toThrow(/rank-2/);
+  });
+});
+
+describe('options tfjs Dense has but a polynomial layer handles differently', () => {
+  const xs = tf.tensor2d(Array.from({ length: 6 * 3 }, (_, i) => Math.cos(i * 0.7)), [6, 3]);
+  const ys = tf.tensor2d(Array.from({ length: 6 }, (_, i) => [i % 2]), [6, 1]);
+  async function firstLoss(args: Record<string, unknown>): Promise<{ loss: number; kernel: tf.Tensor }> {
+    const m = tfl.sequential();
+    const layer = new PolyDense({ units: 4, inputShape: [3], seed: 1, ...args } as ConstructorParameters<typeof PolyDense>[0]);
+    m.add(layer);
+    m.add(tfl.layers.dense({ units: 1, kernelInitializer: tfl.initializers.ones() }));
+    m.compile({ optimizer: tf.train.sgd(0), loss: 'meanSquaredError' });
+    const kernel = layer.getWeights()[0].clone();
+    const h = await m.fit(xs, ys, { epochs: 1, batchSize: 6, shuffle: false, verbose: 0 });
+    return { loss: (h.history.loss as number[])[0], kernel };
+  }
+
+  it('kernelRegularizer and biasRegularizer join the training loss (l2(1): + Σ W²)', async () => {
+    const plain = await firstLoss({});
+    const l2 = await firstLoss({ kernelRegularizer: tfl.regularizers.l2({ l2: 1 }) });
+    const sumSq = tf.sum(tf.square(plain.kernel)).dataSync()[0];
+    expect(l2.loss - plain.loss).toBeCloseTo(sumSq, 4);
+    // identifiers and serialized forms work too, and survive getConfig → fromConfig
+    const byName = new PolyDense({ units: 2, kernelRegularizer: 'l1l2', biasRegularizer: { className: 'L1L2', config: { l1: 0, l2: 0.5 } } });
+    const cfg = byName.getConfig();
+    expect(cfg.kernelRegularizer).toEqual({ className: 'L1L2', config: { l1: 0.01, l2: 0.01 } });
+    expect(cfg.biasRegularizer).toEqual({ className: 'L1L2', config: { l1: 0, l2: 0.5 } });
+    const back = PolyDense.fromConfig(PolyDense, cfg) as PolyDense;
+    expect(back.getConfig().biasRegularizer).toEqual(cfg.biasRegularizer);
+  });
+
+  it("activation other than 'linear' is refused with the reason (the polynomial is the activation)", () => {
+    expect(() => new PolyDense({ units: 2, activation: 'relu' } as never)).toThrow(
+      new ConfigError(
+        "ChainzPolyDense has no separate activation: its polynomial σ is the activation (initialised to `target`); got 'relu'",
+        { option: 'activation' },
+        "leave activation out (or 'linear'), choose the function σ starts from with target, or add an activation layer after it",
+      ),
+    );
+    expect(() => new PolyDense({ units: 2, activation: 'linear' } as never)).not.toThrow();
+    expect(() => new PolyActivation({ activation: 'relu' } as never)).toThrow(/option activation: ChainzPolyActivation has no separate activation/);
+  });
+
+  it('other options tfjs layers take but these do not are refused by name, unknown ones too', () => {
+    expect(() => new PolyDense({ units: 2, kernelConstraint: 'nonNeg' } as never)).toThrow(/option kernelConstraint: not supported by ChainzPolyDense/);
+    expect(() => new PolyDense({ units: 2, inputDim: 3 } as never)).toThrow(/option inputDim: not supported by ChainzPolyDense \(use inputShape: \[d_in\]\)/);
+    expect(() => new PolyDense({ units: 2, unitz: 3 } as never)).toThrow(/option unitz: unknown option of ChainzPolyDense \(valid: /);
+    expect(() => new PolyActivation({ kernelRegularizer: 'l1l2' } as never)).toThrow(/option kernelRegularizer: unknown option of ChainzPolyActivation/);
+  });
+});
+
+describe('PolyConv2D options', () => {
+  it('takes kernelRegularizer (a layer loss) and refuses activation / unknown options by name', async () => {
+    const { PolyConv2D } = await import('./poly-conv2d-layer');
+    const layer = new PolyConv2D({ filters: 2, kernelSize: 3, inputShape: [5, 5, 1], seed: 1, kernelRegularizer: tfl.regularizers.l2({ l2: 1 }) });
+    const m = tfl.sequential({ layers: [layer] });
+    const k = layer.getWeights()[0];
+    const reg = tf.tidy(() => tf.addN((layer as unknown as { losses: (() => tf.Scalar)[] }).losses.map((f) => f())).dataSync()[0]);
+    expect(reg).toBeCloseTo(tf.sum(tf.square(k)).dataSync()[0], 4);
+    expect(layer.getConfig().kernelRegularizer).toEqual({ className: 'L1L2', config: { l1: 0, l2: 1 } });
+    expect(() => new PolyConv2D({ filters: 2, kernelSize: 3, activation: 'relu' } as never)).toThrow(/option activation: ChainzPolyConv2D has no separate activation/);
+    expect(() => new PolyConv2D({ filters: 2, kernelSize: 3, dilationRate: 2 } as never)).toThrow(/option dilationRate: unknown option of ChainzPolyConv2D/);
   });
 });

@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { LayerArgs } from '@tensorflow/tfjs-layers/dist/engine/topology.js';
 import type { Initializer } from '@tensorflow/tfjs-layers/dist/initializers.js';
+import type { Regularizer } from '@tensorflow/tfjs-layers/dist/regularizers.js';
 import type { Kwargs } from '@tensorflow/tfjs-layers/dist/types.js';
 import { ChainzError, ConfigError, ShapeError } from '@chainz/core';
 import { resolvePolyConfig, type PolyConfig } from './config';
@@ -43,9 +44,87 @@ export interface PolyDenseArgs extends PolyLayerCommonArgs {
   kernelInitializer?: Initializer | string | { className: string; config: tf.serialization.ConfigDict };
   /** Seed of the default kernel initializer. */
   seed?: number;
+  /**
+   * Penalty on the kernel added to the training loss (as tfjs Dense): a
+   * regularizer object (`tfl.regularizers.l2({ l2: 1e-4 })`), the identifier
+   * `'l1l2'`, or a serialized `{ className, config }`. Default none.
+   */
+  kernelRegularizer?: RegularizerSpec;
+  /** Penalty on the bias added to the training loss, as `kernelRegularizer`. Default none. */
+  biasRegularizer?: RegularizerSpec;
 }
 
+/** A tfjs-layers regularizer, its identifier, or its serialized form. */
+export type RegularizerSpec = Regularizer | string | { className: string; config: tf.serialization.ConfigDict };
+
 export type { TracePenalty, TracePenaltyNeeds } from './trace-penalty';
+
+/** Keys of tfjs-layers' `LayerArgs` (accepted by every layer), and those its deserialisation adds. */
+const LAYER_ARG_KEYS = ['inputShape', 'batchInputShape', 'batchSize', 'dtype', 'name', 'trainable', 'weights', 'inputDType', 'customObjects', 'fastWeightInit'];
+const POLY_ARG_KEYS = ['degree', 'basis', 'guard', 'scale', 'sharing', 'target', 'fitDomain'];
+
+/** Why an option tfjs's own layers take is refused (shown in the error). */
+const NOT_SUPPORTED: Record<string, string> = {
+  inputDim: 'use inputShape: [d_in]',
+  activityRegularizer: 'tfjs-layers cannot train with activity regularizers',
+  kernelConstraint: 'constraints are not applied by this layer',
+  biasConstraint: 'constraints are not applied by this layer',
+  biasInitializer: 'the bias starts at 0',
+};
+
+/**
+ * Checks a layer's constructor arguments: every key must be a tfjs `LayerArgs`
+ * key, a polynomial option or one of `own`; an `activation` other than
+ * `'linear'` is refused (the polynomial is the activation), as are tfjs
+ * options this layer does not implement. JavaScript callers get an error
+ * instead of a silently ignored option.
+ * @throws ConfigError naming the option.
+ */
+export function checkLayerArgs(className: string, args: object | undefined, own: readonly string[]): void {
+  if (args == null) return;
+  const valid = new Set([...LAYER_ARG_KEYS, ...POLY_ARG_KEYS, ...own]);
+  const shown = [...valid].filter((k) => k !== 'customObjects' && k !== 'fastWeightInit').sort();
+  for (const [key, value] of Object.entries(args)) {
+    if (value === undefined || valid.has(key)) continue;
+    if (key === 'activation') {
+      if (value === null || value === 'linear') continue;
+      throw new ConfigError(
+        `${className} has no separate activation: its polynomial σ is the activation (initialised to \`target\`); got ${JSON.stringify(value)}`.replace(/"/g, "'"),
+        { option: 'activation' },
+        "leave activation out (or 'linear'), choose the function σ starts from with target, or add an activation layer after it",
+      );
+    }
+    if (Object.hasOwn(NOT_SUPPORTED, key) && own.includes('kernelInitializer')) {
+      throw new ConfigError(`not supported by ${className} (${NOT_SUPPORTED[key]})`, { option: key });
+    }
+    throw new ConfigError(`unknown option of ${className} (valid: ${shown.join(', ')})`, { option: key });
+  }
+}
+
+/** Resolves a {@link RegularizerSpec} (undefined = none). @throws ConfigError naming `option`. */
+export function resolveRegularizer(spec: RegularizerSpec | undefined | null, option: string): Regularizer | undefined {
+  if (spec == null) return undefined;
+  if (typeof spec === 'object' && typeof (spec as Regularizer).apply === 'function') return spec as Regularizer;
+  let className: string;
+  let config: tf.serialization.ConfigDict = {};
+  if (typeof spec === 'string') {
+    className = spec === 'l1l2' ? 'L1L2' : spec;
+  } else if (typeof spec === 'object' && typeof (spec as { className?: unknown }).className === 'string') {
+    className = (spec as { className: string }).className;
+    config = (spec as { config?: tf.serialization.ConfigDict }).config ?? {};
+  } else {
+    throw new ConfigError(`must be a regularizer, 'l1l2' or { className, config }, got ${JSON.stringify(spec)}`, { option });
+  }
+  const entry = tf.serialization.SerializationMap.getMap().classNameMap[className];
+  if (entry === undefined) throw new ConfigError(`unknown regularizer ${JSON.stringify(className)}`, { option });
+  const [cls, fromConfig] = entry;
+  return fromConfig(cls, config) as unknown as Regularizer;
+}
+
+/** `{ className, config }` of a regularizer, for getConfig. */
+export function serializeRegularizer(r: Regularizer | undefined): tf.serialization.ConfigDict | undefined {
+  return r === undefined ? undefined : { className: r.getClassName(), config: r.getConfig() };
+}
 
 export function pickPolyConfig(args: Partial<PolyConfig>): PolyConfig {
   const partial: Partial<PolyConfig> = {};
@@ -124,6 +203,7 @@ export class PolyActivation extends tfl.layers.Layer {
   private coeffs?: tfl.LayerVariable;
 
   constructor(args: PolyActivationArgs = {}) {
+    checkLayerArgs('ChainzPolyActivation', args, []);
     super(args);
     this.polyConfig = pickPolyConfig(args);
     this.target = checkTarget(args.target ?? DEFAULT_LAYER_TARGET);
@@ -185,12 +265,15 @@ export class PolyDense extends tfl.layers.Layer {
   readonly fitDomain?: [number, number];
   fitReport?: PolyFit;
   private readonly kernelInitializer: Initializer;
+  private readonly kernelRegularizer?: Regularizer;
+  private readonly biasRegularizer?: Regularizer;
   private kernel?: tfl.LayerVariable;
   private bias?: tfl.LayerVariable;
   private coeffs?: tfl.LayerVariable;
   private readonly penalty = new TracePenaltyRecorder<DenseLayerTrace>();
 
   constructor(args: PolyDenseArgs) {
+    checkLayerArgs('ChainzPolyDense', args, ['units', 'useBias', 'kernelInitializer', 'seed', 'kernelRegularizer', 'biasRegularizer']);
     super(args);
     if (!Number.isInteger(args?.units) || args.units < 1) {
       throw new ConfigError(`must be a positive integer, got ${JSON.stringify(args?.units)}`, { option: 'units' });
@@ -201,14 +284,17 @@ export class PolyDense extends tfl.layers.Layer {
     this.target = checkTarget(args.target ?? DEFAULT_LAYER_TARGET);
     this.fitDomain = args.fitDomain;
     this.kernelInitializer = resolveInitializer(args.kernelInitializer, args.seed);
+    this.kernelRegularizer = resolveRegularizer(args.kernelRegularizer, 'kernelRegularizer');
+    this.biasRegularizer = resolveRegularizer(args.biasRegularizer, 'biasRegularizer');
   }
 
   override build(inputShape: tfl.Shape | tfl.Shape[]): void {
     const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tfl.Shape;
     const dIn = shape[shape.length - 1];
     if (shape.length !== 2 || dIn == null) throw new ShapeError(`layer '${this.name}' needs rank-2 input [B, d_in] with known d_in, got [${shape}]`, { tensor: this.name });
-    this.kernel = this.addWeight('kernel', [dIn, this.units], 'float32', this.kernelInitializer, undefined, true);
-    if (this.useBias) this.bias = this.addWeight('bias', [this.units], 'float32', tfl.initializers.zeros(), undefined, true);
+    // regularizers: addWeight registers their value as a layer loss, which fit adds to the loss
+    this.kernel = this.addWeight('kernel', [dIn, this.units], 'float32', this.kernelInitializer, this.kernelRegularizer, true);
+    if (this.useBias) this.bias = this.addWeight('bias', [this.units], 'float32', tfl.initializers.zeros(), this.biasRegularizer, true);
     const rows = this.polyConfig.sharing === 'channel' ? this.units : 1;
     this.fitReport = fitPolynomial(this.target, this.polyConfig, this.fitDomain ? { domain: this.fitDomain } : {});
     this.coeffs = this.addWeight('coeffs', [rows, this.polyConfig.degree + 1], 'float32', fittedInitializer(this.fitReport), undefined, true);
@@ -272,6 +358,8 @@ export class PolyDense extends tfl.layers.Layer {
       target: this.target,
     };
     if (init.getClassName && init.getConfig) config.kernelInitializer = { className: init.getClassName(), config: init.getConfig() };
+    if (this.kernelRegularizer) config.kernelRegularizer = serializeRegularizer(this.kernelRegularizer)!;
+    if (this.biasRegularizer) config.biasRegularizer = serializeRegularizer(this.biasRegularizer)!;
     if (this.fitDomain) config.fitDomain = [this.fitDomain[0], this.fitDomain[1]];
     return { ...config, ...super.getConfig() };
   }

@@ -2,6 +2,7 @@ import { TracePenaltyRecorder, type TracePenaltyNeeds } from './trace-penalty';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { Initializer } from '@tensorflow/tfjs-layers/dist/initializers.js';
+import type { Regularizer } from '@tensorflow/tfjs-layers/dist/regularizers.js';
 import type { Kwargs } from '@tensorflow/tfjs-layers/dist/types.js';
 import { ConfigError, ShapeError } from '@chainz/core';
 import type { PolyConfig } from './config';
@@ -13,7 +14,11 @@ import type { TargetActivation } from './targets';
 import {
   CHAINZ_LAYER,
   DEFAULT_LAYER_TARGET,
+  checkLayerArgs,
   checkTarget,
+  resolveRegularizer,
+  serializeRegularizer,
+  type RegularizerSpec,
   exactlyOne,
   fittedInitializer,
   pickPolyConfig,
@@ -44,6 +49,10 @@ export interface PolyConv2DArgs extends PolyLayerCommonArgs {
   kernelInitializer?: PolyDenseArgs['kernelInitializer'];
   /** Seed of the default kernel initializer. */
   seed?: number;
+  /** Penalty on the kernel added to the training loss, as PolyDense's. Default none. */
+  kernelRegularizer?: RegularizerSpec;
+  /** Penalty on the bias added to the training loss, as PolyDense's. Default none. */
+  biasRegularizer?: RegularizerSpec;
 }
 
 function kernelPair(v: unknown): [number, number] {
@@ -84,12 +93,15 @@ export class PolyConv2D extends tfl.layers.Layer {
   readonly fitDomain?: [number, number];
   fitReport?: PolyFit;
   private readonly kernelInitializer: Initializer;
+  private readonly kernelRegularizer?: Regularizer;
+  private readonly biasRegularizer?: Regularizer;
   private kernel?: tfl.LayerVariable;
   private bias?: tfl.LayerVariable;
   private coeffs?: tfl.LayerVariable;
   private readonly penalty = new TracePenaltyRecorder<Conv2dLayerTrace>();
 
   constructor(args: PolyConv2DArgs) {
+    checkLayerArgs('ChainzPolyConv2D', args, ['filters', 'kernelSize', 'strides', 'padding', 'useBias', 'kernelInitializer', 'seed', 'kernelRegularizer', 'biasRegularizer']);
     super(args);
     if (!Number.isInteger(args?.filters) || args.filters < 1) {
       throw new ConfigError(`must be a positive integer, got ${JSON.stringify(args?.filters)}`, { option: 'filters' });
@@ -103,6 +115,8 @@ export class PolyConv2D extends tfl.layers.Layer {
     this.target = checkTarget(args.target ?? DEFAULT_LAYER_TARGET);
     this.fitDomain = args.fitDomain;
     this.kernelInitializer = resolveInitializer(args.kernelInitializer, args.seed);
+    this.kernelRegularizer = resolveRegularizer(args.kernelRegularizer, 'kernelRegularizer');
+    this.biasRegularizer = resolveRegularizer(args.biasRegularizer, 'biasRegularizer');
   }
 
   override build(inputShape: tfl.Shape | tfl.Shape[]): void {
@@ -111,8 +125,8 @@ export class PolyConv2D extends tfl.layers.Layer {
     if (shape.length !== 4 || cIn == null) {
       throw new ShapeError(`layer '${this.name}' needs rank-4 input [B, H, W, C_in] with known C_in, got [${shape}]`, { tensor: this.name });
     }
-    this.kernel = this.addWeight('kernel', [this.kernelSize[0], this.kernelSize[1], cIn, this.filters], 'float32', this.kernelInitializer, undefined, true);
-    if (this.useBias) this.bias = this.addWeight('bias', [this.filters], 'float32', tfl.initializers.zeros(), undefined, true);
+    this.kernel = this.addWeight('kernel', [this.kernelSize[0], this.kernelSize[1], cIn, this.filters], 'float32', this.kernelInitializer, this.kernelRegularizer, true);
+    if (this.useBias) this.bias = this.addWeight('bias', [this.filters], 'float32', tfl.initializers.zeros(), this.biasRegularizer, true);
     const rows = this.polyConfig.sharing === 'channel' ? this.filters : 1;
     this.fitReport = fitPolynomial(this.target, this.polyConfig, this.fitDomain ? { domain: this.fitDomain } : {});
     this.coeffs = this.addWeight('coeffs', [rows, this.polyConfig.degree + 1], 'float32', fittedInitializer(this.fitReport), undefined, true);
@@ -175,6 +189,8 @@ export class PolyConv2D extends tfl.layers.Layer {
       target: this.target,
     };
     if (init.getClassName && init.getConfig) config.kernelInitializer = { className: init.getClassName(), config: init.getConfig() };
+    if (this.kernelRegularizer) config.kernelRegularizer = serializeRegularizer(this.kernelRegularizer)!;
+    if (this.biasRegularizer) config.biasRegularizer = serializeRegularizer(this.biasRegularizer)!;
     if (this.fitDomain) config.fitDomain = [this.fitDomain[0], this.fitDomain[1]];
     return { ...config, ...super.getConfig() };
   }

@@ -10,9 +10,11 @@ import { sst5Experiment } from './sst5';
 import { yelpExperiment } from './yelp';
 import { efficiencyExperiment } from './efficiency';
 import { cifar10cExperiment } from './cifar10c';
+import { suiteExperiment } from './suite';
+import { dregStudyExperiment } from './dreg-study';
 
 /** The built-in experiments, in `chainz --help` order. */
-export const BUILTIN_EXPERIMENTS: readonly Experiment<any, any, any, any>[] = [pimaExperiment, tabularExperiment, sst5Experiment, yelpExperiment, efficiencyExperiment, cifar10cExperiment];
+export const BUILTIN_EXPERIMENTS: readonly Experiment<any, any, any, any>[] = [pimaExperiment, tabularExperiment, suiteExperiment, sst5Experiment, yelpExperiment, efficiencyExperiment, cifar10cExperiment, dregStudyExperiment];
 
 /** Register every built-in experiment (idempotent). */
 export function registerBuiltinExperiments(): void {

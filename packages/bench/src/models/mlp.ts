@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { dense, Rng } from '@chainz/core';
-import { polyDense, resolvePolyConfig, initPolyCoefficients, type PolyConfig, type TargetActivation, type DenseLayerTrace } from '@chainz/poly-layer';
+import { polyActivation, polyDense, resolvePolyConfig, initPolyCoefficients, type PolyConfig, type TargetActivation, type DenseLayerTrace } from '@chainz/poly-layer';
 import { activationDense, dregPenalty, type DregOptions } from '@chainz/dreg';
 import { gradientTailRatio, inputGradientNormsAsync } from '@chainz/metrics';
 import { stratifiedSubsample } from '@chainz/data';
@@ -152,6 +152,38 @@ export class Mlp implements TrainableClassifier {
   /** Every trainable variable (kernels, biases, polynomial coefficients). */
   variables(): tf.Variable[] {
     return [...this.layers.flatMap((p) => [p.kernel, p.bias, ...(p.coeffs ? [p.coeffs] : [])]), ...(this.thresholdGaps ? [this.thresholdGaps] : [])];
+  }
+
+  /** Names of {@link variables} for the non-finite watchdog: `hidden 1`/`kernel`, …, `output`/`bias`, `ordinal head`/`threshold gaps`. */
+  variableNames(): Array<{ layer: string; tensor: string }> {
+    const last = this.layers.length - 1;
+    return [
+      ...this.layers.flatMap((p, l) => {
+        const layer = l === last ? 'output' : `hidden ${l + 1}`;
+        return [{ layer, tensor: 'kernel' }, { layer, tensor: 'bias' }, ...(p.coeffs ? [{ layer, tensor: 'coeffs' }] : [])];
+      }),
+      ...(this.thresholdGaps ? [{ layer: 'ordinal head', tensor: 'threshold gaps' }] : []),
+    ];
+  }
+
+  /**
+   * Pre-activation z and output of every layer for `x` `[B, nIn]`, in order
+   * (for the non-finite watchdog, after a bad step; guard `none` checks off).
+   */
+  diagnosticActivations(x: tf.Tensor): Array<{ layer: string; tensor: string; value: tf.Tensor }> {
+    const out: Array<{ layer: string; tensor: string; value: tf.Tensor }> = [];
+    let h = x as tf.Tensor2D;
+    const last = this.layers.length - 1;
+    this.layers.forEach((p, l) => {
+      const layer = l === last ? 'output' : `hidden ${l + 1}`;
+      const z = dense(h, p.kernel as tf.Tensor2D, p.bias as tf.Tensor1D);
+      out.push({ layer, tensor: 'pre-activation z', value: z });
+      if (l === last) h = this.head === 'ordinal' ? cumulativeLogits(z, this.thresholdGaps as tf.Tensor1D | null) : z;
+      else if (this.polyConfig && p.coeffs) h = polyActivation(z, p.coeffs as tf.Tensor2D, this.polyConfig, { check: false }).y as tf.Tensor2D;
+      else h = activate(z, this.config.activation as Exclude<MlpActivation, 'poly'>);
+      out.push({ layer, tensor: l === last ? 'logits' : 'output', value: h });
+    });
+    return out;
   }
 
   /** Number of trainable scalars. */
@@ -340,7 +372,8 @@ export function mlpModel(name: string, description: string, config: MlpConfig): 
   return {
     name,
     description,
-    config: { ...config },
+    // the resolved polynomial configuration (scale, basis for the degree, …), so results.json states what ran
+    config: { ...config, ...(config.activation === 'poly' ? { poly: { ...resolvePolyConfig(config.poly ?? {}) } } : {}) },
     async run(fold: TabularFold, seed: number): Promise<FitResult> {
       const nTest = fold.yTest.length;
       // Hold out a stratified validation part of the training fold to choose the epoch.

@@ -4,7 +4,7 @@ import { Rng } from '@chainz/core';
 import { cumulativeLogits, ordinalClassProbabilities, ordinalLevels, ordinalLoss, ordinalPredict } from './ordinal';
 import { Mlp, effectiveEpochs, mlpModel, trainMlp, type MlpConfig } from './mlp';
 import { accuracy, type TabularFold } from './types';
-import { meanAbsoluteError } from '../ordinal-metrics';
+import { meanAbsoluteError } from '@chainz/metrics';
 
 const softplus = (x: number) => (x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x)));
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));

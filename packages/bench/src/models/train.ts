@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng } from '@chainz/core';
+import { NonFiniteError, NonFiniteWatchdog, nonFiniteFlag, Rng, type NamedTensor, type NonFinitePolicy, type WatchedVariable } from '@chainz/core';
 import type { LayerTrace } from '@chainz/poly-layer';
 import { dregPenalty, type DregOptions } from '@chainz/dreg';
 
@@ -16,6 +16,14 @@ export interface TrainableClassifier {
    * `[B, m]`. Default: softmax cross-entropy against one-hot targets.
    */
   batchLoss?(logits: tf.Tensor2D, targets: tf.Tensor2D): tf.Scalar;
+  /** Layer and tensor names of {@link TrainableClassifier.variables}, same order (for the non-finite watchdog's messages). */
+  variableNames?(): Array<{ layer: string; tensor: string }>;
+  /**
+   * The forward pass's intermediate tensors in layer order (pre-activations,
+   * outputs) for a batch; the non-finite watchdog calls it after a bad step
+   * to name the layer where values overflowed.
+   */
+  diagnosticActivations?(x: tf.Tensor): NamedTensor[];
 }
 
 /** Optimisation settings of {@link trainClassifier}. */
@@ -38,6 +46,17 @@ export interface TrainOptions {
   patience?: number;
   /** Evaluate the validation loss every this many epochs (and after the last one). Default 1. */
   validateEvery?: number;
+  /**
+   * The non-finite watchdog (see `@chainz/core`'s NonFiniteWatchdog): checks
+   * the loss and every gradient of each step (one fused reduction, one read)
+   * and the weights after the last step. `throw` (default): a NonFiniteError
+   * naming step, layer, tensor and data row; `skip-step`: leave the step's
+   * update out (and its losses out of the epoch means); `warn`: report and go
+   * on; `off`: no check (a non-finite final loss still throws).
+   */
+  nonFinite?: NonFinitePolicy | 'off';
+  /** Called with each non-finite step under `skip-step` / `warn`. Default: one line on console.warn. */
+  onNonFinite?: (error: NonFiniteError) => void;
 }
 
 /** What {@link trainClassifier} reports. */
@@ -54,6 +73,8 @@ export interface ClassifierTrainStats {
   validationLosses: number[];
   /** Epochs actually run (fewer than `epochs` after an early stop). */
   epochsRun: number;
+  /** Steps whose update the watchdog left out (`nonFinite: 'skip-step'`). */
+  skippedSteps: number;
 }
 
 type Values = Float32Array | Int32Array | Uint8Array;
@@ -121,7 +142,8 @@ export function meanCrossEntropy(model: TrainableClassifier, x: tf.Tensor, yOneH
  * polynomial-layer traces (if configured) + weight decay. With a validation
  * set, the weights of the epoch with the lowest validation loss are restored
  * at the end (the test set is never used); `patience` stops early.
- * Losses are summed on the device and read once per epoch.
+ * Losses are summed on the device and read once per epoch; the non-finite
+ * watchdog (`opts.nonFinite`, default `throw`) reads one number per step.
  *
  * @param targets encoded training targets `[N, m]` (one-hot, or ordinal levels).
  * @param seed seed of the batch order.
@@ -141,6 +163,10 @@ export function* trainSteps(
   const every = Math.max(1, opts.validateEvery ?? 1);
   const optimizer = tf.train.adam(opts.learningRate);
   const vars = model.variables();
+  const names = model.variableNames?.();
+  const watched: WatchedVariable[] = vars.map((variable, i) => ({ variable, layer: names?.[i]?.layer ?? variable.name, tensor: names?.[i]?.tensor ?? 'weight' }));
+  const policy = opts.nonFinite ?? 'throw';
+  const watchdog = policy === 'off' ? null : new NonFiniteWatchdog({ policy, onNonFinite: opts.onNonFinite });
   let step = 0;
   let lastTask = NaN;
   let lastPen = 0;
@@ -155,17 +181,19 @@ export function* trainSteps(
       epochsRun = epoch + 1;
       let sums: tf.Tensor = tf.zeros([2]); // [Σ task loss, Σ penalty] over the epoch's batches
       let batches = 0;
-      for (let start = 0; start < n; start += opts.batchSize) {
-        const idx = order.subarray(start, Math.min(n, start + opts.batchSize));
-        const s = step;
-        const next = tf.tidy(() => {
-          const ib = tf.tensor1d(idx, 'int32');
-          const xb = tf.gather(x, ib);
-          const yb = tf.gather(targets, ib) as tf.Tensor2D;
-          let task: tf.Scalar | undefined;
-          let pen: tf.Scalar | undefined;
-          optimizer.minimize(
-            () => {
+      try {
+        for (let start = 0; start < n; start += opts.batchSize) {
+          const idx = order.subarray(start, Math.min(n, start + opts.batchSize));
+          const s = step;
+          // The gradients, then (watchdog) one fused check of loss + gradients, then the update:
+          // the same arithmetic as optimizer.minimize.
+          const st = tf.tidy(() => {
+            const ib = tf.tensor1d(idx, 'int32');
+            const xb = tf.gather(x, ib);
+            const yb = tf.gather(targets, ib) as tf.Tensor2D;
+            let task: tf.Scalar | undefined;
+            let pen: tf.Scalar | undefined;
+            const { value, grads } = optimizer.computeGradients(() => {
               const { logits, traces } = model.forward(xb);
               const taskLoss = batchLoss(model, logits, yb);
               let loss: tf.Scalar = taskLoss;
@@ -178,30 +206,43 @@ export function* trainSteps(
                 const l2 = tf.addN(model.kernels().map((k) => tf.sum(tf.square(k))));
                 loss = tf.add(loss, tf.mul(l2, opts.weightDecay));
               }
-              task = tf.keep(tf.clone(taskLoss)); // a clone: minimize disposes the returned loss
+              task = tf.keep(tf.clone(taskLoss)); // a clone: the loss value is disposed with the step
               return loss;
-            },
-            false,
-            vars,
-          );
-          const out = tf.add(sums, tf.stack([task!, pen ?? tf.scalar(0)]));
-          tf.dispose([task!, ...(pen ? [pen] : [])]);
-          return out;
-        });
-        sums.dispose();
-        sums = next;
-        batches++;
-        step++;
-      }
-      // reported: the mean losses of the last epoch run (the last scheduled one, or where early stopping ended)
-      let sumValues: Values;
-      try {
-        sumValues = yield sums;
+            }, vars);
+            const flag = watchdog ? nonFiniteFlag([value, ...vars.map((v) => grads[v.name]).filter((g) => g !== undefined)]) : tf.scalar(0);
+            return { value, grads, task: task!, pen: pen ?? tf.scalar(0), flag, xb };
+          });
+          try {
+            let apply = true;
+            if (watchdog) {
+              const flagValue = (yield st.flag)[0];
+              apply = watchdog.afterFlag(flagValue, st.value, st.grads, watched, {
+                x: st.xb,
+                rows: idx,
+                lossParts: [{ tensor: 'task loss', value: st.task }, ...(opts.dreg ? [{ tensor: 'DREG penalty', value: st.pen }] : [])],
+                activations: model.diagnosticActivations ? () => model.diagnosticActivations!(st.xb) : undefined,
+              });
+            }
+            if (apply || policy === 'warn') optimizer.applyGradients(vars.map((v) => ({ name: v.name, tensor: st.grads[v.name] })));
+            if (apply) {
+              const next = tf.tidy(() => tf.add(sums, tf.stack([st.task, st.pen])));
+              sums.dispose();
+              sums = next;
+              batches++;
+            }
+          } finally {
+            tf.dispose([st.value, st.task, st.pen, st.flag, st.xb]);
+            tf.dispose(st.grads);
+          }
+          step++;
+        }
+        // reported: the mean losses of the last epoch run (the last scheduled one, or where early stopping ended)
+        const sumValues: Values = yield sums;
+        lastTask = batches > 0 ? sumValues[0] / batches : NaN;
+        lastPen = batches > 0 ? sumValues[1] / batches : NaN;
       } finally {
         sums.dispose();
       }
-      lastTask = sumValues[0] / batches;
-      lastPen = sumValues[1] / batches;
       let val = NaN;
       if (validation && ((epoch + 1) % every === 0 || epoch === opts.epochs - 1)) {
         val = yield* meanLossSteps(model, validation.x, validation.targets);
@@ -216,9 +257,31 @@ export function* trainSteps(
       onEpoch?.(epoch + 1, val);
       if (validation && opts.patience !== undefined && epoch + 1 - bestEpoch >= opts.patience) break;
     }
-    if (!Number.isFinite(lastTask)) throw new Error(`training diverged (task loss ${lastTask})`);
+    if (watchdog) {
+      // the last update is checked by no later step
+      const flag = nonFiniteFlag(vars);
+      let v: Values;
+      try {
+        v = yield flag;
+      } finally {
+        flag.dispose();
+      }
+      if (v[0] !== 0) watchdog.checkWeights(watched);
+    }
+    if (!Number.isFinite(lastTask)) {
+      throw new NonFiniteError(`training ended with a non-finite task loss (mean of the last epoch: ${lastTask})`, { kind: 'loss', tensor: 'task loss', step: step - 1 }, 'lower the learning rate or λ, or use a bounded guard (tanh, clip)');
+    }
     if (best) vars.forEach((w, i) => w.assign(best![i]));
-    return { steps: step, finalTaskLoss: lastTask, finalPenalty: lastPen, bestEpoch, bestValidationLoss: validation ? bestVal : NaN, validationLosses, epochsRun };
+    return {
+      steps: step,
+      finalTaskLoss: lastTask,
+      finalPenalty: lastPen,
+      bestEpoch,
+      bestValidationLoss: validation ? bestVal : NaN,
+      validationLosses,
+      epochsRun,
+      skippedSteps: watchdog?.skipped ?? 0,
+    };
   } finally {
     if (best) tf.dispose(best);
     optimizer.dispose();
@@ -235,7 +298,9 @@ function oneHot(y: Int32Array, nClasses: number): tf.Tensor2D {
  * @param x training inputs `[N, …]` (first axis = examples); `y` labels (length N).
  * @param seed seed of the batch order.
  * @param onEpoch called after each epoch (1-based) with the validation loss (NaN without).
- * @throws Error when the task loss is not finite after training (divergence).
+ * @throws NonFiniteError at the first step whose loss or gradients are not finite
+ *   (naming step, layer, tensor and data row; `opts.nonFinite`, default `throw`),
+ *   or when the task loss is not finite after training.
  */
 export function trainClassifier(
   model: TrainableClassifier,

@@ -8,8 +8,9 @@
 import { availableParallelism } from 'node:os';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ConfigError } from '@chainz/core';
+import { ChainzError, ConfigError, type ChainzErrorCode } from '@chainz/core';
 import type { CellKey, Experiment, JsonObject, UnitModel } from './contract';
+import { capWorkers } from './worker-limit';
 
 /**
  * What identifies the run a task belongs to. Queue workers rebuild the
@@ -63,6 +64,51 @@ export interface WorkerTask<P = unknown> extends UnitTask<P> {
   plugins: string[];
 }
 
+/** An error as plain data (worker threads, queues): enough to rebuild a ChainzError with its class name. */
+export interface SerializedError {
+  name: string;
+  message: string;
+  code?: string;
+  hint?: string;
+  location?: Record<string, unknown>;
+  stack?: string;
+}
+
+/** What a worker thread sends back for a task. */
+export type WorkerReply = { outputs: unknown[]; error?: undefined } | { error: SerializedError; outputs?: undefined };
+
+/** An error as data (name, message, code, hint, location, stack). */
+export function serializeError(e: unknown): SerializedError {
+  if (e instanceof Error) {
+    const x = e as Error & { code?: unknown; hint?: unknown; location?: unknown };
+    return {
+      name: x.name,
+      message: x.message,
+      ...(typeof x.code === 'string' ? { code: x.code } : {}),
+      ...(typeof x.hint === 'string' ? { hint: x.hint } : {}),
+      ...(x.location && typeof x.location === 'object' ? { location: { ...(x.location as Record<string, unknown>) } } : {}),
+      ...(x.stack ? { stack: x.stack } : {}),
+    };
+  }
+  return { name: 'Error', message: String(e) };
+}
+
+/**
+ * The error a {@link SerializedError} describes: a ChainzError (same code,
+ * hint and class name; the message already carries the location) when it had
+ * a code, else an Error with its name.
+ */
+export function deserializeError(s: SerializedError): Error {
+  let e: Error;
+  if (s.code && s.code.startsWith('E_')) {
+    e = new ChainzError(s.code as ChainzErrorCode, s.message, {}, s.hint);
+    Object.defineProperty(e, 'location', { value: s.location ?? {}, enumerable: true });
+  } else e = new Error(s.message);
+  e.name = s.name;
+  if (s.stack) e.stack = s.stack;
+  return e;
+}
+
 /**
  * Run a task with a model: `runBatch` for several payloads when the model has
  * it, else one `run` after another.
@@ -109,14 +155,15 @@ export function defaultWorkers(): number {
 }
 
 /**
- * The worker count of a run: `requested` when given (an integer ≥ 1), else
- * {@link defaultWorkers}.
- * @throws ConfigError (option `--workers`) for 0, a negative or a fractional count.
+ * The worker count of a run: `requested` when given (an integer ≥ 1, at most
+ * {@link maxWorkers}: 2 × cores and what ¾ of the free memory holds at
+ * ~70 MB per worker), else {@link defaultWorkers}.
+ * @throws ConfigError (option `--workers`) for 0, a negative or a fractional
+ *   count, or one above the limit (the message names the limit and why).
  */
 export function resolveWorkers(requested: number | undefined): number {
   if (requested === undefined) return defaultWorkers();
-  if (!Number.isInteger(requested) || requested < 1) throw new ConfigError(`must be an integer ≥ 1, got ${requested}`, { option: '--workers' });
-  return requested;
+  return capWorkers(requested);
 }
 
 /** True when the worker-thread entry has been built (running from sources, e.g. in tests, it has not). */
@@ -141,9 +188,11 @@ export async function workerExecutor(workers: number, backend: string, plugins: 
   return {
     concurrency: workers,
     kind: `worker threads (${workers})`,
-    run<P, O>(task: UnitTask<P>) {
+    async run<P, O>(task: UnitTask<P>) {
       const t: WorkerTask<P> = { ...task, backend, plugins };
-      return pool.run(t) as Promise<O[]>;
+      const reply = (await pool.run(t)) as WorkerReply;
+      if (reply.error) throw deserializeError(reply.error);
+      return reply.outputs as O[];
     },
     close: () => pool.destroy(),
   };

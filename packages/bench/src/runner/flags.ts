@@ -69,10 +69,10 @@ const BACKENDS = 'auto, gpu, cuda, webgpu, wasm, cpu, tensorflow';
 export const COMMON_FLAGS = {
   models: { key: 'models', flag: '--models <list>', description: 'comma-separated subset of the models (default: all)', kind: 'list' },
   seed: { key: 'seed', flag: '--seed <n>', description: 'base seed (folds, initialisation, batch order)', kind: 'int', min: 0, max: SEED_MAX, default: 0 },
-  seeds: { key: 'seeds', flag: '--seeds <n>', description: 'number of seeds', kind: 'int', min: 1, max: 1000 },
+  seeds: { key: 'seeds', flag: '--seeds <n>', description: 'number of seeds', kind: 'int', min: 1, max: 100 },
   folds: { key: 'folds', flag: '--folds <k>', description: 'folds of stratified k-fold', kind: 'int', min: 2, max: 1000 },
   repeats: { key: 'repeats', flag: '--repeats <n>', description: 'repetitions of k-fold', kind: 'int', min: 1, max: 100 },
-  lambda: { key: 'lambda', flag: '--lambda <value>', description: "DREG λ of the ChainzRule models (default 10^-2.5, the paper's); for ablations", kind: 'number', min: 0, max: 1e6 },
+  lambda: { key: 'lambda', flag: '--lambda <value>', description: "DREG λ of the ChainzRule models (default 10^-2.5, the paper's); for ablations", kind: 'number', min: 0 },
   protocol: { key: 'protocol', flag: '--protocol <name>', description: 'default (quick) or full (the whole protocol)', kind: 'choice', choices: ['default', 'full'], default: 'default' },
   encoder: { key: 'encoder', flag: '--encoder <spec>', description: 'frozen sentence encoder: use-lite (default; not BERT), transformers:<model dir or id>, precomputed:<file .npy|.json|.jsonl>', kind: 'string' },
   pooling: { key: 'pooling', flag: '--pooling <mode>', description: 'pooling for token-level encoders: mean (default) or cls', kind: 'choice', choices: ['mean', 'cls'] },

@@ -157,8 +157,27 @@ export async function loadPlugins(specs: readonly string[], base: string): Promi
   return out;
 }
 
+let hookRegistered = false;
+
+/**
+ * Let plugins without their own copy of `@chainz/*` or `@tensorflow/*` use
+ * this process's copies (one registry, one tfjs engine): a resolution hook
+ * (node:module `register`) that retries such imports from this package's
+ * location. Only in the built package (running from sources, the hook file
+ * does not exist and plugins resolve as usual).
+ */
+async function ensureResolveHook(): Promise<void> {
+  if (hookRegistered) return;
+  hookRegistered = true;
+  const hook = new URL('./resolve-hook.js', import.meta.url);
+  if (!existsSync(fileURLToPath(hook))) return;
+  const { register } = await import('node:module');
+  register(hook.href, { data: { fallbackParent: import.meta.url } });
+}
+
 /** Import one plugin module by URL and register what it exports (idempotent for the same objects). */
 async function importPlugin(spec: string, url: string): Promise<LoadedPlugin> {
+  await ensureResolveHook();
   let mod: Record<string, unknown>;
   try {
     mod = (await import(url)) as Record<string, unknown>;

@@ -11,7 +11,7 @@
  * worker and what differs, and the coordinator stops the run with it.
  */
 import { hostname } from 'node:os';
-import { ConfigError } from '@chainz/core';
+import { ConfigError, isChainzError } from '@chainz/core';
 import { Worker, type Job } from 'bullmq';
 import { getExperiment, hasExperiment } from './registry';
 import { resolveWorkers, workerExecutor, type UnitExecutor, type UnitTask } from './executor';
@@ -103,7 +103,14 @@ export function refusalOf(d: QueueJobData, version: string, backend?: string): s
  */
 export async function runQueueWorker(o: QueueWorkerOptions): Promise<QueueWorkerHandle> {
   const target = parseQueueUrl(o.url);
-  const concurrency = resolveWorkers(o.concurrency);
+  let concurrency: number;
+  try {
+    concurrency = resolveWorkers(o.concurrency);
+  } catch (e) {
+    // The same limits as --workers, named as this command's flag.
+    if (!isChainzError(e)) throw e;
+    throw new ConfigError(e.message.replace(/^option --workers: /, ''), { option: '--concurrency' }, e.hint?.replace(/--workers/g, '--concurrency'));
+  }
   const lockDuration = o.lockDuration ?? 30_000;
   if (!Number.isInteger(lockDuration) || lockDuration < 500) throw new ConfigError(`must be an integer number of milliseconds ≥ 500, got ${lockDuration}`, { option: '--lock-duration' });
   const log = o.log ?? ((line: string) => process.stderr.write(`${line}\n`));

@@ -129,6 +129,18 @@ export function selectModels<M extends { name: string }>(all: M[], names: readon
   return all.filter((m) => names.includes(m.name));
 }
 
+/**
+ * Text for the terminal: lines that are not table rows are wrapped at `width`
+ * columns (tables keep their rows; summary.md keeps everything unwrapped).
+ */
+export async function wrapForTerminal(text: string, width = 118): Promise<string> {
+  const { default: wrapAnsi } = await import('wrap-ansi');
+  return text
+    .split('\n')
+    .map((l) => (l.startsWith('|') || l.length <= width ? l : wrapAnsi(l, width, { hard: false, trim: true })))
+    .join('\n');
+}
+
 /** The summary.md line giving backend, versions, CPU, wall time and commit. */
 export function environmentLine(env: EnvironmentInfo, time: RunTime): string {
   return `Backend: ${env.backend}; Node ${env.node}; tfjs ${env.tfjs}; ${env.cpus} × ${env.cpuModel}; wall time ${formatWallTime(time)} (whole command); git ${env.gitCommit ?? 'unknown'}.`;
@@ -328,14 +340,19 @@ export async function runExperiment<Opts extends object, P, O, R extends UnitRec
       progress.stop();
       if (ownExecutor) await executor.close();
     }
-    if (failure !== undefined) throw failure;
+    if (failure !== undefined) {
+      await store.close();
+      throw failure;
+    }
     const final = await flush('complete');
+    await store.close();
     for (const p of final.report.plots ?? []) {
       const file = path.join(results.dir, p.file);
       await writeVegaLiteSvg(file, p.spec);
       plots.push(file);
     }
-    return { dir: results.dir, records: final.records, report: final.report, plots, wallSeconds: final.time.wallSeconds, computedUnits: computed, executor: executor.kind };
+    const report = { ...final.report, terminal: await wrapForTerminal(final.report.terminal) };
+    return { dir: results.dir, records: final.records, report, plots, wallSeconds: final.time.wallSeconds, computedUnits: computed, executor: executor.kind };
   } finally {
     await plan.dispose?.();
   }

@@ -4,12 +4,25 @@ import { useBackend } from '../backend';
 import { registerBuiltinExperiments } from '../experiments';
 import { loadPluginModules } from './plugins';
 import { getExperiment } from './registry';
-import { modelCache, runWithModel, type WorkerTask } from './executor';
+import { modelCache, runWithModel, serializeError, type WorkerReply, type WorkerTask } from './executor';
 
 let ready: Promise<unknown> | undefined;
 const modelOf = modelCache();
 
-export default async function runTask(task: WorkerTask): Promise<unknown[]> {
+/**
+ * Run a task; an error comes back as data ({@link WorkerReply}) so that a
+ * ChainzError keeps its class name, code, location and hint across the
+ * thread boundary (a thrown error would arrive as a plain Error).
+ */
+export default async function runTask(task: WorkerTask): Promise<WorkerReply> {
+  try {
+    return { outputs: await run(task) };
+  } catch (e) {
+    return { error: serializeError(e) };
+  }
+}
+
+async function run(task: WorkerTask): Promise<unknown[]> {
   ready ??= (async () => {
     if (!process.env.CHAINZ_DEBUG) (await import('@tensorflow/tfjs-core')).env().set('PROD', true);
     registerBuiltinExperiments();

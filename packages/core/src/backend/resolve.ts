@@ -218,6 +218,7 @@ class Attempts {
 
   /** Pre-conditions before importing a backend's package; returns a reason to skip, or undefined. */
   private async prepare(name: BackendName): Promise<string | undefined> {
+    if (name === 'tensorflow' && !runtimeInfo().isNode) return 'Node.js only (tfjs-node binds the native TensorFlow library)';
     if (name !== 'webgpu') return undefined;
     const software = () => this.softwareAdapterReason();
     if (this.tf.findBackendFactory('webgpu') != null) return software();
@@ -254,7 +255,9 @@ class Attempts {
       return undefined;
     }
     const desc = describeSoftwareAdapter(adapter);
-    return desc ? `software WebGPU adapter (${desc}): much slower than wasm here; pass --backend webgpu (CHAINZ_BACKEND=webgpu) to use it anyway` : undefined;
+    if (!desc) return undefined;
+    const how = runtimeInfo().isNode ? 'pass --backend webgpu (CHAINZ_BACKEND=webgpu)' : "ask for 'webgpu' by name";
+    return `software WebGPU adapter (${desc}): much slower than wasm here; ${how} to use it anyway`;
   }
 
   private async load(pkg: BackendPackage): Promise<{ ok: true } | { ok: false; reason: string }> {

@@ -234,6 +234,7 @@ export const cifar10Adapter = defineAdapter<Cifar10LoadOptions>({
     name: 'cifar10',
     title: 'CIFAR-10 (Krizhevsky 2009), 32×32 colour images in 10 classes',
     task: 'classification',
+    modality: 'image',
     source:
       'Official binary batches (data_batch_1..5.bin, test_batch.bin, batches.meta.txt) or single files of that layout; ' +
       'default <CHAINZ_DATA_DIR>/cifar10/ (falls back to train_first4000.bin / test_first1000.bin)',
@@ -349,6 +350,7 @@ export const cifar10Adapter = defineAdapter<Cifar10LoadOptions>({
         licence: 'No formal licence; cite Krizhevsky 2009.',
         citation: 'A. Krizhevsky. Learning Multiple Layers of Features from Tiny Images. Tech. report, University of Toronto, 2009.',
         notes,
+        rows: Object.fromEntries(Object.entries(splits).map(([k, sp]) => [k, sp.labels.length])),
       },
       dispose() {
         for (const s of Object.values(splits)) s.features?.dispose();

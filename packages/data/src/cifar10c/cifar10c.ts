@@ -158,6 +158,7 @@ export const cifar10cAdapter = defineAdapter<Cifar10CLoadOptions>({
     name: 'cifar10c',
     title: 'CIFAR-10-C (Hendrycks & Dietterich 2019): CIFAR-10 test images under 15 corruptions × 5 severities',
     task: 'classification',
+    modality: 'image',
     source: 'Official .npy files (<corruption>.npy, labels.npy); default <CHAINZ_DATA_DIR>/cifar10c/CIFAR-10-C or <CHAINZ_DATA_DIR>/CIFAR-10-C',
     builtIn: false,
   }),
@@ -244,6 +245,7 @@ export const cifar10cAdapter = defineAdapter<Cifar10CLoadOptions>({
         citation:
           'D. Hendrycks and T. Dietterich. Benchmarking Neural Network Robustness to Common Corruptions and Perturbations. ICLR 2019.',
         notes,
+        rows: Object.fromEntries(Object.entries(splits).map(([k, sp]) => [k, sp.labels.length])),
       },
       dispose() {
         for (const sp of Object.values(splits)) sp.features?.dispose();

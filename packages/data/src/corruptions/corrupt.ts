@@ -377,7 +377,7 @@ function pixelate(img: Uint8Array, s: Severity): Uint8Array {
 
 /** JPEG compression at the severity's quality (libjpeg via sharp, 4:2:0 chroma subsampling), decoded back. */
 async function jpegCompression(img: Uint8Array, s: Severity): Promise<Uint8Array> {
-  const sharp = await loadSharp();
+  const sharp = await loadSharp('jpeg_compression');
   const quality = JPEG_QUALITY[s - 1];
   const enc = await sharp(Buffer.from(img.buffer, img.byteOffset, img.length), { raw: { width: S, height: S, channels: 3 } })
     .jpeg({ quality, chromaSubsampling: '4:2:0' })

@@ -1,6 +1,6 @@
-import path from 'node:path';
-import { DataError } from '@chainz/core';
+import { DataError, processEnv } from '@chainz/core';
 import { pathKind } from '../files';
+import { nodeApi } from '../text/node';
 import { resizeLinearU8 } from './opencv';
 import { loadSharp } from './sharp';
 
@@ -31,7 +31,7 @@ const cache = new Map<string, Promise<FrostTexture[]>>();
  * @throws DataError when CHAINZ_DATA_DIR is unset.
  */
 export function defaultFrostDir(): string {
-  const root = process.env.CHAINZ_DATA_DIR;
+  const root = processEnv().CHAINZ_DATA_DIR;
   if (!root) {
     throw new DataError(
       'frost needs its texture images: pass opts.frostDir or set CHAINZ_DATA_DIR (textures in <CHAINZ_DATA_DIR>/cifar10c/frost)',
@@ -39,7 +39,7 @@ export function defaultFrostDir(): string {
       'The textures (frost1.png … frost5.jpg) are in hendrycks/robustness, ImageNet-C/create_c/.',
     );
   }
-  return path.resolve(root, 'cifar10c', 'frost');
+  return `${root.replace(/[\\/]+$/, '')}/cifar10c/frost`;
 }
 
 /**
@@ -48,7 +48,8 @@ export function defaultFrostDir(): string {
  * @param dir folder holding frost1.png … frost5.jpg.
  * @throws DataError naming the first missing or undecodable texture.
  */
-export function loadFrostTextures(dir: string): Promise<FrostTexture[]> {
+export async function loadFrostTextures(dir: string): Promise<FrostTexture[]> {
+  const { path } = await nodeApi('the frost corruption (texture files)');
   const key = path.resolve(dir);
   let p = cache.get(key);
   if (!p) {
@@ -60,7 +61,7 @@ export function loadFrostTextures(dir: string): Promise<FrostTexture[]> {
 }
 
 async function decodeAll(dir: string): Promise<FrostTexture[]> {
-  const sharp = await loadSharp();
+  const [sharp, { path }] = await Promise.all([loadSharp('the frost corruption'), nodeApi('the frost corruption (texture files)')]);
   const out: FrostTexture[] = [];
   for (const name of FROST_FILES) {
     const file = path.join(dir, name);

@@ -171,6 +171,31 @@ describe('csv adapter: bad input names file, row and column', () => {
   });
 });
 
+describe('csv adapter: data checks', () => {
+  it('a feature column with every cell missing names the file and the column (not just its index)', async () => {
+    const f = tmp('a,glucose,y\n1,,0\n2,NA,1\n3,,1\n');
+    const e = await rejects({ path: f, missing: ['', 'NA'] }, `${f}, column 2 (glucose): every cell of this feature column is missing (3 rows); nothing can be imputed from it`);
+    expect(e.location).toEqual({ file: f, column: '2 (glucose)' });
+    // without a header, the column number (label column skipped correctly)
+    const g = tmp('0,1,\n1,2,\n');
+    await rejects({ path: g, labelColumn: 0, missing: [''] }, `${g}, column 3: every cell of this feature column is missing (2 rows); nothing can be imputed from it`);
+  });
+
+  it('warns about extreme values and duplicated rows (first 50 rows repeated)', async () => {
+    const rows = Array.from({ length: 50 }, (_, i) => `${i},${i % 7},${i % 2}`);
+    const f = tmp(['a,b,y', ...rows, ...rows, '1e30,0,1'].join('\n'));
+    const ds = await loadCsvDataset({ path: f });
+    expect(ds.warnings).toEqual([
+      "extreme values: 1 cell with |x| ≥ 1e+15 in 1 column (a: 1; first at row 102): sentinel codes or unit errors? Such values dominate their column's standardisation",
+      'duplicated rows: 50 of 101 rows repeat an earlier row exactly (features and label); in cross-validation a copy can be trained on while another is tested, which inflates accuracy',
+    ]);
+    ds.dispose();
+    const clean = await loadCsvDataset({ path: tmp('a,y\n1,0\n2,1\n') });
+    expect(clean.warnings).toEqual([]);
+    clean.dispose();
+  });
+});
+
 describe('parseTabularCsv / encodeLabels directly', () => {
   it('reports 1-based file lines that count the header and skipped blank lines', () => {
     const t = parseTabularCsv('\na,b,y\n1,2,u\n\n3,4,v\n');

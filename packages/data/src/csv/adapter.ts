@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError } from '@chainz/core';
 import { defineAdapter, type BaseLoadOptions, type LoadedDataset } from '../adapter';
 import { decodeUtf8, readDataFile, sha256Hex } from './io';
+import { checkTabularData, EXTREME_VALUE_THRESHOLD } from './checks';
 import { encodeLabels, parseTabularCsv, type LabelEncodingOptions, type TabularCsvOptions } from './parse';
 
 /** Options of the generic `csv` adapter. */
@@ -13,11 +14,17 @@ export interface CsvLoadOptions
   path?: string;
   /** CSV content given directly (e.g. in a browser); `path` is then ignored. */
   text?: string;
+  /** |x| at or above which a value is reported in `warnings`; default {@link EXTREME_VALUE_THRESHOLD}. */
+  extremeThreshold?: number;
 }
 
 /**
  * Load a numeric CSV table as a classification dataset with one split `all`.
- * Shared by the generic `csv` adapter and usable directly.
+ * Shared by the generic `csv` adapter and usable directly. `warnings` lists
+ * extreme values and duplicated rows (see `checkTabularData`).
+ *
+ * @throws DataError naming the file, row and column for malformed input,
+ *   and the file and column for a feature column with every cell missing.
  */
 export async function loadCsvDataset(options: CsvLoadOptions = {}): Promise<LoadedDataset> {
   let text: string;
@@ -44,8 +51,16 @@ export async function loadCsvDataset(options: CsvLoadOptions = {}): Promise<Load
     missing: options.missing,
   });
   const { labels, classNames } = encodeLabels(table, { file, classNames: options.classNames, labelOrder: options.labelOrder });
+  const fileColumns = Array.from({ length: table.d + 1 }, (_, j) => j).filter((j) => j !== table.labelColumn);
+  const check = checkTabularData(table.features, table.n, table.d, labels, {
+    file,
+    featureNames: table.featureNames,
+    columnLabels: fileColumns.map((j) => (table.header ? `${j + 1} (${table.header[j]})` : String(j + 1))),
+    lines: table.lines,
+    extremeThreshold: options.extremeThreshold,
+  });
   const features = tf.tensor2d(table.features, [table.n, table.d], 'float32');
-  const missingCount = table.features.reduce((c, v) => (Number.isNaN(v) ? c + 1 : c), 0);
+  const missingCount = check.missingCells;
   return {
     name: 'csv',
     task: 'classification',
@@ -63,6 +78,7 @@ export async function loadCsvDataset(options: CsvLoadOptions = {}): Promise<Load
       ],
       rows: { all: table.n },
     },
+    warnings: check.warnings,
     dispose: () => features.dispose(),
   };
 }
@@ -77,7 +93,8 @@ export const csvAdapter = defineAdapter<CsvLoadOptions>({
     name: 'csv',
     title: 'Generic CSV (numeric features, one label column)',
     task: 'classification',
-    source: "a local CSV file given as the path option (library API only: no chainz bench command reads a generic CSV); delimiter ',', ';' or tab; optional header",
+    modality: 'tabular',
+    source: "a local CSV file given as the path option (library API; the CLI's `bench tabular --data` reads CSV files with loadTabularCsv); delimiter ',', ';' or tab; optional header",
     builtIn: false,
   }),
   load: (options) => loadCsvDataset(options),

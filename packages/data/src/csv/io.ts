@@ -1,4 +1,4 @@
-import { DataError } from '@chainz/core';
+import { ChainzError, DataError, importNodeBuiltin } from '@chainz/core';
 
 /** A file's bytes, its absolute path and sha256. */
 export interface DataFile {
@@ -9,23 +9,36 @@ export interface DataFile {
   sha256: string;
 }
 
-/** sha256 (lower-case hex) via Web Crypto — available in Node ≥ 20 and browsers. */
+/**
+ * sha256 (lower-case hex) via Web Crypto — available in Node ≥ 20 and browsers.
+ * @throws ChainzError `E_IO` when Web Crypto is missing (browsers offer it only in
+ *   secure contexts: https or localhost).
+ */
 export async function sha256Hex(data: Uint8Array | string): Promise<string> {
   const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
+  if (globalThis.crypto?.subtle === undefined) {
+    throw new ChainzError('E_IO', 'sha256 needs Web Crypto (crypto.subtle), missing here', {}, 'browsers offer it only in secure contexts: serve the page over https or from localhost');
+  }
   const digest = await globalThis.crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 /**
- * Read a local data file (Node only: `node:fs` is imported on demand, so the
- * module itself stays browser-safe).
+ * Read a local data file (Node only: `node:fs` is imported on demand, out of
+ * bundlers' sight, so the module itself stays browser-safe).
  *
  * @param file path, relative to the working directory or absolute.
  * @param what short description for messages, e.g. "Pima CSV".
  * @throws DataError naming the file if it is missing, a directory, unreadable or empty.
+ * @throws ChainzError `E_IO` outside Node (in a browser, pass the file's text:
+ *   `loadCsvDataset({ text })`).
  */
 export async function readDataFile(file: string, what = 'data file'): Promise<DataFile> {
-  const [{ readFile, stat }, { resolve }] = await Promise.all([import('node:fs/promises'), import('node:path')]);
+  const hint = "in a browser there are no files to read by path: pass the CSV's text (csv adapter option `text`)";
+  const [{ readFile, stat }, { resolve }] = await Promise.all([
+    importNodeBuiltin<typeof import('node:fs/promises')>('node:fs/promises', `reading the ${what} ${file}`, hint),
+    importNodeBuiltin<typeof import('node:path')>('node:path', `reading the ${what} ${file}`, hint),
+  ]);
   const abs = resolve(file);
   let bytes: Uint8Array;
   try {

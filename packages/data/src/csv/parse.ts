@@ -1,8 +1,9 @@
 import { ConfigError, DataError, optionRef } from '@chainz/core';
 import { parse } from 'csv-parse/sync';
+import { chooseDelimiter, CSV_DELIMITERS, delimiterName, show } from './util';
 
 /** Delimiters recognised by `delimiter: 'auto'`, in tie-break order. */
-export const CSV_DELIMITERS = [',', ';', '\t'] as const;
+export { CSV_DELIMITERS };
 
 /** Options of {@link parseTabularCsv}. */
 export interface TabularCsvOptions {
@@ -71,58 +72,6 @@ const FLOAT32_MAX = 3.4028234663852886e38;
 /** True if the trimmed text is a plain decimal number (no hex, no Infinity/NaN). */
 export function isNumericCell(text: string): boolean {
   return NUMBER_RE.test(text);
-}
-
-function show(v: string): string {
-  return JSON.stringify(v.length > 40 ? `${v.slice(0, 37)}...` : v);
-}
-
-function delimiterName(d: string): string {
-  return d === '\t' ? 'tab' : `'${d}'`;
-}
-
-/** Count each candidate delimiter outside double quotes in one line. */
-function countDelimiters(line: string): Map<string, number> {
-  const counts = new Map<string, number>(CSV_DELIMITERS.map((d) => [d, 0]));
-  let quoted = false;
-  for (const ch of line) {
-    if (ch === '"') quoted = !quoted;
-    else if (!quoted && counts.has(ch)) counts.set(ch, counts.get(ch)! + 1);
-  }
-  return counts;
-}
-
-function firstLine(text: string): { line: string; number: number } {
-  const lines = text.replace(/^\uFEFF/, '').split(/\r\n|\n|\r/);
-  const i = lines.findIndex((l) => l.trim() !== '');
-  return { line: i < 0 ? '' : lines[i], number: i + 1 };
-}
-
-function chooseDelimiter(text: string, requested: 'auto' | string, file: string): string {
-  const { line, number } = firstLine(text);
-  const counts = countDelimiters(line);
-  const best = [...counts.entries()].reduce((a, b) => (b[1] > a[1] ? b : a));
-  if (requested !== 'auto') {
-    if (typeof requested !== 'string' || requested.length === 0) {
-      throw new ConfigError(`delimiter must be 'auto' or a non-empty string, got ${JSON.stringify(requested)}`, { option: 'delimiter' });
-    }
-    if (!line.includes(requested) && best[1] > 0 && best[0] !== requested) {
-      throw new DataError(
-        `wrong delimiter: line ${number} contains no ${delimiterName(requested)} but ${best[1]} ${delimiterName(best[0])}`,
-        { file, row: number },
-        `pass delimiter ${delimiterName(best[0])} (or 'auto')`,
-      );
-    }
-    return requested;
-  }
-  if (best[1] === 0) {
-    throw new DataError(
-      `no delimiter found in line ${number} (looked for ',', ';' and tab); a table needs at least two columns (features and a label)`,
-      { file, row: number },
-      'pass the delimiter explicitly if the file uses another one',
-    );
-  }
-  return best[0];
 }
 
 /**

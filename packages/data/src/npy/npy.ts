@@ -1,8 +1,10 @@
 import { open } from 'node:fs/promises';
 import { ConfigError, DataError } from '@chainz/core';
+import { parsePyLiteral, PyLiteralError, type PyValue } from './py-literal';
 
 /**
- * Reader for numpy's `.npy` format (versions 1.0, 2.0, 3.0), with positioned
+ * Reader for numpy's `.npy` format (versions 1.0, 2.0, 3.0; header rules as
+ * numpy's own reader, see {@link parseNpyHeader}), with positioned
  * reads so that a row range of a large file can be loaded without reading the
  * rest. Format: the magic `\x93NUMPY`, a major and minor version byte, a
  * little-endian header length (uint16 for 1.x, uint32 for 2.x/3.x), then a
@@ -89,57 +91,117 @@ const DTYPES: Record<string, { dtype: NpyDtype; size: number }> = {
 const PREAMBLE = 12;
 
 /**
- * Parse the header of a `.npy` file from its first bytes.
+ * Longest header text read, in characters: numpy's own limit
+ * (`numpy.lib.format._MAX_HEADER_SIZE`), above which `np.load` refuses a file
+ * unless told to trust it. Headers of the dtypes read here are < 200 characters.
+ */
+export const NPY_MAX_HEADER_CHARS = 10_000;
+
+/** The format versions numpy reads and writes. */
+const VERSIONS = ['1.0', '2.0', '3.0'];
+
+/**
+ * Check the preamble (magic, version) and return the header's length and
+ * start. Every version other than 1.0, 2.0 and 3.0 is refused (as numpy does),
+ * and so is a header longer than {@link NPY_MAX_HEADER_CHARS} (in bytes: ×4
+ * for UTF-8 version 3.0) or than the `available` bytes — before anything of
+ * that length is allocated.
+ */
+function checkPreamble(pre: Uint8Array, available: number, file: string): { major: number; minor: number; headerLen: number; start: number } {
+  for (let i = 0; i < MAGIC.length; i++) {
+    if (pre[i] !== MAGIC[i]) throw new DataError('not a .npy file (missing the \\x93NUMPY magic string)', { file });
+  }
+  if (pre.length < 10) throw new DataError(`truncated .npy header: ${pre.length} bytes`, { file });
+  const major = pre[6];
+  const minor = pre[7];
+  if (!VERSIONS.includes(`${major}.${minor}`)) {
+    throw new DataError(`unsupported .npy format version ${major}.${minor} (numpy writes and reads 1.0, 2.0 and 3.0)`, { file });
+  }
+  const start = major === 1 ? 10 : 12;
+  if (pre.length < start) throw new DataError(`truncated .npy header: ${pre.length} bytes`, { file });
+  const headerLen = major === 1 ? pre[8] | (pre[9] << 8) : (pre[8] | (pre[9] << 8) | (pre[10] << 16)) + pre[11] * 2 ** 24;
+  const maxBytes = NPY_MAX_HEADER_CHARS * (major === 3 ? 4 : 1);
+  if (headerLen > maxBytes) {
+    throw new DataError(`.npy header length ${headerLen} exceeds the ${NPY_MAX_HEADER_CHARS}-character limit numpy loads (a corrupt file, or not an array this reader supports)`, { file });
+  }
+  if (start + headerLen > available) {
+    throw new DataError(`truncated .npy header: needs ${start + headerLen} bytes, the file has ${available}`, { file });
+  }
+  return { major, minor, headerLen, start };
+}
+
+type Dict = Map<string, PyValue>;
+
+/** The header dict with numpy's checks: exactly the keys descr, fortran_order, shape (a repeated key: the last one counts, as in Python). */
+function headerDict(text: string, major: number, file: string): Dict {
+  let v: PyValue;
+  try {
+    v = parsePyLiteral(text, major <= 2);
+  } catch (e) {
+    if (!(e instanceof PyLiteralError)) throw e;
+    throw new DataError(`malformed .npy header (${e.message} at character ${e.at + 1}): ${JSON.stringify(text.trim().slice(0, 200))}`, { file });
+  }
+  if (v.t !== 'dict') throw new DataError(`malformed .npy header (not a dictionary): ${JSON.stringify(text.trim().slice(0, 200))}`, { file });
+  const d: Dict = new Map();
+  const other: string[] = [];
+  for (const [k, val] of v.entries) {
+    if (k.t === 'str') d.set(k.v, val);
+    else other.push(`<${k.t}>`);
+  }
+  const keys = [...d.keys(), ...other].sort();
+  if (keys.join() !== 'descr,fortran_order,shape') {
+    const missing = ['descr', 'fortran_order', 'shape'].filter((k) => !d.has(k));
+    throw new DataError(
+      `malformed .npy header: the keys must be exactly 'descr', 'fortran_order', 'shape', found ${keys.map((k) => `'${k}'`).join(', ') || 'none'}${missing.length ? ` (no ${missing.map((k) => `'${k}'`).join(', ')})` : ''}`,
+      { file },
+    );
+  }
+  return d;
+}
+
+/**
+ * Parse the header of a `.npy` file from its first bytes, with numpy's rules:
+ * versions 1.0, 2.0 and 3.0 only; the header is one Python literal dict
+ * (anything after it but whitespace is an error; a missing final newline is
+ * accepted, as numpy does) with exactly the keys `descr`, `fortran_order`
+ * (a bool) and `shape` (a tuple of non-negative ints); a repeated key counts
+ * with its last value; Python 2's `3L` integers are read in versions 1.0/2.0.
  *
  * @param bytes the start of the file; at least the whole header (for version 1
  *   files, at most 10 + 65535 bytes are needed).
  * @param file file name used in error messages.
  * @returns the parsed header.
- * @throws DataError if the bytes are not a `.npy` header, or the dtype, byte
- *   order or memory order is unsupported.
+ * @throws DataError if the bytes are not a `.npy` header numpy would read, or
+ *   the dtype, byte order or memory order is unsupported.
  */
 export function parseNpyHeader(bytes: Uint8Array, file = '<buffer>'): NpyHeader {
-  for (let i = 0; i < MAGIC.length; i++) {
-    if (bytes[i] !== MAGIC[i]) {
-      throw new DataError('not a .npy file (missing the \\x93NUMPY magic string)', { file });
-    }
+  const { major, minor, headerLen, start } = checkPreamble(bytes, bytes.length, file);
+  let text: string;
+  try {
+    text = new TextDecoder(major === 3 ? 'utf-8' : 'latin1', { fatal: true }).decode(bytes.subarray(start, start + headerLen));
+  } catch {
+    throw new DataError('malformed .npy header: not valid UTF-8 (format version 3.0)', { file });
   }
-  if (bytes.length < 10) throw new DataError('truncated .npy header', { file });
-  const major = bytes[6];
-  const minor = bytes[7];
-  let headerLen: number;
-  let start: number;
-  if (major === 1) {
-    headerLen = bytes[8] | (bytes[9] << 8);
-    start = 10;
-  } else if (major === 2 || major === 3) {
-    if (bytes.length < 12) throw new DataError('truncated .npy header', { file });
-    headerLen = (bytes[8] | (bytes[9] << 8) | (bytes[10] << 16)) + bytes[11] * 2 ** 24;
-    start = 12;
-  } else {
-    throw new DataError(`unsupported .npy format version ${major}.${minor} (supported: 1.0, 2.0, 3.0)`, { file });
+  if (text.length > NPY_MAX_HEADER_CHARS) {
+    throw new DataError(`.npy header of ${text.length} characters exceeds the ${NPY_MAX_HEADER_CHARS}-character limit numpy loads`, { file });
   }
-  if (bytes.length < start + headerLen) {
-    throw new DataError(`truncated .npy header: needs ${start + headerLen} bytes, got ${bytes.length}`, { file });
-  }
-  const text = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(start, start + headerLen));
+  const d = headerDict(text, major, file);
 
-  const descrM = /['"]descr['"]\s*:\s*(['"])([^'"]*)\1/.exec(text);
-  const fortranM = /['"]fortran_order['"]\s*:\s*(True|False)/.exec(text);
-  const shapeM = /['"]shape['"]\s*:\s*\(([^)]*)\)/.exec(text);
-  if (!descrM) {
-    if (/['"]descr['"]\s*:\s*\[/.test(text)) {
-      throw new DataError('structured (record) dtypes are not supported', { file });
-    }
-    throw new DataError(`malformed .npy header (no 'descr'): ${text.trim()}`, { file });
+  const descrV = d.get('descr')!;
+  if (descrV.t === 'list') throw new DataError('structured (record) dtypes are not supported', { file });
+  if (descrV.t === 'tuple') throw new DataError('sub-array dtypes are not supported', { file });
+  if (descrV.t !== 'str') throw new DataError(`malformed .npy header: 'descr' must be a dtype string, got a ${descrV.t}`, { file });
+  const fortranV = d.get('fortran_order')!;
+  if (fortranV.t !== 'bool') throw new DataError(`malformed .npy header: 'fortran_order' must be True or False, got a ${fortranV.t}`, { file });
+  const shapeV = d.get('shape')!;
+  if (shapeV.t !== 'tuple' || shapeV.items.some((x) => x.t !== 'int')) {
+    throw new DataError(`malformed .npy header: 'shape' must be a tuple of integers, e.g. (3, 2) or (3,)`, { file });
   }
-  if (!fortranM) throw new DataError(`malformed .npy header (no 'fortran_order'): ${text.trim()}`, { file });
-  if (!shapeM) throw new DataError(`malformed .npy header (no 'shape'): ${text.trim()}`, { file });
 
-  const descr = descrM[2];
+  const descr = descrV.v;
   const order = descr[0];
   const code = descr.slice(1);
-  const dt = DTYPES[code];
+  const dt = Object.hasOwn(DTYPES, code) ? DTYPES[code] : undefined;
   if (!dt || !['<', '>', '|', '='].includes(order)) {
     throw new DataError(
       `unsupported dtype '${descr}' (supported: b1, i1, u1, i2, u2, i4, u4, i8, u8, f4, f8, little-endian)`,
@@ -152,17 +214,18 @@ export function parseNpyHeader(bytes: Uint8Array, file = '<buffer>'): NpyHeader 
   if (order === '=' && dt.size > 1) {
     throw new DataError(`native byte order '${descr}' is ambiguous in a file; expected '<${code}'`, { file });
   }
-  if (fortranM[1] === 'True') {
+  if (fortranV.v) {
     throw new DataError("fortran_order: True is not supported; re-save the array in C order (np.ascontiguousarray)", { file });
   }
   const shape: number[] = [];
-  for (const part of shapeM[1].split(',')) {
-    const s = part.trim();
-    if (s === '') continue;
-    if (!/^\d+L?$/.test(s)) throw new DataError(`malformed shape in .npy header: (${shapeM[1]})`, { file });
-    shape.push(Number.parseInt(s, 10));
+  for (const x of shapeV.items) {
+    const dim = (x as { v: bigint }).v;
+    if (dim < 0n) throw new DataError(`malformed .npy header: negative dimension ${dim} in 'shape'`, { file });
+    if (dim > BigInt(Number.MAX_SAFE_INTEGER)) throw new DataError(`array too large: dimension ${dim} in 'shape'`, { file });
+    shape.push(Number(dim));
   }
   const size = shape.reduce((a, b) => a * b, 1);
+  if (!Number.isSafeInteger(size * dt.size)) throw new DataError(`array too large: shape (${shape.join(', ')}) of '${descr}'`, { file });
   const rowElems = shape.length <= 1 ? 1 : shape.slice(1).reduce((a, b) => a * b, 1);
   return {
     version: [major, minor],
@@ -324,20 +387,18 @@ async function openOrThrow(file: string): Promise<FileHandle> {
 }
 
 async function readHeaderFrom(fh: FileHandle, file: string): Promise<NpyHeader> {
+  const { size: fileSize } = await fh.stat();
   const pre = new Uint8Array(PREAMBLE);
   const { bytesRead } = await fh.read(pre, 0, PREAMBLE, 0);
-  if (bytesRead < 10) throw new DataError(`not a .npy file (only ${bytesRead} bytes)`, { file });
-  // Validate magic/version first, then read exactly the header.
-  for (let i = 0; i < MAGIC.length; i++) {
-    if (pre[i] !== MAGIC[i]) throw new DataError('not a .npy file (missing the \\x93NUMPY magic string)', { file });
+  if (bytesRead < MAGIC.length) throw new DataError(`not a .npy file (only ${bytesRead} bytes)`, { file });
+  // magic, version and header length checked against the file size before the header is read
+  const { headerLen, start } = checkPreamble(pre.subarray(0, bytesRead), fileSize, file);
+  const bytes = new Uint8Array(start + headerLen);
+  let done = 0;
+  while (done < bytes.length) {
+    const r = await fh.read(bytes, done, bytes.length - done, done);
+    if (r.bytesRead === 0) break;
+    done += r.bytesRead;
   }
-  const major = pre[6];
-  const headerLen = major === 1 ? pre[8] | (pre[9] << 8) : (pre[8] | (pre[9] << 8) | (pre[10] << 16)) + pre[11] * 2 ** 24;
-  const total = (major === 1 ? 10 : 12) + headerLen;
-  if (major >= 2 && major <= 3 && headerLen > 1 << 24) {
-    throw new DataError(`implausible .npy header length ${headerLen}`, { file });
-  }
-  const bytes = new Uint8Array(Math.max(total, PREAMBLE));
-  const r = await fh.read(bytes, 0, total, 0);
-  return parseNpyHeader(bytes.subarray(0, r.bytesRead), file);
+  return parseNpyHeader(bytes.subarray(0, done), file);
 }

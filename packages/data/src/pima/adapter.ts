@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { DataError } from '@chainz/core';
 import { defineAdapter, type BaseLoadOptions, type LoadedDataset } from '../adapter';
 import { decodeUtf8, readDataFile } from '../csv/io';
+import { checkTabularData } from '../csv/checks';
 import { parseTabularCsv } from '../csv/parse';
 import { PIMA_CSV, PIMA_CSV_SHA256 } from './pima-csv.generated';
 
@@ -59,9 +60,14 @@ const CITATION =
  * labels 0 = neg, 1 = pos; one split `all` — make folds with
  * `repeatedStratifiedKFold` and fit preprocessing on each training fold.
  *
+ * `warnings` lists extreme values (|x| ≥ 1e15) and duplicated rows of a
+ * `path` copy (the embedded data has none).
+ *
  * @throws DataError naming the file, row and column for a missing/empty
  *   file, a wrong column count, an unexpected header, a non-numeric, empty or
- *   NaN cell, a class other than neg/pos/0/1, or a single class.
+ *   NaN cell, a class other than neg/pos/0/1, or a single class; naming the
+ *   file and column for a column with every value missing (e.g. all zeros
+ *   in glucose).
  */
 export async function loadPima(options: PimaLoadOptions = {}): Promise<LoadedDataset> {
   let text: string;
@@ -128,6 +134,14 @@ export async function loadPima(options: PimaLoadOptions = {}): Promise<LoadedDat
     }
   }
 
+  // Refuses a column whose every value is missing (e.g. glucose all zero), naming file and column;
+  // warns about extreme values and duplicated rows. The values are not changed.
+  const check = checkTabularData(x, table.n, 8, labels, {
+    file,
+    featureNames: [...PIMA_FEATURE_NAMES],
+    columnLabels: PIMA_FEATURE_NAMES.map((c, j) => (table.header ? `${j + 1} (${table.header[j]})` : `${j + 1} (${c})`)),
+    lines: table.lines,
+  });
   const features = tf.tensor2d(x, [table.n, 8], 'float32');
   const notes = [
     `zeros in ${PIMA_ZERO_MEANS_MISSING.join(', ')} read as missing (NaN): ${missing} values`,
@@ -143,6 +157,7 @@ export async function loadPima(options: PimaLoadOptions = {}): Promise<LoadedDat
     classNames: [...PIMA_CLASS_NAMES],
     featureNames: [...PIMA_FEATURE_NAMES],
     provenance: { files: [file], sha256: [sha256], source: SOURCE, licence: LICENCE, citation: CITATION, notes, rows: { all: table.n } },
+    warnings: check.warnings,
     dispose: () => features.dispose(),
   };
 }
@@ -154,6 +169,7 @@ export const pimaAdapter = defineAdapter<PimaLoadOptions>({
     name: 'pima',
     title: 'Pima Indians Diabetes (768 × 8, binary)',
     task: 'classification',
+    modality: 'tabular',
     source: 'embedded copy (sha256 d579e224…); or another copy via the path option (CLI: chainz bench pima --data FILE)',
     builtIn: true,
   }),

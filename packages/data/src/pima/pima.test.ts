@@ -139,4 +139,25 @@ describe('pima adapter', () => {
     expect(semi.splits.all.features!.shape).toEqual([768, 8]);
     semi.dispose();
   });
+
+  it('a column that is entirely missing names the file and the column; extreme values and duplicated rows are warned about', async () => {
+    // glucose all zero = all missing (zeros mean missing there)
+    const noGlucose = tmp([lines[0], ...body.map((l) => l.replace(/^(\d+),\d+,/, '$1,0,'))].join('\n'));
+    const e = await rejects(
+      { path: noGlucose },
+      `${noGlucose}, column 2 (glucose): every cell of this feature column is missing (768 rows); nothing can be imputed from it`,
+    );
+    expect(e.location).toEqual({ file: noGlucose, column: '2 (glucose)' });
+    // the first 50 rows repeated, and one cell of 1e30
+    const leaky = tmp([lines[0], ...body, ...body.slice(0, 50), body[0].replace(/^6,/, '1e30,')].join('\n'));
+    const ds = await loadPima({ path: leaky });
+    expect(ds.warnings).toEqual([
+      "extreme values: 1 cell with |x| ≥ 1e+15 in 1 column (pregnant: 1; first at row 820): sentinel codes or unit errors? Such values dominate their column's standardisation",
+      'duplicated rows: 50 of 819 rows repeat an earlier row exactly (features and label); in cross-validation a copy can be trained on while another is tested, which inflates accuracy',
+    ]);
+    ds.dispose();
+    const embedded = await loadPima();
+    expect(embedded.warnings).toEqual([]);
+    embedded.dispose();
+  });
 });

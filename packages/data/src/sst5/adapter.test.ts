@@ -1,10 +1,10 @@
 import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { DataError } from '@chainz/core';
+import { ConfigError, DataError } from '@chainz/core';
 import { describe, expect, it, vi } from 'vitest';
 import { testDataDir } from '../text/test-data';
-import { loadSst5, parseSst5Trees, sst5Adapter } from './adapter';
+import { loadSst5, parseSst5Trees, sst5Adapter, stratifiedSample } from './adapter';
 import { parsePtbTree, ptbSpanText, unescapePtbToken } from './ptb';
 
 const dataDir = testDataDir();
@@ -55,6 +55,38 @@ describe('parsePtbTree', () => {
       expect((e as DataError).location).toMatchObject({ file: 'f.txt', row: 12 });
       expect((e as DataError).message).toMatch(/^f\.txt, row 12, column \d+: malformed PTB tree/);
     }
+  });
+});
+
+describe('parsePtbTree on deeply nested trees', () => {
+  // depth 7,694 (a 30 KB line) once overflowed the call stack with a raw RangeError
+  const deep = (depth: number) => '(2 '.repeat(depth) + 'w' + ')'.repeat(depth);
+
+  it('parses any depth iteratively', () => {
+    const t = parsePtbTree(deep(7694));
+    expect(t.tokens).toEqual(['w']);
+    expect(t.nodes).toHaveLength(7694);
+    expect(t.nodes[7693]).toEqual({ label: 2, start: 0, end: 1 });
+    expect(parsePtbTree(deep(200_000)).nodes).toHaveLength(200_000);
+  });
+
+  it('a malformed deep tree is a DataError naming file, line and column', () => {
+    const line = deep(7694).slice(0, -1); // one ")" short
+    expect(() => parsePtbTree(line, { file: 'train.txt', row: 3 })).toThrow(
+      new DataError('malformed PTB tree: unbalanced parentheses: the line ends before ")"', { file: 'train.txt', row: 3, column: line.length + 1 }),
+    );
+  });
+
+  it('parseSst5Trees names the file and line of a deep malformed tree', () => {
+    const e = (() => {
+      try {
+        parseSst5Trees(`(3 (2 a) (2 b))\n${'(2 '.repeat(9000)}w${')'.repeat(8999)} x\n`, 'trees/train.txt');
+      } catch (x) {
+        return x as DataError;
+      }
+    })();
+    expect(e).toBeInstanceOf(DataError);
+    expect(e!.location).toMatchObject({ file: 'trees/train.txt', row: 2 });
   });
 });
 
@@ -144,5 +176,82 @@ describe('sst5 adapter (shared data)', () => {
     } finally {
       vi.unstubAllEnvs();
     }
+  });
+});
+
+describe('stratifiedSample', () => {
+  const labels = Int32Array.from([...Array(60).fill(0), ...Array(30).fill(2), ...Array(10).fill(1)]);
+
+  it('keeps exactly count rows, each class its proportional share (largest remainder)', () => {
+    const keep = stratifiedSample(labels, 10, 7);
+    expect(keep).toHaveLength(10);
+    expect(Array.from(keep)).toEqual([...keep].sort((a, b) => a - b));
+    expect(histogram(Int32Array.from(keep, (i) => labels[i]), 3)).toEqual([6, 1, 3]);
+    // 7 rows: exact shares 4.2, 0.7, 2.1 → floors 4, 0, 2 and the one left goes to the largest remainder (class 1).
+    expect(histogram(Int32Array.from(stratifiedSample(labels, 7, 7), (i) => labels[i]), 3)).toEqual([4, 1, 2]);
+    expect(Array.from(stratifiedSample(labels, 100, 7))).toEqual(Array.from({ length: 100 }, (_, i) => i));
+  });
+
+  it('is seeded: the same seed gives the same rows, another seed other rows', () => {
+    expect(Array.from(stratifiedSample(labels, 20, 1))).toEqual(Array.from(stratifiedSample(labels, 20, 1)));
+    expect(Array.from(stratifiedSample(labels, 20, 1))).not.toEqual(Array.from(stratifiedSample(labels, 20, 2)));
+  });
+});
+
+describe('sst5 quick runs (trainFraction, maxTrain, maxRows)', () => {
+  /** Is `sub` (texts with labels) an in-order subsequence of `full`? */
+  function isSubsequence(sub: { texts?: string[]; labels: Int32Array }, full: { texts?: string[]; labels: Int32Array }): boolean {
+    let j = 0;
+    for (let i = 0; i < sub.labels.length; i++) {
+      while (j < full.labels.length && !(full.texts![j] === sub.texts![i] && full.labels[j] === sub.labels[i])) j++;
+      if (j === full.labels.length) return false;
+      j++;
+    }
+    return true;
+  }
+
+  it('subsamples train and caps dev/test, stratified, seeded, noted as reduced scale', async () => {
+    const full = await loadSst5({ dataDir });
+    const ds = await loadSst5({ dataDir, trainFraction: 0.1, maxRows: 200 });
+    // 854 = round(0.1 · 8544); shares of [1092, 2218, 1624, 2322, 1288] by largest remainder.
+    expect(histogram(ds.splits.train.labels)).toEqual([109, 222, 162, 232, 129]);
+    expect(histogram(ds.splits.dev.labels)).toEqual([25, 52, 42, 51, 30]);
+    expect(ds.splits.test.labels).toHaveLength(200);
+    for (const s of ['train', 'dev', 'test']) {
+      expect(ds.splits[s].texts).toHaveLength(ds.splits[s].labels.length);
+      expect(isSubsequence(ds.splits[s], full.splits[s])).toBe(true);
+    }
+    const notes = ds.provenance.notes!.filter((n) => n.startsWith('reduced-scale:'));
+    expect(notes).toEqual([
+      'reduced-scale: train 854 of 8544 rows (trainFraction 0.1; stratified by label, sampleSeed 0, file order kept)',
+      'reduced-scale: dev 200 of 1101 rows (maxRows 200; stratified by label, sampleSeed 0, file order kept)',
+      'reduced-scale: test 200 of 2210 rows (maxRows 200; stratified by label, sampleSeed 0, file order kept)',
+    ]);
+    const again = await loadSst5({ dataDir, trainFraction: 0.1, maxRows: 200 });
+    expect(again.splits.train.texts).toEqual(ds.splits.train.texts);
+    const other = await loadSst5({ dataDir, trainFraction: 0.1, maxRows: 200, sampleSeed: 1 });
+    expect(other.splits.train.texts).not.toEqual(ds.splits.train.texts);
+    expect(histogram(other.splits.train.labels)).toEqual([109, 222, 162, 232, 129]);
+  });
+
+  it('maxTrain caps train after trainFraction; nothing is noted when no split shrinks', async () => {
+    const ds = await loadSst5({ dataDir, trainFraction: 0.5, maxTrain: 300 });
+    expect(ds.splits.train.labels).toHaveLength(300);
+    expect(ds.splits.dev.labels).toHaveLength(1101);
+    expect(ds.provenance.notes!.filter((n) => n.startsWith('reduced-scale:'))).toEqual([
+      'reduced-scale: train 300 of 8544 rows (trainFraction 0.5, maxTrain 300; stratified by label, sampleSeed 0, file order kept)',
+    ]);
+    const whole = await loadSst5({ dataDir, trainFraction: 1, maxTrain: 10_000, maxRows: 5000 });
+    expect(whole.splits.train.labels).toHaveLength(8544);
+    expect(whole.provenance.notes!.some((n) => n.startsWith('reduced-scale:'))).toBe(false);
+  });
+
+  it('rejects invalid values before reading any file', async () => {
+    const none = '/nonexistent-sst5';
+    await expect(loadSst5({ path: none, trainFraction: 0 })).rejects.toThrow(/option trainFraction: trainFraction must be in \(0, 1\], got 0/);
+    await expect(loadSst5({ path: none, trainFraction: 1.5 })).rejects.toThrow(ConfigError);
+    await expect(loadSst5({ path: none, maxTrain: 2.5 })).rejects.toThrow(/option maxTrain: maxTrain must be a positive integer, got 2.5/);
+    await expect(loadSst5({ path: none, maxRows: 0 })).rejects.toThrow(/option maxRows: maxRows must be a positive integer, got 0/);
+    await expect(loadSst5({ path: none, sampleSeed: 0.5 })).rejects.toThrow(/option sampleSeed/);
   });
 });

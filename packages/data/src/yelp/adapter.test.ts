@@ -94,6 +94,18 @@ describe('yelp adapter', () => {
     await expect(loadYelp({ dataDir: tmp({}) })).rejects.toThrow(/Yelp Review Full not found/);
   });
 
+  it('a file with only a header is refused at load, naming the file', async () => {
+    for (const header of ['label,text,id\n', 'label,text\r\n\r\n', '\ufefflabel,text,id']) {
+      const dir = tmp({ 'only-header.csv': header });
+      const file = path.join(dir, 'only-header.csv');
+      for (const load of [() => readYelpCsv(file), () => loadYelp({ path: file })]) {
+        const e = await load().catch((x: unknown) => x);
+        expect(e).toBeInstanceOf(DataError);
+        expect((e as DataError).message).toBe(`${file}: no reviews: the file holds only a header row`);
+      }
+    }
+  });
+
   it('unescapeYelpText undoes only \\n and \\"', () => {
     expect(unescapeYelpText('a\\nb \\"c\\" d\\e')).toBe('a\nb "c" d\\e');
   });

@@ -57,7 +57,8 @@ export function unescapeYelpText(text: string): string {
  * @param file path of the CSV.
  * @param options `maxRows` and `unescape` as in {@link YelpLoadOptions}.
  * @throws DataError naming file, row and column for an unrecognised layout,
- *   a malformed CSV record, a wrong column count or a label/stars value out of range.
+ *   a malformed CSV record, a wrong column count or a label/stars value out of
+ *   range; naming the file when it is empty or holds only a header row.
  */
 export async function readYelpCsv(file: string, options: { maxRows?: number; unescape?: boolean } = {}): Promise<YelpFileData> {
   const { fs } = await nodeApi();
@@ -128,6 +129,7 @@ export async function readYelpCsv(file: string, options: { maxRows?: number; une
     input.destroy();
   }
   if (layout === undefined) throw new DataError('Yelp CSV is empty', { file }, HINT);
+  if (texts.length === 0) throw new DataError('no reviews: the file holds only a header row', { file }, HINT);
   return { layout, texts, labels: Int32Array.from(labels), truncated };
 }
 
@@ -203,6 +205,7 @@ export async function loadYelp(options: YelpLoadOptions = {}): Promise<LoadedDat
       licence: 'Yelp Dataset terms (research use)',
       citation: 'Zhang, Zhao, LeCun (2015). Character-level Convolutional Networks for Text Classification. NeurIPS.',
       notes,
+      rows: Object.fromEntries(Object.entries(splits).map(([k, sp]) => [k, sp.labels.length])),
     },
     dispose() {
       // Raw texts only: no tensors to free.
@@ -217,6 +220,7 @@ export const yelpAdapter = defineAdapter<YelpLoadOptions>({
     name: 'yelp',
     title: 'Yelp Review Full (1–5 stars)',
     task: 'ordinal',
+    modality: 'text',
     source: `official train.csv/test.csv or the ${YELP_SAMPLE_FILE} sample from the path option or <CHAINZ_DATA_DIR>/yelp/`,
     builtIn: false,
   }),

@@ -23,7 +23,7 @@ describe('withCliFlags', () => {
 
   it('respells a synchronous throw and passes values and other errors through', () => {
     const labels = Int32Array.from([0, 0, 0, 1, 1, 1]);
-    expect(() => withCliFlags(foldFlags('--data'), () => stratifiedKFold(labels, 4, 0))).toThrow('option --folds: 4 folds but class 0 has only 3 examples');
+    expect(() => withCliFlags(foldFlags('--data'), () => stratifiedKFold(labels, 7, 0))).toThrow('option --folds: 7 folds but only 6 examples to split');
     expect(withCliFlags(foldFlags('--data'), () => stratifiedKFold(labels, 3, 0))).toHaveLength(3);
     const plain = new TypeError('x');
     expect(() =>

@@ -7,12 +7,10 @@
  * literature's figures on their own labelled rows.
  */
 import { markdownTable } from 'markdown-table';
-import { meanStd } from '@chainz/metrics';
-import { meanAbsoluteError, quadraticWeightedKappa } from '../../ordinal-metrics';
+import { meanAbsoluteError, meanStd, quadraticWeightedKappa } from '@chainz/metrics';
 import type { TabularFold, FitResult } from '../../models/types';
-import type { UnitResult } from '../../results';
 import type { ExperimentReport, ReportContext } from '../../runner/contract';
-import { compareModels, summarize, type Comparison, type ModelSummary } from './model-summary';
+import { compareModels, summarize, type Comparison, type ModelSummary, type SummaryUnit } from './model-summary';
 import { foldRecord, type FoldRecord } from './tabular';
 
 /** A row shown beside ours in the table, clearly labelled (the paper's figure, a literature anchor). */
@@ -85,7 +83,7 @@ export function describeHeadRecord(r: FoldRecord, statistics: 'seeds' | 'folds',
 /** The report of a heads run: full table in summary.md, a compact one (≤ ~120 columns) on the terminal. */
 export function headsReport(records: FoldRecord[], models: ReportContext['models'], input: HeadsReportInput): ExperimentReport {
   const reference = input.reference ?? (models.some((m) => m.name === 'cr') ? 'cr' : models[0].name);
-  const all = records as unknown as UnitResult[];
+  const all = records;
   const summaries = summarize(all, models, input.expectedUnits);
   let comparisons = compareModels(all, reference, models.map((m) => m.name).filter((n) => n !== reference), input.sizes);
   if (input.statistics === 'seeds') comparisons = comparisons.filter((c) => c.test !== 'corrected-resampled-t');
@@ -115,14 +113,14 @@ export function headsReport(records: FoldRecord[], models: ReportContext['models
 }
 
 /** Mean epoch kept (best on validation) over a model's units, as text. */
-function meanBestEpoch(units: UnitResult[], model: string): string {
+function meanBestEpoch(units: SummaryUnit[], model: string): string {
   const e = units.filter((u) => u.model === model && typeof u.info?.bestEpoch === 'number').map((u) => Number(u.info!.bestEpoch));
   if (e.length === 0) return '—';
   const ep = units.find((u) => u.model === model && typeof u.info?.epochs === 'number')?.info?.epochs;
   return `${(e.reduce((a, b) => a + b, 0) / e.length).toFixed(1)}${ep !== undefined ? `/${ep}` : ''}`;
 }
 
-function summarizeOrdinal(units: UnitResult[], models: { name: string }[]): OrdinalSummary[] {
+function summarizeOrdinal(units: SummaryUnit[], models: { name: string }[]): OrdinalSummary[] {
   const out: OrdinalSummary[] = [];
   for (const m of models) {
     const us = units.filter((u) => u.model === m.name);
@@ -155,7 +153,7 @@ export function renderHeadTable(
   summaries: ModelSummary[],
   ordinal: OrdinalSummary[],
   comparisons: Comparison[],
-  units: UnitResult[],
+  units: SummaryUnit[],
 ): string {
   const ref = input.reference;
   const tests = input.statistics === 'seeds' ? (['paired-t', 'wilcoxon'] as const) : (['corrected-resampled-t', 'wilcoxon'] as const);

@@ -31,10 +31,13 @@ export interface Comparison {
   note?: string;
 }
 
-const unitOrder = (a: UnitResult, b: UnitResult) => a.repeat - b.repeat || a.fold - b.fold;
+/** What the summaries read of a unit's record (a {@link UnitResult} or any record with these fields). */
+export type SummaryUnit = Pick<UnitResult, 'model' | 'accuracy' | 'tau' | 'trainSeconds' | 'info'> & { repeat?: unknown; fold?: unknown };
+
+const unitOrder = (a: SummaryUnit, b: SummaryUnit) => Number(a.repeat ?? 0) - Number(b.repeat ?? 0) || Number(a.fold ?? 0) - Number(b.fold ?? 0);
 
 /** Summaries in the order of `models` (models with no unit yet are omitted). */
-export function summarize(units: UnitResult[], models: { name: string; description: string }[], expectedUnits: number): ModelSummary[] {
+export function summarize(units: SummaryUnit[], models: { name: string; description: string }[], expectedUnits: number): ModelSummary[] {
   const out: ModelSummary[] = [];
   for (const m of models) {
     const us = units.filter((u) => u.model === m.name).sort(unitOrder);
@@ -64,7 +67,7 @@ export function summarize(units: UnitResult[], models: { name: string; descripti
  * honest test for cross-validation folds, shown in tables), paired t-test and
  * Wilcoxon signed-rank; p-values Holm-adjusted within each test's family.
  */
-export function compareModels(units: UnitResult[], reference: string, others: string[], sizes: { nTrain: number; nTest: number }): Comparison[] {
+export function compareModels(units: SummaryUnit[], reference: string, others: string[], sizes: { nTrain: number; nTest: number }): Comparison[] {
   const byKey = (m: string) => new Map(units.filter((u) => u.model === m).map((u) => [`${u.repeat}/${u.fold}`, u.accuracy]));
   const ref = byKey(reference);
   const rows: Omit<Comparison, 'pAdjusted'>[] = [];

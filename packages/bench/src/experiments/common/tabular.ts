@@ -87,8 +87,7 @@ export function foldRecord(r: FitResult, fold: TabularFold): Omit<FoldRecord, 'm
 /** True if the registered adapter `name` serves tabular data (features [N, D], one `all` split). */
 export function isTabularAdapter(name: string): boolean {
   if (!hasAdapter(name)) return false;
-  const d = getAdapter(name).describe() as { kind?: string; modality?: string };
-  return (d.kind ?? d.modality) === 'tabular' || name === 'pima' || name === 'csv';
+  return getAdapter(name).describe().modality === 'tabular';
 }
 
 /** Names of the registered tabular data sets (built in and from plugins), sorted; the generic `csv` adapter is left out. */

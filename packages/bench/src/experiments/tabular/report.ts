@@ -7,7 +7,6 @@
 import { markdownTable } from 'markdown-table';
 import type { TopLevelSpec } from 'vega-lite';
 import type { ExperimentReport, ReportContext } from '../../runner/contract';
-import type { UnitResult } from '../../results';
 import { compareModels, renderTable, summarize, type Comparison, type ModelSummary, type PaperFigure } from '../common/model-summary';
 import type { FoldRecord } from '../common/tabular';
 
@@ -75,7 +74,7 @@ export function foldPlotSpec(records: FoldRecord[], models: string[], title: str
     transform: field === 'tau' ? [{ filter: 'isValid(datum.tau)' }] : [],
     layer: [
       { mark: { type: 'point', opacity: 0.5, filled: true, size: 30 }, encoding: { x: { field, type: 'quantitative', scale: { zero: false }, title: axis }, y: { field: 'model', type: 'nominal', sort: models, title: null }, color: { field: 'model', type: 'nominal', sort: models, legend: null } } },
-      { mark: { type: 'errorbar', extent: 'stdev', ticks: true }, encoding: { x: { field, type: 'quantitative', title: axis }, y: { field: 'model', type: 'nominal', sort: models } } },
+      { mark: { type: 'errorbar', extent: 'stdev', thickness: 1.5, color: '#555' }, encoding: { x: { field, type: 'quantitative', title: axis }, y: { field: 'model', type: 'nominal', sort: models } } },
       { mark: { type: 'tick', color: 'black', thickness: 2, size: 14 }, encoding: { x: { aggregate: 'mean', field, type: 'quantitative', title: axis }, y: { field: 'model', type: 'nominal', sort: models } } },
     ],
   });
@@ -90,7 +89,7 @@ export function foldPlotSpec(records: FoldRecord[], models: string[], title: str
 /** The report of a tabular cross-validation run (see {@link TabularReportInput}). */
 export function tabularReport(records: FoldRecord[], status: 'running' | 'complete', models: ReportContext['models'], input: TabularReportInput): ExperimentReport {
   const reference = input.reference ?? referenceModel(models);
-  const units = records as unknown as UnitResult[];
+  const units = records;
   const summaries = summarize(units, models, input.expectedUnits);
   const comparisons = compareModels(units, reference, models.map((m) => m.name).filter((n) => n !== reference), input.sizes);
   const header = input.headerLines.length > 0 ? [...input.headerLines, ''] : [];

@@ -91,9 +91,9 @@ describe('chainz bench yelp options', () => {
     const base = { progress: 'none' as const, backend: 'cpu', workers: 1, out: path.join(root, 'o') };
     const y = writeTinyYelp(root, 'sample', 20); // 4 reviews per class
     // the encoder file does not exist: the fold error must come before the encoder is touched
-    const many = await runYelpBench({ ...base, yelpDir: y.path, encoder: `precomputed:${path.join(root, 'none.jsonl')}`, folds: 10 }).catch((e) => e);
-    expect(many.message).toBe('option --folds: 10 folds but class 0 has only 4 examples; every test fold needs one of each class');
-    expect(many.hint).toBe('choose --folds <= 4');
+    const many = await runYelpBench({ ...base, yelpDir: y.path, encoder: `precomputed:${path.join(root, 'none.jsonl')}`, folds: 30 }).catch((e) => e);
+    expect(many.message).toBe('option --folds: 30 folds but only 20 examples to split; every test fold needs at least one');
+    expect(many.hint).toBe('choose --folds <= 20');
     const empty = await runYelpBench({ ...base, yelpDir: path.join(root, 'o-none') }).catch((e) => e);
     expect(empty.hint).toMatch(/or pass a file or folder as --yelp-dir$/);
   });

@@ -1,3 +1,8 @@
+/**
+ * Ordinal-classification metrics: mean absolute error, confusion matrix and
+ * quadratic weighted kappa. Classes are integers 0 … K − 1 in their natural
+ * order (e.g. stars − 1).
+ */
 import { ConfigError } from '@chainz/core';
 
 function check(pred: ArrayLike<number>, truth: ArrayLike<number>, nClasses?: number): void {
@@ -13,9 +18,16 @@ function check(pred: ArrayLike<number>, truth: ArrayLike<number>, nClasses?: num
 }
 
 /**
- * Mean absolute error between predicted and true ordinal classes,
- * MAE = (1/N) Σ_i |ŷ_i − y_i| (in classes, e.g. stars). NaN for N = 0.
- * @throws ConfigError when the lengths differ.
+ * Mean absolute error between predicted and true ordinal classes:
+ *
+ *     MAE = (1/N) Σ_i |ŷ_i − y_i|
+ *
+ * in units of classes (e.g. stars); 0 is perfect, K − 1 the worst possible.
+ *
+ * @param pred predicted classes ŷ, length N.
+ * @param truth true classes y, length N.
+ * @returns the MAE; NaN for N = 0.
+ * @throws ConfigError (option `predictions`) when the lengths differ.
  */
 export function meanAbsoluteError(pred: ArrayLike<number>, truth: ArrayLike<number>): number {
   check(pred, truth);
@@ -25,8 +37,16 @@ export function meanAbsoluteError(pred: ArrayLike<number>, truth: ArrayLike<numb
 }
 
 /**
- * Confusion matrix O[i][j] = #{n : y_n = i, ŷ_n = j}, K × K.
- * @throws ConfigError for unequal lengths or a class outside 0 … K − 1.
+ * Confusion matrix of true class i (rows) against predicted class j (columns):
+ *
+ *     O_ij = #{n : y_n = i and ŷ_n = j},   i, j ∈ 0 … K − 1
+ *
+ * @param pred predicted classes ŷ, length N.
+ * @param truth true classes y, length N.
+ * @param nClasses K ≥ 2.
+ * @returns K × K counts (row sums: true class counts; column sums: predicted counts).
+ * @throws ConfigError for unequal lengths, K < 2 or a class outside 0 … K − 1
+ *   (option `labels` or `predictions`, naming the index).
  */
 export function confusionMatrix(pred: ArrayLike<number>, truth: ArrayLike<number>, nClasses: number): number[][] {
   check(pred, truth, nClasses);
@@ -49,7 +69,9 @@ export function confusionMatrix(pred: ArrayLike<number>, truth: ArrayLike<number
  * normalisation cancels). Written here because no maintained npm package
  * provides it; tested on hand-computed cases.
  *
- * @param pred predicted classes, @param truth true classes, both in 0 … K − 1.
+ * @param pred predicted classes ŷ, length N, in 0 … K − 1.
+ * @param truth true classes y, length N, in 0 … K − 1.
+ * @param nClasses K ≥ 2.
  * @returns κ; NaN when Σ w·E = 0 (e.g. every label and prediction in one class).
  * @throws ConfigError for unequal lengths or a class outside 0 … K − 1.
  */

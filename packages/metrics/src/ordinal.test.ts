@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { confusionMatrix, meanAbsoluteError, quadraticWeightedKappa } from './ordinal-metrics';
+import { confusionMatrix, meanAbsoluteError, quadraticWeightedKappa } from './ordinal';
 
 describe('ordinal metrics', () => {
   it('MAE on a hand-checked case', () => {
@@ -26,6 +26,23 @@ describe('ordinal metrics', () => {
     const near = [1, 1, 2, 3, 4, 0, 1, 2, 3, 3];
     const far = [4, 1, 2, 3, 4, 0, 1, 2, 3, 0];
     expect(quadraticWeightedKappa(near, truth, 5)).toBeGreaterThan(quadraticWeightedKappa(far, truth, 5));
+  });
+
+  it('QWK equals the pairwise form 1 − N·Σ_n (y_n − ŷ_n)² / Σ_a Σ_b (y_a − ŷ_b)² on seeded random ratings', () => {
+    let state = 12345;
+    const next = () => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) >>> 16) / 65536;
+    for (const k of [2, 5, 11]) {
+      const truth = Array.from({ length: 200 }, () => Math.floor(next() * k));
+      const pred = truth.map((t) => (next() < 0.6 ? t : Math.floor(next() * k)));
+      let own = 0, all = 0;
+      for (let a = 0; a < truth.length; a++) {
+        own += (truth[a] - pred[a]) ** 2;
+        for (let b = 0; b < truth.length; b++) all += (truth[a] - pred[b]) ** 2;
+      }
+      expect(quadraticWeightedKappa(pred, truth, k)).toBeCloseTo(1 - (truth.length * own) / all, 10);
+      const o = confusionMatrix(pred, truth, k);
+      expect(o.map((r) => r.reduce((x, y) => x + y, 0))).toEqual(Array.from({ length: k }, (_, c) => truth.filter((t) => t === c).length));
+    }
   });
 
   it('confusion matrix and range checks', () => {
