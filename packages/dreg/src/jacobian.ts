@@ -11,9 +11,10 @@ function checkTrace(trace: LayerTrace): void {
     checkConvTrace(trace);
     return;
   }
-  const [B, n] = trace.dy.shape;
-  if (trace.kernel.rank !== 2 || trace.kernel.shape[1] !== n || trace.dy.rank !== 2) {
-    throw new ShapeError(`trace of layer '${trace.name ?? '?'}': kernel [${trace.kernel.shape}] does not match dy [${trace.dy.shape}]`, { tensor: trace.name ?? 'kernel' });
+  // shapes from z (σ' has z's shape; polyDense may compute σ' only when it is read)
+  const [B, n] = trace.z.shape;
+  if (trace.kernel.rank !== 2 || trace.kernel.shape[1] !== n || trace.z.rank !== 2) {
+    throw new ShapeError(`trace of layer '${trace.name ?? '?'}': kernel [${trace.kernel.shape}] does not match dy [${trace.z.shape}]`, { tensor: trace.name ?? 'kernel' });
   }
   const jf = trace.jacobianFrobenius;
   if (jf !== undefined && (jf.rank !== 1 || jf.shape[0] !== B)) {

@@ -16,7 +16,7 @@ function featureAxes(t: tf.Tensor): number[] {
 
 /** n_l: the number of outputs of a layer per sample (d_out, or H'·W'·C for conv2d). */
 function outputsPerSample(trace: LayerTrace): number {
-  return trace.dy.size / trace.dy.shape[0];
+  return trace.z.size / trace.z.shape[0]; // z has σ''s shape (σ' may be computed only when read)
 }
 
 function curvatureTerm(trace: LayerTrace, mu: number): tf.Tensor1D | null {
@@ -98,11 +98,11 @@ function forwardChain(all: LayerTrace[], seed: number): tf.Tensor1D[] {
     throw new ConfigError(`the 'forward' variant chains dense layers only; layer ${conv} ('${all[conv].name ?? '?'}') is a ${all[conv].kind} layer`, { option: 'variant' });
   }
   const traces = all as DenseLayerTrace[];
-  const B = traces[0].dy.shape[0];
+  const B = traces[0].z.shape[0];
   let t = tf.randomNormal([B, traces[0].kernel.shape[0]], 0, 1, 'float32', seed) as tf.Tensor2D;
   const out: tf.Tensor1D[] = [];
   traces.forEach((tr, l) => {
-    if (tr.kernel.shape[0] !== t.shape[1] || tr.dy.shape[0] !== B) {
+    if (tr.kernel.shape[0] !== t.shape[1] || tr.z.shape[0] !== B) {
       throw new ShapeError(
         `the 'forward' variant needs consecutive layers: layer ${l} ('${tr.name ?? '?'}') has kernel [${tr.kernel.shape}] but the previous layer gives [${B}, ${t.shape[1]}]`,
         { tensor: tr.name ?? `traces[${l}]` },
@@ -156,8 +156,8 @@ export function dregPenalty(traces: LayerTrace[], options?: Partial<DregOptions>
       return r;
     });
     // λ·Σ_l w_l·mean_batch(R_l)/n_l = Σ_l (λ·w_l/(n_l·B))·Σ_batch R_l: one fused kernel on cpu/wasm.
-    // n_l·B = dy.size for dense [B, n_l] and conv [B, H', W', C] traces alike.
-    const weights = traces.map((tr, l) => (lambda * (o.layerWeights ? o.layerWeights[l] : 1)) / (outputsPerSample(tr) * tr.dy.shape[0]));
+    // n_l·B = z.size for dense [B, n_l] and conv [B, H', W', C] traces alike.
+    const weights = traces.map((tr, l) => (lambda * (o.layerWeights ? o.layerWeights[l] : 1)) / (outputsPerSample(tr) * tr.z.shape[0]));
     return weightedSum(rs, weights);
   });
 }

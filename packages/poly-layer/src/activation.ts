@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, NumericError, ShapeError } from '@chainz/core';
 import { LAYERNORM_EPSILON, resolvePolyConfig, type PolyConfig } from './config';
 import { denseJacobianFrobenius, fusedPolyActivation, fusedPolyActivationJacobian, useFused, type PolyImplementation } from './kernels/ops';
+import type { KernelGuard } from './kernels/names';
 
 /**
  * The polynomial activation as one composite op (DESIGN §2):
@@ -283,7 +284,7 @@ function fusedActivation(z: tf.Tensor, coeffs: tf.Tensor2D, cfg: PolyConfig, sec
   if (z.rank === 2 && cfg.guard !== 'layernorm') {
     // the common case creates no intermediate tensor: no tidy scope needed
     const o = fusedPolyActivation(z as tf.Tensor2D, coeffs, { basis: cfg.basis, guard: cfg.guard, scale: cfg.scale, second });
-    return second ? { y: o.y, dy: o.dy, d2y: o.d2y } : { y: o.y, dy: o.dy };
+    return second ? { y: o.y, dy: o.dy!, d2y: o.d2y } : { y: o.y, dy: o.dy! };
   }
   return tf.tidy(() => {
     let src = z;
@@ -301,7 +302,7 @@ function fusedActivation(z: tf.Tensor, coeffs: tf.Tensor2D, cfg: PolyConfig, sec
       second,
     });
     const back = (t: tf.Tensor2D): tf.Tensor => (src.rank === 2 ? t : tf.reshape(t, src.shape));
-    const result: PolyActivationResult = { y: back(o.y), dy: back(o.dy) };
+    const result: PolyActivationResult = { y: back(o.y), dy: back(o.dy!) };
     if (second) result.d2y = back(o.d2y!);
     if (ln) result.layernorm = ln;
     return result as unknown as tf.TensorContainer;
@@ -402,27 +403,37 @@ export function polyActivation(
   return out;
 }
 
+/** What the dense-layer forms of the activation return: σ' may be left out (see `derivative`). */
+export type DenseActivationResult = Omit<PolyActivationResult, 'dy'> & { dy?: tf.Tensor2D; jacobianFrobenius?: tf.Tensor1D };
+
 /**
- * {@link polyActivation} for a dense layer z = x·W + b (z `[B, n]`, W `[d_in, n]`)
- * that also returns the layer's per-sample squared Jacobian norm
- * r_b = Σ_j σ'(z_bj)²·‖W[:, j]‖² (DREG `frobenius` for elementwise guards), from
- * the same kernel pass where the fused kernel runs and with ordinary ops (or the
- * separate norm kernel) otherwise. Not for the `layernorm` guard (its Jacobian
- * includes the normalisation; `@chainz/dreg` computes that one).
+ * {@link polyActivation} of a dense layer's z `[B, n]` for `polyDense`: with
+ * `kernel` (W `[d_in, n]`) it also returns the layer's per-sample squared
+ * Jacobian norm r_b = Σ_j σ'(z_bj)²·‖W[:, j]‖² (DREG `frobenius` for elementwise
+ * guards), from the same kernel pass where the fused kernel runs and with
+ * ordinary ops (or the separate norm kernel) otherwise; not for the `layernorm`
+ * guard (its Jacobian includes the normalisation; `@chainz/dreg` computes that
+ * one). With `derivative: false`, σ' is left out where the fused cpu/wasm
+ * kernel runs (it is then no output of the recorded kernel, so a training step
+ * that does not use it pays nothing for it); elsewhere it is returned anyway.
  * @internal used by `polyDense`.
  */
-export function polyActivationWithJacobian(
+export function polyActivationDense(
   z: tf.Tensor2D,
   coeffs: tf.Tensor2D,
-  kernel: tf.Tensor2D,
+  kernel: tf.Tensor2D | null,
   config: PolyConfig,
-  opts: PolyActivationOptions = {},
-): PolyActivationResult & { jacobianFrobenius: tf.Tensor1D } {
+  opts: PolyActivationOptions & { derivative?: boolean } = {},
+): DenseActivationResult {
   const cfg = resolvePolyConfig(config);
-  if (cfg.guard === 'layernorm' || z.rank !== 2 || kernel.rank !== 2 || kernel.shape[1] !== z.shape[1] || !useFused(opts.implementation, [z, coeffs, kernel])) {
+  const jac = kernel !== null;
+  const tensors = jac ? [z, coeffs, kernel] : [z, coeffs];
+  const fusedPath = cfg.guard !== 'layernorm' && z.rank === 2 && (!jac || (kernel.rank === 2 && kernel.shape[1] === z.shape[1])) && useFused(opts.implementation, tensors);
+  if (!fusedPath) {
     const out = polyActivation(z, coeffs, cfg, opts);
+    if (!jac || cfg.guard === 'layernorm') return out as DenseActivationResult;
     try {
-      return { ...out, jacobianFrobenius: denseJacobianFrobenius(out.dy as tf.Tensor2D, kernel, opts.implementation) };
+      return { ...out, dy: out.dy as tf.Tensor2D, jacobianFrobenius: denseJacobianFrobenius(out.dy as tf.Tensor2D, kernel, opts.implementation) };
     } catch (e) {
       tf.dispose([out.y, out.dy, out.d2y ?? out.y]);
       throw e;
@@ -438,24 +449,52 @@ export function polyActivationWithJacobian(
     );
   }
   const second = opts.secondDerivative === true;
-  const o = fusedPolyActivationJacobian(z, coeffs, kernel, { basis: cfg.basis, guard: cfg.guard, scale: cfg.scale, second });
-  const out: PolyActivationResult & { jacobianFrobenius: tf.Tensor1D } = { y: o.y, dy: o.dy, jacobianFrobenius: o.jacobianFrobenius };
+  const attrs = { basis: cfg.basis, guard: cfg.guard as KernelGuard, scale: cfg.scale, second, derivative: opts.derivative !== false };
+  const o: { y: tf.Tensor2D; dy?: tf.Tensor2D; d2y?: tf.Tensor2D; jacobianFrobenius?: tf.Tensor1D } = jac
+    ? fusedPolyActivationJacobian(z, coeffs, kernel, attrs)
+    : fusedPolyActivation(z, coeffs, attrs);
+  const out: DenseActivationResult = { y: o.y };
+  if (o.dy) out.dy = o.dy;
+  if (o.jacobianFrobenius) out.jacobianFrobenius = o.jacobianFrobenius;
   if (second) out.d2y = o.d2y;
   if (cfg.guard === 'none' && shouldCheck(name, opts.check)) checkFinite(out, z, name);
   return out;
 }
 
+/**
+ * {@link polyActivationDense} with the Jacobian-norm output and σ' always returned.
+ * @internal
+ */
+export function polyActivationWithJacobian(
+  z: tf.Tensor2D,
+  coeffs: tf.Tensor2D,
+  kernel: tf.Tensor2D,
+  config: PolyConfig,
+  opts: PolyActivationOptions = {},
+): PolyActivationResult & { jacobianFrobenius: tf.Tensor1D } {
+  return polyActivationDense(z, coeffs, kernel, config, opts) as PolyActivationResult & { jacobianFrobenius: tf.Tensor1D };
+}
+
+/**
+ * The `none` guard's finiteness check of a dense layer's outputs when the
+ * numeric-check mode asks for it (see {@link NumericCheckMode}).
+ * @internal used by `polyDense`'s fused layer.
+ */
+export function checkNoneGuard(out: { y: tf.Tensor; jacobianFrobenius?: tf.Tensor }, z: tf.Tensor, name: string, check: boolean | undefined): void {
+  if (shouldCheck(name, check)) checkFinite(out, z, name);
+}
+
 /** The `none` guard's finiteness check (reads one boolean back); disposes the outputs and throws on NaN/±Inf. */
-function checkFinite(out: PolyActivationResult & { jacobianFrobenius?: tf.Tensor }, z: tf.Tensor, name: string): void {
+function checkFinite(out: Omit<PolyActivationResult, 'dy'> & { dy?: tf.Tensor; jacobianFrobenius?: tf.Tensor }, z: tf.Tensor, name: string): void {
   const bad = tf.tidy(() => {
-    const parts = [out.y, out.dy, ...(out.d2y ? [out.d2y] : [])].map((t) => tf.any(tf.logicalNot(tf.isFinite(t))));
+    const parts = [out.y, ...(out.dy ? [out.dy] : []), ...(out.d2y ? [out.d2y] : []), ...(out.jacobianFrobenius ? [out.jacobianFrobenius] : [])].map((t) => tf.any(tf.logicalNot(tf.isFinite(t))));
     return parts.reduce((acc, t) => tf.logicalOr(acc, t));
   });
   const isBad = bad.dataSync()[0] !== 0;
   bad.dispose();
   if (isBad) {
     const maxAbsZ = tf.tidy(() => tf.max(tf.abs(z))).dataSync()[0];
-    tf.dispose([out.y, out.dy, ...(out.d2y ? [out.d2y] : []), ...(out.jacobianFrobenius ? [out.jacobianFrobenius] : [])]);
+    tf.dispose([out.y, ...(out.dy ? [out.dy] : []), ...(out.d2y ? [out.d2y] : []), ...(out.jacobianFrobenius ? [out.jacobianFrobenius] : [])]);
     throw new NumericError(
       `layer '${name}': polynomial activation with guard 'none' produced a non-finite value (NaN or ±Infinity); max |z| = ${maxAbsZ}`,
       { tensor: name },

@@ -44,6 +44,7 @@ export {
   type PolyImplementation,
 } from './kernels/ops';
 export { registerPolyKernels } from './kernels/register';
+export { polyDenseBatched, weightedSumGrouped, type PolyDenseBatchedParams } from './kernels/batched';
 export {
   conv2d,
   conv2dGeometry,

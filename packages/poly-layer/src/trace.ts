@@ -19,7 +19,11 @@ export interface DenseLayerTrace {
   kernel: tf.Tensor2D;
   /** Pre-activation z = x·W + b, `[B, d_out]`. */
   z: tf.Tensor2D;
-  /** σ'(z) elementwise, `[B, d_out]` (for `layernorm`: σ'(u), the derivative w.r.t. the normalised u). */
+  /**
+   * σ'(z) elementwise, `[B, d_out]` (for `layernorm`: σ'(u), the derivative w.r.t. the normalised u).
+   * From `polyDense` with the fused cpu/wasm kernel: computed on first read (the forward pass
+   * leaves it out when it does not need it); read it in the scope of the forward pass.
+   */
   dy: tf.Tensor2D;
   /** σ''(z) (w.r.t. u for `layernorm`), `[B, d_out]`; present when the second derivative was requested. */
   d2y?: tf.Tensor2D;
@@ -72,9 +76,45 @@ export interface Conv2dLayerTrace {
 /** A layer's forward trace: dense ({@link DenseLayerTrace}) or 2-D convolution ({@link Conv2dLayerTrace}), told apart by `kind`. */
 export type LayerTrace = DenseLayerTrace | Conv2dLayerTrace;
 
+const LAZY_DY = Symbol.for('chainz.polyLayer.lazyDerivative');
+
+/**
+ * Makes `trace.dy` a property computed on first read by `compute` (which
+ * returns σ and σ'; σ is disposed) and kept until disposed — recomputed if
+ * read again after that. Used by `polyDense` where the forward pass did not
+ * need σ'.
+ * @internal
+ */
+export function defineLazyDerivative<T extends tf.Tensor>(trace: { dy: T }, compute: () => { y: tf.Tensor; dy: tf.Tensor }): void {
+  let value: T | undefined;
+  Object.defineProperty(trace, 'dy', {
+    enumerable: true,
+    configurable: true,
+    get(): T {
+      if (value === undefined || value.isDisposed) {
+        const o = compute();
+        o.y.dispose();
+        value = o.dy as T;
+      }
+      return value;
+    },
+    set(v: T) {
+      value = v;
+    },
+  });
+  Object.defineProperty(trace, LAZY_DY, { enumerable: false, value: () => value });
+}
+
+/** σ' of a trace if it exists now (not computing a lazy one). */
+function existingDerivative(t: LayerTrace): tf.Tensor | undefined {
+  const peek = (t as unknown as Record<symbol, (() => tf.Tensor | undefined) | undefined>)[LAZY_DY];
+  return peek ? peek() : t.dy;
+}
+
 /** Disposes the tensors a trace owns (z, dy, d2y, layernorm.*, jacobianFrobenius), not the kernel. */
 export function disposeTraces(traces: LayerTrace | LayerTrace[]): void {
   for (const t of Array.isArray(traces) ? traces : [traces]) {
-    tf.dispose([t.z, t.dy, ...(t.d2y ? [t.d2y] : []), ...(t.layernorm ? [t.layernorm.u, t.layernorm.invStd] : []), ...(t.kind === 'dense' && t.jacobianFrobenius ? [t.jacobianFrobenius] : [])]);
+    const dy = existingDerivative(t);
+    tf.dispose([t.z, ...(dy ? [dy] : []), ...(t.d2y ? [t.d2y] : []), ...(t.layernorm ? [t.layernorm.u, t.layernorm.invStd] : []), ...(t.kind === 'dense' && t.jacobianFrobenius ? [t.jacobianFrobenius] : [])]);
   }
 }

@@ -7,6 +7,7 @@ import { stratifiedSubsample } from '@chainz/data';
 import type { FitResult, ModelRunner, TabularFold } from './types';
 import { drive, driveAsync, trainSteps, type ReadSteps, type TrainableClassifier } from './train';
 import { cumulativeLogits, ordinalLevels, ordinalLoss, ordinalPredict, UNIT_GAP } from './ordinal';
+import { batchedTrainingUnsupported, trainMlpFoldsBatched } from './mlp-batched';
 
 /** Hidden-layer activation of an MLP. `poly` = ChainzRule polynomial activation. */
 export type MlpActivation = 'poly' | 'relu' | 'gelu' | 'tanh' | 'silu';
@@ -369,7 +370,7 @@ function* mlpTrainSteps(
  * τ = p99/mean of per-sample input-gradient norms of the head's loss on the test rows.
  */
 export function mlpModel(name: string, description: string, config: MlpConfig): ModelRunner {
-  return {
+  const runner: ModelRunner = {
     name,
     description,
     // the resolved polynomial configuration (scale, basis for the degree, …), so results.json states what ran
@@ -434,4 +435,9 @@ export function mlpModel(name: string, description: string, config: MlpConfig): 
       }
     },
   };
+  // several folds/seeds at once, same results (mlp-batched.ts), for the configurations it supports
+  if (batchedTrainingUnsupported(config) === undefined) {
+    runner.runBatch = (folds, seeds) => trainMlpFoldsBatched(config, folds, seeds, { runOne: (f, s) => runner.run(f, s) });
+  }
+  return runner;
 }

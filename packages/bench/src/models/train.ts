@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { NonFiniteError, NonFiniteWatchdog, nonFiniteFlag, Rng, type NamedTensor, type NonFinitePolicy, type WatchedVariable } from '@chainz/core';
+import { adam, NonFiniteError, NonFiniteWatchdog, nonFiniteFlag, Rng, type NamedTensor, type NonFinitePolicy, type WatchedVariable } from '@chainz/core';
 import type { LayerTrace } from '@chainz/poly-layer';
 import { dregPenalty, type DregOptions } from '@chainz/dreg';
 
@@ -161,7 +161,7 @@ export function* trainSteps(
   const rng = new Rng(seed ^ 0x5eed);
   const n = targets.shape[0];
   const every = Math.max(1, opts.validateEvery ?? 1);
-  const optimizer = tf.train.adam(opts.learningRate);
+  const optimizer = adam(opts.learningRate); // tf.train.adam's arithmetic, one fused kernel per step on cpu/wasm
   const vars = model.variables();
   const names = model.variableNames?.();
   const watched: WatchedVariable[] = vars.map((variable, i) => ({ variable, layer: names?.[i]?.layer ?? variable.name, tensor: names?.[i]?.tensor ?? 'weight' }));

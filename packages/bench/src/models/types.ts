@@ -44,6 +44,14 @@ export interface ModelRunner {
   /** Hyper-parameters, stored in results.json. */
   config: Record<string, unknown>;
   run(fold: TabularFold, seed: number): Promise<FitResult>;
+  /**
+   * Optional: train and evaluate several units of this model at once (the folds
+   * or seeds of one experiment), with the same results as calling {@link run}
+   * on each pair (`trainSeconds` aside: each unit's share of the batch) but
+   * cheaper. `folds[i]` goes with `seeds[i]`; the result has one entry per pair,
+   * in order. A runner offers it only for configurations it can batch.
+   */
+  runBatch?(folds: TabularFold[], seeds: number[]): Promise<FitResult[]>;
 }
 
 /** Fraction of equal entries. */

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { dense, Rng } from '@chainz/core';
+import { adam, dense, DENSE, DENSE_GRAD_INPUT, DENSE_GRAD_PARAMS, registerDenseKernels, Rng } from '@chainz/core';
 import { setPolyImplementation, getPolyImplementation, type PolyImplementation } from '@chainz/poly-layer';
 import {
   dregPenalty,
@@ -88,7 +88,7 @@ export function mlpVariant(
 ): PerfVariant {
   const hidden = shape.dims.slice(1, -1);
   const model = new Mlp(mlpConfig(opts.activation, hidden, opts.dreg ? { variant: 'frobenius' } : null), shape.dims[0], shape.dims[shape.dims.length - 1], opts.seed ?? 1);
-  const optimizer = tf.train.adam(LEARNING_RATE);
+  const optimizer = adam(LEARNING_RATE);
   const mode = opts.implementation ?? 'auto';
   let t = 0;
   return {
@@ -118,6 +118,65 @@ export function mlpVariant(
 function glorot(rng: Rng, fanIn: number, fanOut: number): tf.Tensor2D {
   const limit = Math.sqrt(6 / (fanIn + fanOut));
   return tf.tensor2d(Float32Array.from({ length: fanIn * fanOut }, () => (2 * rng.next() - 1) * limit), [fanIn, fanOut]);
+}
+
+/**
+ * The matrix multiplies of one training step of the shape's MLP, alone: for
+ * widths d_0…d_L and batch B, the forward products [B, d_l]·[d_l, d_{l+1}]
+ * (l = 0…L−1), the weight gradients [d_l, B]·[B, d_{l+1}] (every layer) and the
+ * input gradients [B, d_{l+1}]·[d_{l+1}, d_l] (l ≥ 1; the first layer's input
+ * needs none): 3L − 1 products on fixed, seeded operands, nothing else.
+ *
+ * - `own` (the `matmul` variant): computed the way the step computes them — on
+ *   wasm the dense op's kernels (`ChainzDense`, `ChainzDenseGradParams`,
+ *   `ChainzDenseGradInput`, the last one transposing W as in the step),
+ *   elsewhere `tf.matMul` on operands stored in the layout the product needs.
+ *   `stepVsMatmul` = step / this: what a step costs beyond its multiplies.
+ * - `tfjs` (the `tfjs-matmul` variant): plain `tf.matMul` on operands stored
+ *   in the layout each product needs (on wasm tfjs keeps its packed copy of a
+ *   fixed right-hand operand between calls, which a training step, with new
+ *   weights every step, cannot): tfjs's own floor.
+ */
+export function matmulVariant(name: string, description: string, shape: PerfShape, kind: 'own' | 'tfjs', seed = 3): PerfVariant {
+  const rng = new Rng(seed);
+  const t = (r: number, c: number) => tf.tensor2d(Float32Array.from({ length: r * c }, () => rng.normal() * 0.1), [r, c]);
+  const B = shape.batch;
+  const d = shape.dims;
+  const own = kind === 'own' && tf.getBackend() === 'wasm';
+  if (own) registerDenseKernels();
+  const run = (kernel: string, inputs: tf.NamedTensorMap) => tf.engine().runKernel(kernel, inputs, { hasBias: false }) as tf.Tensor | tf.Tensor[];
+  const products: Array<{ tensors: tf.Tensor2D[]; f: () => tf.Tensor | tf.Tensor[] }> = [];
+  for (let l = 0; l < d.length - 1; l++) {
+    const [x, w] = [t(B, d[l]), t(d[l], d[l + 1])];
+    products.push({ tensors: [x, w], f: own ? () => run(DENSE, { x, kernel: w }) : () => tf.matMul(x, w) });
+  }
+  for (let l = 0; l < d.length - 1; l++) {
+    const [x, dz] = [t(B, d[l]), t(B, d[l + 1])];
+    const xt = own ? x : (tf.transpose(x) as tf.Tensor2D);
+    products.push({ tensors: own ? [x, dz] : [x, xt, dz], f: own ? () => run(DENSE_GRAD_PARAMS, { x, dz }) : () => tf.matMul(xt, dz) });
+  }
+  for (let l = 1; l < d.length - 1; l++) {
+    const [dz, w] = [t(B, d[l + 1]), t(d[l], d[l + 1])];
+    const wt = own ? w : (tf.transpose(w) as tf.Tensor2D);
+    products.push({ tensors: own ? [dz, w] : [dz, w, wt], f: own ? () => run(DENSE_GRAD_INPUT, { dz, kernel: w }) : () => tf.matMul(dz, wt) });
+  }
+  // cpu and wasm run synchronously: nothing to wait for (and no extra kernel in the timing)
+  const sync = ['cpu', 'wasm'].includes(tf.getBackend());
+  return {
+    name,
+    description,
+    step: () =>
+      tf.tidy(() => {
+        let last: tf.Tensor = tf.scalar(0);
+        for (const p of products) {
+          const out = p.f();
+          last = Array.isArray(out) ? out[0] : out;
+        }
+        // elsewhere: a scalar that depends on the last product (read back after the step)
+        return (sync ? tf.scalar(0) : tf.reshape(tf.slice(last, [0, 0], [1, 1]), [])) as tf.Scalar;
+      }),
+    dispose: () => tf.dispose(products.flatMap((p) => p.tensors)),
+  };
 }
 
 /** Plain MLP parameters (kernels, biases), Glorot-uniform, seeded. */
@@ -161,7 +220,7 @@ export function plainVariant(
     }
     return h;
   };
-  const optimizer = tf.train.adam(LEARNING_RATE);
+  const optimizer = adam(LEARNING_RATE);
   const penalty = opts.penalty ?? 'none';
   let t = 0;
   return {

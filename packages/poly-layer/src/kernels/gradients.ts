@@ -9,6 +9,8 @@ import {
   POLY_ACTIVATION_SAVING,
   WEIGHTED_SUM,
   WEIGHTED_SUM_GRAD,
+  WEIGHTED_SUM_GROUPED,
+  WEIGHTED_SUM_GROUPED_GRAD,
   fromAttrMap,
   outputLayout,
 } from './names';
@@ -31,6 +33,8 @@ import {
  */
 function forwardGradConfig(kernelName: string, jacobian: boolean, saving: boolean): tf.GradConfig {
   const inputsToSave = [...(saving ? [] : ['z']), 'coeffs', ...(jacobian ? ['kernel'] : [])];
+  // (outputsToSave is fixed per kernel name: u and g1 follow y, dy, r whether or not dy is output,
+  // so the `…Saving` kernels always output dy)
   const layout = outputLayout({ save: saving, second: false }, jacobian);
   const outputsToSave: boolean[] = [];
   if (saving) for (let i = 0; i < layout.count; i++) outputsToSave.push(i === layout.u || i === layout.g1);
@@ -40,10 +44,11 @@ function forwardGradConfig(kernelName: string, jacobian: boolean, saving: boolea
     outputsToSave,
     gradFunc: (dys, saved, attrs) => {
       const L = outputLayout(fromAttrMap(attrs), jacobian);
-      const d = dys as tf.Tensor[];
+      const d = Array.isArray(dys) ? dys : [dys]; // tfjs passes a lone output's gradient unwrapped
       const named: Record<string, tf.Tensor> = {};
       inputsToSave.forEach((n, i) => (named[n] = saved[i]));
-      const inputs: tf.NamedTensorMap = { ...named, gy: d[L.y], gdy: d[L.dy] };
+      const inputs: tf.NamedTensorMap = { ...named, gy: d[L.y] };
+      if (L.dy >= 0) inputs.gdy = d[L.dy];
       if (saving) {
         inputs.u = saved[inputsToSave.length];
         inputs.g1 = saved[inputsToSave.length + 1];
@@ -83,6 +88,18 @@ export const weightedSumGradConfig: tf.GradConfig = {
   gradFunc: (dy, _saved, attrs) => {
     const weights = attrs.weights as number[];
     const g = tf.engine().runKernel(WEIGHTED_SUM_GRAD, { dy: dy as tf.Tensor }, attrs) as tf.Tensor[];
+    const grads: Record<string, () => tf.Tensor> = {};
+    weights.forEach((_, l) => (grads[`x${l}`] = () => g[l]));
+    return grads;
+  },
+};
+
+/** Gradient of {@link WEIGHTED_SUM_GROUPED}: w[l][g]·dy[g] on each group's rows (nothing saved). */
+export const weightedSumGroupedGradConfig: tf.GradConfig = {
+  kernelName: WEIGHTED_SUM_GROUPED,
+  gradFunc: (dy, _saved, attrs) => {
+    const weights = attrs.weights as number[][];
+    const g = tf.engine().runKernel(WEIGHTED_SUM_GROUPED_GRAD, { dy: dy as tf.Tensor }, attrs) as tf.Tensor[];
     const grads: Record<string, () => tf.Tensor> = {};
     weights.forEach((_, l) => (grads[`x${l}`] = () => g[l]));
     return grads;

@@ -9,12 +9,15 @@ import {
   POLY_ACTIVATION_SAVING,
   WEIGHTED_SUM,
   WEIGHTED_SUM_GRAD,
+  WEIGHTED_SUM_GROUPED,
+  WEIGHTED_SUM_GROUPED_GRAD,
   fromAttrMap,
   outputLayout,
   type PolyKernelAttrs,
 } from './names';
+export { allZero as allZeroF32 } from './js-math';
 import { allZero, columnNorms2, jacobianFrobeniusBackward, jacobianFrobeniusForward, polyBackward, polyForward, type PolyDims } from './js-math';
-import { BWD_GDY, BWD_JAC, BWD_SAVED, FWD_JAC, FWD_SAVE, FWD_SECOND, simdLoops, type SimdLoops } from './wasm-simd';
+import { BWD_GDY, BWD_JAC, BWD_SAVED, FWD_DY, FWD_JAC, FWD_SAVE, FWD_SECOND, simdLoops, type SimdLoops } from './wasm-simd';
 
 /*
  * Kernel functions for the `cpu` and `wasm` backends: the same typed-array
@@ -70,9 +73,29 @@ function need(inputs: NamedTensorInfoMap, name: string): TensorInfo {
   return t;
 }
 
-function dimsOf(z: TensorInfo, coeffs: TensorInfo): PolyDims {
+/**
+ * Shapes of a call. Coefficients `[C | 1, K+1]`: one group, z `[…, C]`. Coefficients
+ * `[G, C | 1, K+1]` (the grouped form, G models side by side): z `[G, …, C]`, kernel
+ * `[G, d_in, C]`, r `[G, …]`, each group with its own coefficients and kernel.
+ * `n` counts the rows of one group.
+ */
+function dimsOf(z: TensorInfo, coeffs: TensorInfo): PolyDims & { G: number } {
   const C = z.shape[z.shape.length - 1];
-  return { n: size(z.shape) / Math.max(C, 1), C, K: coeffs.shape[1] - 1, shared: coeffs.shape[0] === 1 && C !== 1 };
+  const grouped = coeffs.shape.length === 3;
+  const G = grouped ? coeffs.shape[0] : 1;
+  const rows = coeffs.shape[coeffs.shape.length - 2];
+  return { n: size(z.shape) / Math.max(C, 1) / G, C, K: coeffs.shape[coeffs.shape.length - 1] - 1, shared: rows === 1 && C !== 1, G };
+}
+
+/** Shape of r: z's shape without the channel axis. */
+function rShape(z: TensorInfo): number[] {
+  return z.shape.slice(0, -1);
+}
+
+/** Group g's slice of a flat array holding G equal parts. */
+function part(a: Float32Array, G: number, g: number): Float32Array {
+  const n = a.length / G;
+  return a.subarray(g * n, (g + 1) * n);
 }
 
 /** Forward kernel; with `jacobian`, the dense Jacobian-norm output r (inputs include `kernel`). */
@@ -89,17 +112,22 @@ function polyActivationKernel(run: Runner, jacobian: boolean): KernelFunc {
     const d = dimsOf(z, coeffs);
     const L = outputLayout(a, jacobian);
     const shapes: number[][] = [];
-    for (let i = 0; i < L.count; i++) shapes.push(i === L.r ? [d.n] : z.shape);
+    for (let i = 0; i < L.count; i++) shapes.push(i === L.r ? rShape(z) : z.shape);
     return run(backend, shapes, (input, o) => {
-      polyForward(input(z), input(coeffs), d, a, {
-        y: o[L.y],
-        dy: o[L.dy],
-        u: L.u >= 0 ? o[L.u] : null,
-        g1: L.g1 >= 0 ? o[L.g1] : null,
-        r: L.r >= 0 ? o[L.r] : null,
-        c: W ? columnNorms2(input(W), W.shape[0], d.C) : null,
-        d2y: L.d2y >= 0 ? o[L.d2y] : null,
-      });
+      const dIn = W ? W.shape[W.shape.length - 2] : 0;
+      for (let g = 0; g < d.G; g++) {
+        const p = (t: Float32Array) => part(t, d.G, g);
+        const y = p(o[L.y]);
+        polyForward(p(input(z)), p(input(coeffs)), d, a, {
+          y,
+          dy: L.dy >= 0 ? p(o[L.dy]) : new Float32Array(y.length), // σ' is needed for r even when not output
+          u: L.u >= 0 ? p(o[L.u]) : null,
+          g1: L.g1 >= 0 ? p(o[L.g1]) : null,
+          r: L.r >= 0 ? p(o[L.r]) : null,
+          c: W ? columnNorms2(p(input(W)), dIn, d.C) : null,
+          d2y: L.d2y >= 0 ? p(o[L.d2y]) : null,
+        });
+      }
     });
   };
 }
@@ -122,33 +150,38 @@ function polyActivationGradKernel(run: Runner): KernelFunc {
     const shapes = [zShape, coeffs.shape];
     if (W) shapes.push(W.shape);
     return run(backend, shapes, (input, o) => {
-      const gdy = inputs.gdy ? input(inputs.gdy) : null;
-      const gd2y = inputs.gd2y ? input(inputs.gd2y) : null;
-      const gr = inputs.gr ? input(inputs.gr) : null;
-      const Wv = W ? input(W) : null;
-      const useJ = Wv !== null && gr !== null && !allZero(gr);
-      const s = useJ ? new Float64Array(d.C) : null;
-      polyBackward(
-        z ? input(z) : null,
-        input(coeffs),
-        d,
-        a,
-        {
-          u: keep ? input(u) : null,
-          g1: keep ? input(g1) : null,
-          gy: input(need(inputs, 'gy')),
-          gdy: gdy !== null && !allZero(gdy) ? gdy : null,
-          gd2y: gd2y !== null && !allZero(gd2y) ? gd2y : null,
-          gr: useJ ? gr : null,
-          c: useJ ? columnNorms2(Wv!, W!.shape[0], d.C) : null,
-        },
-        { gz: o[0], ga: o[1], s },
-      );
-      if (W) {
-        // ∂L/∂W_ij = 2·W_ij·s_j (zero when r is unused)
-        const gW = o[2];
-        if (s === null) gW.fill(0);
-        else for (let i = 0, t = 0; i < W.shape[0]; i++) for (let j = 0; j < d.C; j++, t++) gW[t] = 2 * Wv![t] * s[j];
+      const dIn = W ? W.shape[W.shape.length - 2] : 0;
+      for (let g = 0; g < d.G; g++) {
+        const p = (t: Float32Array) => part(t, d.G, g);
+        const gdy = inputs.gdy ? p(input(inputs.gdy)) : null;
+        const gd2y = inputs.gd2y ? p(input(inputs.gd2y)) : null;
+        const gr = inputs.gr ? p(input(inputs.gr)) : null;
+        const Wv = W ? p(input(W)) : null;
+        const useJ = Wv !== null && gr !== null && !allZero(gr);
+        const s = useJ ? new Float64Array(d.C) : null;
+        polyBackward(
+          z ? p(input(z)) : null,
+          p(input(coeffs)),
+          d,
+          a,
+          {
+            u: keep ? p(input(u)) : null,
+            g1: keep ? p(input(g1)) : null,
+            gy: p(input(need(inputs, 'gy'))),
+            // σ' and σ'' are outputs only where a loss may use them: no scan for all-zero gradients
+            gdy,
+            gd2y,
+            gr: useJ ? gr : null,
+            c: useJ ? columnNorms2(Wv!, dIn, d.C) : null,
+          },
+          { gz: p(o[0]), ga: p(o[1]), s },
+        );
+        if (W) {
+          // ∂L/∂W_ij = 2·W_ij·s_j (zero when r is unused)
+          const gW = p(o[2]);
+          if (s === null) gW.fill(0);
+          else for (let i = 0, t = 0; i < dIn; i++) for (let j = 0; j < d.C; j++, t++) gW[t] = 2 * Wv![t] * s[j];
+        }
       }
     });
   };
@@ -200,6 +233,47 @@ function weightedSumGradKernel(run: Runner): KernelFunc {
   };
 }
 
+function weightedSumGroupedKernel(run: Runner): KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const weights = (attrs?.weights ?? []) as number[][];
+    const counts = (attrs?.counts ?? []) as number[];
+    const G = counts.length;
+    return run(backend, [[G]], (input, o) => {
+      const xs = weights.map((_, l) => input(need(inputs, `x${l}`)));
+      for (let g = 0; g < G; g++) {
+        let total = 0;
+        weights.forEach((w, l) => {
+          const x = xs[l];
+          const B = x.length / G;
+          let s = 0;
+          for (let i = g * B, end = g * B + counts[g]; i < end; i++) s += x[i];
+          total += w[g] * s;
+        });
+        o[0][g] = total;
+      }
+    })[0];
+  };
+}
+
+function weightedSumGroupedGradKernel(run: Runner): KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const weights = (attrs?.weights ?? []) as number[][];
+    const counts = (attrs?.counts ?? []) as number[];
+    const shapes = (attrs?.shapes ?? []) as number[][];
+    const G = counts.length;
+    return run(backend, shapes, (input, o) => {
+      const dy = input(need(inputs, 'dy'));
+      o.forEach((out, l) => {
+        const B = out.length / G;
+        for (let g = 0; g < G; g++) {
+          out.fill(weights[l][g] * dy[g], g * B, g * B + counts[g]);
+          out.fill(0, g * B + counts[g], (g + 1) * B);
+        }
+      });
+    });
+  };
+}
+
 /** Kernel configurations for the `cpu` and `wasm` backends. */
 export function jsKernelConfigs(): KernelConfig[] {
   const out: KernelConfig[] = [];
@@ -217,6 +291,8 @@ export function jsKernelConfigs(): KernelConfig[] {
       { kernelName: DENSE_JACOBIAN_FROBENIUS_GRAD, backendName, kernelFunc: jacobianGradKernel(run) },
       { kernelName: WEIGHTED_SUM, backendName, kernelFunc: weightedSumKernel(run) },
       { kernelName: WEIGHTED_SUM_GRAD, backendName, kernelFunc: weightedSumGradKernel(run) },
+      { kernelName: WEIGHTED_SUM_GROUPED, backendName, kernelFunc: weightedSumGroupedKernel(run) },
+      { kernelName: WEIGHTED_SUM_GROUPED_GRAD, backendName, kernelFunc: weightedSumGroupedGradKernel(run) },
     );
   }
   return out;
@@ -224,29 +300,84 @@ export function jsKernelConfigs(): KernelConfig[] {
 
 // ---- wasm backend: WebAssembly SIMD loops on the heap (wasm-simd.ts), when they apply ----
 
-interface WasmBackendInternals extends WasmBackendLike {
-  wasm: { asm?: { memory?: unknown }; _malloc(bytes: number): number; _free(ptr: number): void };
+export interface WasmBackendInternals extends WasmBackendLike {
+  wasm: { asm?: { memory?: unknown }; wasmMemory?: unknown; _malloc(bytes: number): number; _free(ptr: number): void };
   getMemoryOffset(dataId: object): number;
 }
 
-/** The SIMD loops when they apply to this call (cubic monomial, an even number of channels), else null. */
+/** The SIMD loops when they apply to this call (a cubic or lower degree in the monomial basis), else null. */
 function simdFor(backend: unknown, a: PolyKernelAttrs, d: PolyDims): { be: WasmBackendInternals; loops: SimdLoops; memory: WebAssembly.Memory } | null {
-  if (a.basis !== 'monomial' || d.K > 3 || d.C < 2 || d.C % 2 !== 0) return null;
+  if (a.basis !== 'monomial' || d.K > 3 || d.C < 1) return null;
   const be = backend as WasmBackendInternals;
-  const memory = be.wasm?.asm?.memory;
+  const memory = be.wasm?.asm?.memory ?? be.wasm?.wasmMemory;
   if (typeof be.getMemoryOffset !== 'function' || typeof be.wasm?._malloc !== 'function') return null;
   const loops = simdLoops(memory);
   return loops ? { be, loops, memory: memory as WebAssembly.Memory } : null;
 }
 
-/** Per-channel float64 columns f_k(a[j]) written at `ptr` (stride 8C bytes). */
-function writeColumns(memory: WebAssembly.Memory, ptr: number, coeffs: Float32Array, d: PolyDims, cols: Array<(a: number[]) => number>): void {
-  const out = new Float64Array(memory.buffer, ptr, cols.length * d.C);
-  const a = [0, 0, 0, 0];
+/** C rounded up to a multiple of 4: the stride of the per-channel float32 columns of the SIMD loops. */
+export function paddedChannels(C: number): number {
+  return (C + 3) & ~3;
+}
+
+/**
+ * Scratch memory on the wasm heap for the SIMD loops: one block per backend
+ * module, grown on demand and kept (kernels never run concurrently in one
+ * module), so that a small call pays no malloc/free.
+ */
+const scratchBlocks = new WeakMap<object, { ptr: number; bytes: number }>();
+
+export function polyScratch(be: WasmBackendInternals, bytes: number): number {
+  let s = scratchBlocks.get(be.wasm);
+  if (!s || s.bytes < bytes) {
+    if (s) be.wasm._free(s.ptr);
+    const size = Math.max(bytes, 2 * (s?.bytes ?? 0), 4096);
+    s = { ptr: be.wasm._malloc(size), bytes: size };
+    scratchBlocks.set(be.wasm, s);
+  }
+  return s.ptr;
+}
+
+/**
+ * The per-channel float32 columns of the forward loop at `ptr` (stride C4, zero padding):
+ * a0, a1, a2, a3, 2a2, 3a3, 6a3, then 0 for the column norms (filled by `colnorm`).
+ */
+export function writeForwardColumns(memory: WebAssembly.Memory, ptr: number, coeffs: Float32Array, d: PolyDims): void {
+  const C4 = paddedChannels(d.C);
+  const out = new Float32Array(memory.buffer, ptr, 8 * C4);
+  out.fill(0);
+  const K1 = d.K + 1;
   for (let j = 0; j < d.C; j++) {
-    const row = d.shared ? 0 : j;
-    for (let k = 0; k < 4; k++) a[k] = k <= d.K ? coeffs[row * (d.K + 1) + k] : 0;
-    cols.forEach((f, k) => (out[k * d.C + j] = f(a)));
+    const o = d.shared ? 0 : j * K1;
+    const a0 = coeffs[o];
+    const a1 = d.K >= 1 ? coeffs[o + 1] : 0;
+    const a2 = d.K >= 2 ? coeffs[o + 2] : 0;
+    const a3 = d.K >= 3 ? coeffs[o + 3] : 0;
+    out[j] = a0;
+    out[C4 + j] = a1;
+    out[2 * C4 + j] = a2;
+    out[3 * C4 + j] = a3;
+    out[4 * C4 + j] = 2 * a2;
+    out[5 * C4 + j] = 3 * a3;
+    out[6 * C4 + j] = 6 * a3;
+  }
+}
+
+/** The backward loop's columns at `ptr` (stride C4): a1, 2a2, 3a3, 6a3, then zeros (accumulators, 2c_j). */
+export function writeBackwardColumns(memory: WebAssembly.Memory, ptr: number, coeffs: Float32Array, d: PolyDims): void {
+  const C4 = paddedChannels(d.C);
+  const out = new Float32Array(memory.buffer, ptr, 10 * C4);
+  out.fill(0);
+  const K1 = d.K + 1;
+  for (let j = 0; j < d.C; j++) {
+    const o = d.shared ? 0 : j * K1;
+    const a1 = d.K >= 1 ? coeffs[o + 1] : 0;
+    const a2 = d.K >= 2 ? coeffs[o + 2] : 0;
+    const a3 = d.K >= 3 ? coeffs[o + 3] : 0;
+    out[j] = a1;
+    out[C4 + j] = 2 * a2;
+    out[2 * C4 + j] = 3 * a3;
+    out[3 * C4 + j] = 6 * a3;
   }
 }
 
@@ -259,20 +390,24 @@ function simdForward(backend: unknown, inputs: NamedTensorInfoMap, a: PolyKernel
   const { be, loops, memory } = s;
   const L = outputLayout(a, jacobian);
   const infos: TensorInfo[] = [];
-  for (let i = 0; i < L.count; i++) infos.push(be.makeOutput(i === L.r ? [d.n] : z.shape, 'float32'));
-  const C8 = 8 * d.C;
-  const scratch = be.wasm._malloc(C8 * 8);
-  try {
-    writeColumns(memory, scratch, be.typedArrayFromHeap(coeffs), d, [(c) => c[0], (c) => c[1], (c) => c[2], (c) => c[3], (c) => 2 * c[2], (c) => 3 * c[3], (c) => 6 * c[3]]);
-    if (jacobian) {
-      const W = need(inputs, 'kernel');
-      loops.colnorm(be.getMemoryOffset(W.dataId), scratch + 7 * C8, W.shape[0], d.C, 1);
-    }
-    const off = (i: number) => (i >= 0 ? be.getMemoryOffset(infos[i].dataId) : 0);
-    const flags = (L.u >= 0 ? FWD_SAVE : 0) | (L.d2y >= 0 ? FWD_SECOND : 0) | (jacobian ? FWD_JAC : 0);
-    loops.fwd[a.guard](be.getMemoryOffset(z.dataId), off(L.y), off(L.dy), off(L.u), off(L.g1), off(L.d2y), off(L.r), scratch, scratch + 7 * C8, d.n, d.C, flags, 1 / a.scale);
-  } finally {
-    be.wasm._free(scratch);
+  for (let i = 0; i < L.count; i++) infos.push(be.makeOutput(i === L.r ? rShape(z) : z.shape, 'float32'));
+  const C4b = 4 * paddedChannels(d.C);
+  // scratch: 7 coefficient columns, then ‖W[:, j]‖²
+  const sc = polyScratch(be, 8 * C4b);
+  const W = jacobian ? need(inputs, 'kernel') : undefined;
+  const dIn = W ? W.shape[W.shape.length - 2] : 0;
+  const off = (i: number) => (i >= 0 ? be.getMemoryOffset(infos[i].dataId) : 0);
+  const flags = (L.dy >= 0 ? FWD_DY : 0) | (L.u >= 0 ? FWD_SAVE : 0) | (L.d2y >= 0 ? FWD_SECOND : 0) | (jacobian ? FWD_JAC : 0);
+  const step = 4 * d.n * d.C; // bytes of one group's z
+  const outs = [L.y, L.dy, L.u, L.g1, L.d2y].map(off);
+  const pr = off(L.r);
+  const pz = be.getMemoryOffset(z.dataId);
+  const coef = be.typedArrayFromHeap(coeffs);
+  for (let g = 0; g < d.G; g++) {
+    writeForwardColumns(memory, sc, part(coef, d.G, g), d);
+    if (W) loops.colnorm(be.getMemoryOffset(W.dataId) + 4 * g * dIn * d.C, sc + 7 * C4b, dIn, d.C, 1);
+    const at = (p: number) => (p ? p + g * step : 0);
+    loops.fwd[a.guard](pz + g * step, at(outs[0]), at(outs[1]), at(outs[2]), at(outs[3]), at(outs[4]), pr ? pr + 4 * g * d.n : 0, sc, sc + 7 * C4b, d.n, d.C, flags, 1 / a.scale);
   }
   return infos;
 }
@@ -282,60 +417,52 @@ function simdBackward(backend: unknown, inputs: NamedTensorInfoMap, a: PolyKerne
   const z = inputs.z;
   const zShape = (z ?? need(inputs, 'u')).shape;
   const d = dimsOf({ shape: zShape } as TensorInfo, coeffs);
-  if (inputs.gd2y !== undefined) return null; // σ''' path: typed-array loops
+  if (inputs.gd2y !== undefined) return null; // third-derivative path: typed-array loops
   const s = simdFor(backend, a, d);
   if (!s) return null;
   const { be, loops, memory } = s;
   const W = inputs.kernel;
   const infos = [be.makeOutput(zShape, 'float32'), be.makeOutput(coeffs.shape, 'float32'), ...(W ? [be.makeOutput(W.shape, 'float32')] : [])];
-  const C8 = 8 * d.C;
-  // scratch: 4 coefficient columns, 5 accumulators (G0..G3, S), 2c_j
-  const scratch = be.wasm._malloc(C8 * 10);
-  try {
-    const gdy = inputs.gdy;
-    const gr = inputs.gr;
-    const hasGdy = gdy !== undefined && !allZero(be.typedArrayFromHeap(gdy));
-    const jac = W !== undefined && gr !== undefined && !allZero(be.typedArrayFromHeap(gr));
-    const saved = a.guard === 'tanh' && inputs.u !== undefined && inputs.g1 !== undefined;
-    writeColumns(memory, scratch, be.typedArrayFromHeap(coeffs), d, [(c) => c[1], (c) => 2 * c[2], (c) => 3 * c[3], (c) => 6 * c[3]]);
-    new Float64Array(memory.buffer, scratch + 4 * C8, 5 * d.C).fill(0);
-    if (jac) loops.colnorm(be.getMemoryOffset(W!.dataId), scratch + 9 * C8, W!.shape[0], d.C, 2);
-    const off = (t: TensorInfo | undefined) => (t !== undefined ? be.getMemoryOffset(t.dataId) : 0);
-    const flags = (saved ? BWD_SAVED : 0) | (hasGdy ? BWD_GDY : 0) | (jac ? BWD_JAC : 0);
-    loops.bwd[a.guard](
-      saved ? 0 : off(z),
-      saved ? off(inputs.u) : 0,
-      saved ? off(inputs.g1) : 0,
-      off(need(inputs, 'gy')),
-      hasGdy ? off(gdy) : 0,
-      off(infos[0]),
-      scratch,
-      scratch + 4 * C8,
-      jac ? off(gr) : 0,
-      scratch + 9 * C8,
-      d.n,
-      d.C,
-      flags,
-      1 / a.scale,
-    );
+  const C4 = paddedChannels(d.C);
+  const C4b = 4 * C4;
+  // scratch: 4 coefficient columns, 5 accumulators (G0..G3, S), 2c_j — all zeroed
+  const sc = polyScratch(be, 10 * C4b);
+  const gdy = inputs.gdy;
+  const gr = inputs.gr;
+  const dIn = W ? W.shape[W.shape.length - 2] : 0;
+  // σ' is an output only where a loss may use it; r's gradient is zero only when r is unused ([B]: cheap to check)
+  const hasGdy = gdy !== undefined;
+  const jac = W !== undefined && gr !== undefined && !allZero(be.typedArrayFromHeap(gr));
+  const saved = a.guard === 'tanh' && inputs.u !== undefined && inputs.g1 !== undefined;
+  const off = (t: TensorInfo | undefined) => (t !== undefined ? be.getMemoryOffset(t.dataId) : 0);
+  const flags = (saved ? BWD_SAVED : 0) | (hasGdy ? BWD_GDY : 0) | (jac ? BWD_JAC : 0);
+  const step = 4 * d.n * d.C;
+  const [pz, pu, pg1, pgy, pgdy, pgz, pgr] = [saved ? undefined : z, saved ? inputs.u : undefined, saved ? inputs.g1 : undefined, need(inputs, 'gy'), hasGdy ? gdy : undefined, infos[0], jac ? gr : undefined].map(off);
+  const coef = be.typedArrayFromHeap(coeffs);
+  const K1 = d.K + 1;
+  const perGroup = coef.length / d.G;
+  for (let g = 0; g < d.G; g++) {
+    writeBackwardColumns(memory, sc, part(coef, d.G, g), d);
+    if (jac) loops.colnorm(off(W) + 4 * g * dIn * d.C, sc + 9 * C4b, dIn, d.C, 2);
+    const at = (p: number) => (p ? p + g * step : 0);
+    loops.bwd[a.guard](at(pz), at(pu), at(pg1), at(pgy), at(pgdy), at(pgz), sc, sc + 4 * C4b, pgr ? pgr + 4 * g * d.n : 0, sc + 9 * C4b, d.n, d.C, flags, 1 / a.scale);
     // ∂L/∂coeffs from the accumulators (summed over channels when shared); ∂L/∂W_ij = 2·W_ij·s_j
-    const G = new Float64Array(memory.buffer, scratch + 4 * C8, 5 * d.C);
-    const ga = be.typedArrayFromHeap(infos[1]);
+    const G = new Float32Array(memory.buffer, sc + 4 * C4b, 5 * C4);
+    const ga = be.typedArrayFromHeap(infos[1]).subarray(g * perGroup, (g + 1) * perGroup);
     if (d.shared) {
       for (let k = 0; k <= d.K; k++) {
         let t = 0;
-        for (let j = 0; j < d.C; j++) t += G[k * d.C + j];
+        for (let j = 0; j < d.C; j++) t += G[k * C4 + j];
         ga[k] = t;
       }
     } else {
-      for (let j = 0; j < d.C; j++) for (let k = 0; k <= d.K; k++) ga[j * (d.K + 1) + k] = G[k * d.C + j];
+      for (let j = 0; j < d.C; j++) for (let k = 0; k < K1; k++) ga[j * K1 + k] = G[k * C4 + j];
     }
     if (W) {
-      if (!jac) be.typedArrayFromHeap(infos[2]).fill(0);
-      else loops.scalegrad(be.getMemoryOffset(W.dataId), scratch + 8 * C8, be.getMemoryOffset(infos[2].dataId), W.shape[0], d.C);
+      const wOff = 4 * g * dIn * d.C;
+      if (!jac) be.typedArrayFromHeap(infos[2]).subarray(g * dIn * d.C, (g + 1) * dIn * d.C).fill(0);
+      else loops.scalegrad(off(W) + wOff, sc + 8 * C4b, off(infos[2]) + wOff, dIn, d.C);
     }
-  } finally {
-    be.wasm._free(scratch);
   }
   return infos;
 }

@@ -31,7 +31,7 @@ describeBackends(['cpu', 'wasm'], ({ name }) => {
     expect(hasFusedKernels(name)).toBe(true);
   });
 
-  // wasm: an even channel count, so the cubic-monomial cases take the WebAssembly SIMD loops (cpu: odd, typed-array loops)
+  // wasm: 6 channels, so the cubic-monomial cases run the SIMD loops' four-lane and one-lane paths (cpu: the typed-array loops)
   declarePolyKernelParity([1, 2, 3, 4, 5, 6, 7, 8], { reference: 2e-6, composite: 5e-5 }, name === 'wasm' ? [5, 6] : [6, 5]);
   declareJacobianParity(2e-6);
   declareDenseJacobianParity(2e-5);

@@ -10,8 +10,9 @@ import type { PolyBasis } from '../config';
 
 /**
  * Fused polynomial activation. Inputs `{ z, coeffs }` (z `[..., C]` float32,
- * coeffs `[C | 1, K+1]`), attributes {@link PolyKernelAttrs}. Outputs, in order
- * (see {@link outputLayout}): `y = σ(z)`, `dy = σ'(z)`, then `u = g(z)` and
+ * coeffs `[C | 1, K+1]`, or `[G, C | 1, K+1]` with z `[G, …, C]` for G models side
+ * by side), attributes {@link PolyKernelAttrs}. Outputs, in order
+ * (see {@link outputLayout}): `y = σ(z)`, `dy = σ'(z)` (unless `derivative` is false), then `u = g(z)` and
  * `g1 = g'(z)` when `save` (kept for the gradient, so that the backward pass
  * needs no transcendental function), then `d2y = σ''(z)` when `second`.
  */
@@ -73,11 +74,29 @@ export const WEIGHTED_SUM = 'ChainzWeightedSum';
  */
 export const WEIGHTED_SUM_GRAD = 'ChainzWeightedSumGrad';
 
+/**
+ * {@link WEIGHTED_SUM} for G models side by side: inputs `x0, x1, …` each `[G, B]`,
+ * attributes `weights` (`[L][G]`) and `counts` (`[G]`: rows of each model, the rest
+ * padding); output `[G]`, out[g] = Σ_l w[l][g]·Σ_{b < counts[g]} x_l[g, b], summed
+ * in float64 in the order of {@link WEIGHTED_SUM} (so each entry equals that
+ * kernel's result for the model alone).
+ */
+export const WEIGHTED_SUM_GROUPED = 'ChainzWeightedSumGrouped';
+
+/** Gradient of {@link WEIGHTED_SUM_GROUPED}: input `dy` `[G]`; output l is w[l][g]·dy[g] on the first counts[g] rows of group g, 0 on the padding. */
+export const WEIGHTED_SUM_GROUPED_GRAD = 'ChainzWeightedSumGroupedGrad';
+
 /** Elementwise guards handled by the fused kernel (`layernorm` normalises with composite ops first, then uses `none`). */
 export type KernelGuard = 'tanh' | 'clip' | 'none';
 
 /** Attributes of {@link POLY_ACTIVATION} and {@link POLY_ACTIVATION_GRAD}. The degree K is `coeffs.shape[1] − 1`. */
 export interface PolyKernelAttrs {
+  /**
+   * Output σ' (default true). Without it (cpu and wasm only) the forward kernel has no output
+   * that training would leave unused — tfjs gives every unused output of a recorded kernel a
+   * zero-filled gradient tensor — while r still comes from σ'.
+   */
+  derivative?: boolean;
   basis: PolyBasis;
   guard: KernelGuard;
   /** Scale s of the `tanh` / `clip` guard (units of z). */
@@ -90,16 +109,16 @@ export interface PolyKernelAttrs {
 
 /** `attrs` as tfjs's kernel registry types them. */
 export function toAttrMap(a: PolyKernelAttrs): NamedAttrMap {
-  return { basis: a.basis, guard: a.guard, scale: a.scale, second: a.second, save: a.save };
+  return { basis: a.basis, guard: a.guard, scale: a.scale, second: a.second, save: a.save, derivative: a.derivative !== false };
 }
 
 /** Reads {@link PolyKernelAttrs} back from a kernel's attribute map. */
 export function fromAttrMap(m: NamedAttrMap | undefined): PolyKernelAttrs {
   const a = (m ?? {}) as Record<string, unknown>;
-  return { basis: a.basis as PolyBasis, guard: a.guard as KernelGuard, scale: a.scale as number, second: a.second === true, save: a.save === true };
+  return { basis: a.basis as PolyBasis, guard: a.guard as KernelGuard, scale: a.scale as number, second: a.second === true, save: a.save === true, derivative: a.derivative !== false };
 }
 
-/** Output indices of the forward kernels (−1: absent), and their count. */
+/** Output indices of the forward kernels (−1: absent; `y` is always 0), and their count. */
 export interface OutputLayout {
   y: number;
   dy: number;
@@ -113,13 +132,14 @@ export interface OutputLayout {
 /**
  * Output layout of {@link POLY_ACTIVATION} (`jacobian` false) or
  * {@link POLY_ACTIVATION_JACOBIAN} (true) for the given attributes:
- * `y, dy, [r], [u, g1], [d2y]`.
+ * `y, [dy], [r], [u, g1], [d2y]` (dy unless `derivative` is false).
  */
-export function outputLayout(a: Pick<PolyKernelAttrs, 'save' | 'second'>, jacobian: boolean): OutputLayout {
-  let k = 2;
+export function outputLayout(a: Pick<PolyKernelAttrs, 'save' | 'second' | 'derivative'>, jacobian: boolean): OutputLayout {
+  let k = 1;
+  const dy = a.derivative === false ? -1 : k++;
   const r = jacobian ? k++ : -1;
   const u = a.save ? k++ : -1;
   const g1 = a.save ? k++ : -1;
   const d2y = a.second ? k++ : -1;
-  return { y: 0, dy: 1, r, u, g1, d2y, count: k };
+  return { y: 0, dy, r, u, g1, d2y, count: k };
 }

@@ -121,29 +121,45 @@ const SAVE_MIN_ELEMENTS = 4096;
  * Kernel attributes for a call: `save` (keep u, g' for the gradient: the
  * `…Saving` kernels) only for the tanh guard on large tensors, where the
  * typed-array loops run (cpu; wasm unless its SIMD loops apply: a cubic
- * monomial with an even channel count, for which recomputing tanh in the
+ * monomial, for which recomputing tanh in the
  * backward pass is cheaper than keeping two more tensors).
  */
 function kernelAttrs(z: tf.Tensor, coeffs: tf.Tensor2D, attrs: Omit<PolyKernelAttrs, 'save'>): PolyKernelAttrs {
   const backend = tf.getBackend();
   const C = z.shape[z.rank - 1];
-  const simd = backend === 'wasm' && attrs.basis === 'monomial' && coeffs.shape[1] <= 4 && C % 2 === 0;
-  const save = attrs.guard === 'tanh' && z.size >= SAVE_MIN_ELEMENTS && !simd && tf.getKernel(POLY_ACTIVATION_SAVING, backend) != null;
-  return { ...attrs, save };
+  const simd = backend === 'wasm' && attrs.basis === 'monomial' && coeffs.shape[1] <= 4 && C >= 1;
+  // without σ' only where the typed-array and SIMD loops run (the WGSL kernels always output it)
+  const derivative = attrs.derivative !== false || (backend !== 'cpu' && backend !== 'wasm');
+  // the …Saving kernels fix their saved outputs' positions, which assume σ' is output
+  const save = derivative && attrs.guard === 'tanh' && z.size >= SAVE_MIN_ELEMENTS && !simd && hasSavingKernel(backend);
+  return { ...attrs, derivative, save };
+}
+
+const savingKernel = new Map<string, boolean>();
+
+/** Whether the `…Saving` kernels exist for the backend (cached: this runs on every activation call). */
+function hasSavingKernel(backend: string): boolean {
+  let ok = savingKernel.get(backend);
+  if (ok === undefined) {
+    ok = tf.getKernel(POLY_ACTIVATION_SAVING, backend) != null;
+    savingKernel.set(backend, ok);
+  }
+  return ok;
 }
 
 /**
  * Runs the fused activation kernel on z `[n, C]` (rank 2; callers reshape),
- * returning σ, σ' and (with `attrs.second`) σ''. The kernel's saved-for-gradient
+ * returning σ, σ' (unless `attrs.derivative` is false and the backend is cpu or
+ * wasm) and (with `attrs.second`) σ''. The kernel's saved-for-gradient
  * outputs (u, g') are disposed here (tfjs keeps its own references when it
  * records a gradient).
  */
-export function fusedPolyActivation(z: tf.Tensor2D, coeffs: tf.Tensor2D, attrs: Omit<PolyKernelAttrs, 'save'>): { y: tf.Tensor2D; dy: tf.Tensor2D; d2y?: tf.Tensor2D } {
+export function fusedPolyActivation(z: tf.Tensor2D, coeffs: tf.Tensor2D, attrs: Omit<PolyKernelAttrs, 'save'>): { y: tf.Tensor2D; dy?: tf.Tensor2D; d2y?: tf.Tensor2D } {
   const a = kernelAttrs(z, coeffs, attrs);
   const L = outputLayout(a, false);
   const outs = tf.engine().runKernel(a.save ? POLY_ACTIVATION_SAVING : POLY_ACTIVATION, { z, coeffs }, toAttrMap(a)) as tf.Tensor2D[];
   if (L.u >= 0) tf.dispose([outs[L.u], outs[L.g1]]);
-  return { y: outs[L.y], dy: outs[L.dy], ...(L.d2y >= 0 ? { d2y: outs[L.d2y] } : {}) };
+  return { y: outs[L.y], ...(L.dy >= 0 ? { dy: outs[L.dy] } : {}), ...(L.d2y >= 0 ? { d2y: outs[L.d2y] } : {}) };
 }
 
 /**
@@ -157,14 +173,14 @@ export function fusedPolyActivationJacobian(
   coeffs: tf.Tensor2D,
   kernel: tf.Tensor2D,
   attrs: Omit<PolyKernelAttrs, 'save'>,
-): { y: tf.Tensor2D; dy: tf.Tensor2D; d2y?: tf.Tensor2D; jacobianFrobenius: tf.Tensor1D } {
+): { y: tf.Tensor2D; dy?: tf.Tensor2D; d2y?: tf.Tensor2D; jacobianFrobenius: tf.Tensor1D } {
   const a = kernelAttrs(z, coeffs, attrs);
   const L = outputLayout(a, true);
   const outs = tf.engine().runKernel(a.save ? POLY_ACTIVATION_JACOBIAN_SAVING : POLY_ACTIVATION_JACOBIAN, { z, coeffs, kernel }, toAttrMap(a)) as tf.Tensor[];
   if (L.u >= 0) tf.dispose([outs[L.u], outs[L.g1]]);
   return {
     y: outs[L.y] as tf.Tensor2D,
-    dy: outs[L.dy] as tf.Tensor2D,
+    ...(L.dy >= 0 ? { dy: outs[L.dy] as tf.Tensor2D } : {}),
     jacobianFrobenius: outs[L.r] as tf.Tensor1D,
     ...(L.d2y >= 0 ? { d2y: outs[L.d2y] as tf.Tensor2D } : {}),
   };

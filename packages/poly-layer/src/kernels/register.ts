@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { jsKernelConfigs } from './js-kernels';
 import { webgpuKernelConfigs } from './webgpu';
-import { forwardGradConfigs, jacobianFrobeniusGradConfig, weightedSumGradConfig } from './gradients';
+import { forwardGradConfigs, jacobianFrobeniusGradConfig, weightedSumGradConfig, weightedSumGroupedGradConfig } from './gradients';
 
 /**
  * Registers the fused kernels of `@chainz/poly-layer` with tfjs's kernel
@@ -22,7 +22,7 @@ export function registerPolyKernels(): void {
   for (const config of [...jsKernelConfigs(), ...webgpuKernelConfigs()]) {
     if (tf.getKernel(config.kernelName, config.backendName) == null) tf.registerKernel(config);
   }
-  for (const config of [...forwardGradConfigs, jacobianFrobeniusGradConfig, weightedSumGradConfig]) {
+  for (const config of [...forwardGradConfigs, jacobianFrobeniusGradConfig, weightedSumGradConfig, weightedSumGroupedGradConfig]) {
     if (tf.getGradient(config.kernelName) == null) tf.registerGradient(config);
   }
 }
