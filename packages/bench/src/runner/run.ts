@@ -278,7 +278,9 @@ export async function runExperiment<Opts extends object, P, O, R extends UnitRec
     };
 
     // Tasks: one unit each, or, for models that can run several units at once, batches of one model's units.
-    const tasks = batchTasks(pending, executor.concurrency);
+    // On a queue every unit is its own job: job ids then name single units, so a
+    // resumed run finds each finished one whatever else is left to do.
+    const tasks = executor.kind.startsWith('queue ') ? pending.map((u) => [u]) : batchTasks(pending, executor.concurrency);
     let computed = 0;
     let failure: unknown;
     let flushing: Promise<unknown> = Promise.resolve();
