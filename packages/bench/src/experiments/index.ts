@@ -12,9 +12,10 @@ import { efficiencyExperiment } from './efficiency';
 import { cifar10cExperiment } from './cifar10c';
 import { suiteExperiment } from './suite';
 import { dregStudyExperiment } from './dreg-study';
+import { tauShiftExperiment } from './tau-shift';
 
 /** The built-in experiments, in `chainz --help` order. */
-export const BUILTIN_EXPERIMENTS: readonly Experiment<any, any, any, any>[] = [pimaExperiment, tabularExperiment, suiteExperiment, sst5Experiment, yelpExperiment, efficiencyExperiment, cifar10cExperiment, dregStudyExperiment];
+export const BUILTIN_EXPERIMENTS: readonly Experiment<any, any, any, any>[] = [pimaExperiment, tabularExperiment, suiteExperiment, sst5Experiment, yelpExperiment, efficiencyExperiment, cifar10cExperiment, dregStudyExperiment, tauShiftExperiment];
 
 /** Register every built-in experiment (idempotent). */
 export function registerBuiltinExperiments(): void {

@@ -12,7 +12,7 @@ import '@chainz/poly-layer';
 import { mlpModel, type MlpConfig } from './mlp';
 import { batchedTrainingUnsupported, trainMlpFoldsBatched } from './mlp-batched';
 import { accuracy, type FitResult, type TabularFold } from './types';
-import { PIMA_MODELS } from '../experiments/pima.config';
+import { TABULAR_MODELS as PIMA_MODELS } from '../experiments/tabular/config';
 
 async function pimaFolds(k: number, count: number): Promise<TabularFold[]> {
   const ds = await pimaAdapter.load({});

@@ -202,7 +202,7 @@ function kernelUsable(kernel = ADAM_UPDATE): boolean {
 }
 
 /** A named tensor, as tfjs's optimisers exchange them (tfjs-core's `NamedTensor`, not exported from its index). */
-export interface NamedTensor {
+export interface OptimizerNamedTensor {
   name: string;
   tensor: tf.Tensor;
 }
@@ -267,7 +267,7 @@ export class FusedAdamOptimizer extends tf.Optimizer {
   }
 
   /** Applies one Adam step to the variables named in `variableGradients` (gradients that are null/undefined are skipped, as tfjs does). */
-  applyGradients(variableGradients: tf.NamedTensorMap | NamedTensor[]): void {
+  applyGradients(variableGradients: tf.NamedTensorMap | OptimizerNamedTensor[]): void {
     const names = Array.isArray(variableGradients) ? variableGradients.map((v) => v.name) : Object.keys(variableGradients);
     const engine = tf.engine() as unknown as { registeredVariables: Record<string, tf.Variable> };
     const work: Array<{ value: tf.Variable; gradient: tf.Tensor; m: tf.Variable; v: tf.Variable }> = [];
@@ -333,12 +333,12 @@ export class FusedAdamOptimizer extends tf.Optimizer {
   }
 
   /** [iterations, every `name/m`, every `name/v`] (tfjs's Adam layout). */
-  override async getWeights(): Promise<NamedTensor[]> {
+  override async getWeights(): Promise<OptimizerNamedTensor[]> {
     return [await this.saveIterations(), ...[...this.firstMoment, ...this.secondMoment].map((x) => ({ name: x.originalName, tensor: x.variable }))];
   }
 
   /** Restores what {@link getWeights} returned (β1ᵗ, β2ᵗ recomputed from the iteration count as tfjs does). */
-  override async setWeights(weightValues: NamedTensor[]): Promise<void> {
+  override async setWeights(weightValues: OptimizerNamedTensor[]): Promise<void> {
     const rest = await this.extractIterations(weightValues);
     const t = this.iterations + 1;
     const acc = tf.tidy(() => tf.stack([tf.pow(this.beta1, t), tf.pow(this.beta2, t)]));
