@@ -84,8 +84,8 @@ async function main(argv: string[]): Promise<void> {
   // Checks every command shares, before any work: --out and --resume exclude each other, and a cache folder must be a folder.
   program.hook('preAction', async (_, action) => {
     const o = action.opts() as Record<string, unknown>;
-    // Ctrl-C: every finished unit is already on disk; say how to continue.
-    process.once('SIGINT', () => {
+    // Ctrl-C: every finished unit is already on disk; say how to continue. (`chainz worker` handles its own signals.)
+    if (action.name() !== 'worker') process.once('SIGINT', () => {
       // Synchronous: print and exit at once (no await between the signal and the exit).
       const dir = lastResultsDir();
       process.stderr.write(
@@ -150,6 +150,44 @@ async function main(argv: string[]): Promise<void> {
         log: o.progress === false ? undefined : (line) => process.stderr.write(`${line}\n`),
       });
       process.stdout.write(`${renderPerfTables(report)}\n\n${JSON.stringify(report)}\n`);
+    });
+
+  program
+    .command('worker')
+    .description('run units of `chainz bench … --queue URL` runs: take jobs from a BullMQ queue on Redis (start any number, on any machine; see docs/scaling.md)')
+    .addOption(toOption({ ...RUN_FLAGS.queue, description: 'Redis to take units from: redis://[user:pass@]host:port[/db] or rediss://… (TLS)' }))
+    .addOption(toOption({ ...RUN_FLAGS.backend, description: "tfjs backend: auto, gpu, cuda, webgpu, wasm, cpu, tensorflow; units of runs on another backend are refused (default: each unit on its run's backend)" }))
+    .addOption(toOption({ key: 'concurrency', flag: '--concurrency <n>', description: 'units at once, one worker thread each (default: min(4, CPU cores))', kind: 'int', min: 1, max: 256 }))
+    .addOption(
+      toOption({
+        key: 'lockDuration',
+        flag: '--lock-duration <ms>',
+        description: 'job lock, renewed every half of it while a unit runs; a dead worker\'s unit is taken back after about 1.5 × this',
+        kind: 'int',
+        min: 500,
+        max: 3_600_000,
+        default: 30_000,
+      }),
+    )
+    .action(async (o: { queue?: string; backend?: string; concurrency?: number; lockDuration: number }) => {
+      if (o.queue === undefined) throw new ConfigError('is required: the Redis URL the coordinator uses (redis://host:port)', { option: '--queue' });
+      const [{ useBackend }, { runQueueWorker }] = await Promise.all([import('./backend'), import('./runner/queue-worker')]);
+      // --backend: check and resolve it (auto → the backend found); without it, units run on their run's backend.
+      const be = o.backend === undefined ? undefined : await useBackend(o.backend);
+      // First Ctrl-C / SIGTERM: finish the units in progress, then exit; a second one exits at once (its units are retried by other workers).
+      let signalled = false;
+      let stop!: () => void;
+      const stopping = new Promise<void>((resolve) => (stop = resolve));
+      const onSignal = () => {
+        if (signalled) process.exit(130);
+        signalled = true;
+        process.stderr.write('chainz worker: stopping after the units in progress (signal again to stop at once; other workers then retry them)\n');
+        stop();
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      const w = await runQueueWorker({ url: o.queue, backend: be?.name, plugins: pluginUrls, concurrency: o.concurrency, lockDuration: o.lockDuration, stop: stopping });
+      await w.closed;
     });
 
   program

@@ -5,7 +5,7 @@
  * plugin module's `experiments`), and `runExperiment` to run one from code.
  */
 // The runner and the experiment contract
-export { runExperiment, resolveResultsDir, selectModels, environmentLine, ExperimentUnitError, type RunOptions, type ExperimentRun } from './runner/run';
+export { runExperiment, resolveResultsDir, selectModels, environmentLine, experimentFingerprint, ExperimentUnitError, type RunOptions, type ExperimentRun, type FingerprintParts } from './runner/run';
 export {
   defineExperiment,
   EXPERIMENT_SPEC_VERSION,
@@ -22,7 +22,7 @@ export {
   type JsonObject,
 } from './runner/contract';
 export { COMMON_FLAGS, RUN_FLAGS, SEED_MAX, modelsFlag, parseFlagValue, validateOptions, flagName, type FlagSpec, type FlagKind } from './runner/flags';
-export { inProcessExecutor, workerExecutor, defaultWorkers, resolveWorkers, runWithModel, type UnitExecutor, type UnitTask, type WorkerTask } from './runner/executor';
+export { inProcessExecutor, workerExecutor, defaultWorkers, resolveWorkers, runWithModel, type UnitExecutor, type UnitTask, type WorkerTask, type TaskIdentity } from './runner/executor';
 // Registries and plugins
 export { registerExperiment, getExperiment, hasExperiment, listExperiments, experimentSource, describeSource, type RegistrySource } from './runner/registry';
 export { loadPlugins, findChainzConfig, resolvePluginSpec, adapterSource, PluginError, type ChainzPlugin, type LoadedPlugin, type ChainzConfigFile } from './runner/plugins';

@@ -156,7 +156,7 @@ export interface Experiment<Opts extends object = Record<string, unknown>, P = u
   name: string;
   /** One line for `chainz --help` and `chainz experiments`. */
   title: string;
-  /** Its flags (the shared ones from {@link COMMON_FLAGS} plus its own). `--out`, `--resume`, `--backend`, `--workers`, `--no-progress` are added by the runner. */
+  /** Its flags (the shared ones from {@link COMMON_FLAGS} plus its own). `--out`, `--resume`, `--backend`, `--workers`, `--queue`, `--no-progress` are added by the runner. */
   flags: readonly FlagSpec[];
   /**
    * Name of a run's results folder and of its identity in results.json when it

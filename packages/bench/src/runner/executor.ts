@@ -9,8 +9,26 @@ import { availableParallelism } from 'node:os';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ChainzError, ConfigError, type ChainzErrorCode } from '@chainz/core';
-import type { Experiment, JsonObject, UnitModel } from './contract';
+import type { CellKey, Experiment, JsonObject, UnitModel } from './contract';
 import { capWorkers } from './worker-limit';
+
+/**
+ * What identifies the run a task belongs to. Queue workers rebuild the
+ * fingerprint from these parts and their own models' configurations, and
+ * refuse a unit whose fingerprint or package version differs from theirs.
+ */
+export interface TaskIdentity {
+  /** The run's fingerprint (sha256, hex) from {@link experimentFingerprint}'s parts below and the models' configurations. */
+  fingerprint: string;
+  /** The plan's key fields, protocol and data checksums (as in the fingerprint). */
+  keyFields: string[];
+  protocol: Record<string, unknown>;
+  dataFingerprint: string;
+  /** Names of the run's models, in order (their configurations come from the code that runs them). */
+  models: string[];
+  /** Version of @chainz/bench that planned the run. */
+  version: string;
+}
 
 /** Several units of one model (one unit for most models; a batch for models with `runBatch`). */
 export interface UnitTask<P> {
@@ -21,6 +39,10 @@ export interface UnitTask<P> {
   model: string;
   payloads: P[];
   seeds: number[];
+  /** The units' cell keys, in the order of `payloads` (runExperiment sets them; queue job ids derive from them). */
+  cells?: CellKey[];
+  /** The run's identity (runExperiment sets it; queue workers check it). */
+  identity?: TaskIdentity;
 }
 
 /** Runs unit tasks. */

@@ -91,6 +91,12 @@ export const RUN_FLAGS = {
   resume: { key: 'resume', flag: '--resume <dir>', description: 'continue an interrupted run in <dir> (same options required)', kind: 'path' },
   backend: { key: 'backend', flag: '--backend <name>', description: `tfjs backend: ${BACKENDS} (default: $CHAINZ_BACKEND or auto)`, kind: 'string' },
   workers: { key: 'workers', flag: '--workers <n>', description: 'worker threads (default: min(4, CPU cores))', kind: 'int', min: 1, max: 256 },
+  queue: {
+    key: 'queue',
+    flag: '--queue <url>',
+    description: 'run units on `chainz worker` processes through Redis: redis://[user:pass@]host:port[/db] or rediss://… (TLS); see docs/scaling.md',
+    kind: 'string',
+  },
   progress: { key: 'progress', flag: '--no-progress', description: 'no progress output on stderr', kind: 'negatable' },
 } as const satisfies Record<string, FlagSpec>;
 

@@ -17,7 +17,7 @@ import { checkWritableDir, defaultResultsDir, formatWallTime, ResultsDir, type R
 import { writeVegaLiteSvg } from '../plots';
 import type { Cell, CellKey, Experiment, ExperimentPlan, ExperimentReport, UnitModel, UnitRecord } from './contract';
 import { RUN_FLAGS, validateOptions } from './flags';
-import { inProcessExecutor, resolveWorkers, workerBundleAvailable, workerExecutor, type UnitExecutor } from './executor';
+import { inProcessExecutor, resolveWorkers, workerBundleAvailable, workerExecutor, type TaskIdentity, type UnitExecutor } from './executor';
 import { getExperiment, hasExperiment } from './registry';
 
 /** Options of every run, beside the experiment's own (CLI flags in brackets). */
@@ -32,6 +32,14 @@ export interface RunOptions {
   backendNotes?: string[];
   /** Worker threads [--workers N]; default min(4, cores) when the package is built, else 1. */
   workers?: number;
+  /**
+   * Run units on `chainz worker` processes through a BullMQ queue on this
+   * Redis server [--queue redis://[user:pass@]host:port[/db] or rediss://…];
+   * default: none (worker threads or this thread). See docs/scaling.md.
+   */
+  queue?: string;
+  /** With `queue`: unit tasks kept in the queue at once; default 64. */
+  queueDepth?: number;
   /** Progress display; default `auto` (a bar on a terminal, lines otherwise) [--no-progress: none]. */
   progress?: ProgressMode;
   /** Base directory of relative paths and of the default results folder; default `process.cwd()`. */
@@ -76,6 +84,27 @@ export class ExperimentUnitError extends ChainzError {
     super(code, `${where}: ${msg}`, {}, isChainzError(cause) ? cause.hint : undefined, { cause });
     this.name = isChainzError(cause) ? cause.name : 'ExperimentUnitError';
   }
+}
+
+/** What a run's fingerprint is computed from. */
+export interface FingerprintParts {
+  /** The plan's key fields. */
+  keyFields: readonly string[];
+  /** The plan's protocol. */
+  protocol: Record<string, unknown>;
+  /** The plan's data checksums. */
+  dataFingerprint: string;
+  /** The run's models as `[name, config]`, in order. */
+  models: [string, Record<string, unknown>][];
+}
+
+/**
+ * The fingerprint of a run: sha256 (hex) of the JSON of its key fields,
+ * protocol, data checksums and models' configurations. `--resume` requires
+ * the same fingerprint; queue workers recompute it with their own models.
+ */
+export function experimentFingerprint(p: FingerprintParts): string {
+  return createHash('sha256').update(JSON.stringify({ keyFields: p.keyFields, protocol: p.protocol, data: p.dataFingerprint, models: p.models })).digest('hex');
 }
 
 /** The folder a run writes to, checked before any work. */
@@ -150,6 +179,15 @@ export async function runExperiment<Opts extends object, P, O, R extends UnitRec
   const models = selectModels(experiment.models(modelOptions), (opts as { models?: string[] }).models);
   const runName = runNameOf(experiment, opts);
   const results = resolveResultsDir({ ...opts, cwd }, defaultResultsDir(cwd, runName));
+  // A queue: the URL is checked and Redis reached before any data is loaded.
+  const queueModule = opts.queue !== undefined && !options.executor ? await import('./queue') : undefined;
+  const queueTarget = queueModule?.parseQueueUrl(opts.queue!);
+  if (queueModule && queueTarget) {
+    if (!(hasExperiment(experiment.name) && getExperiment(experiment.name) === experiment)) {
+      throw new ConfigError(`experiment '${experiment.name}' is not registered, so queue workers cannot build its models`, { option: '--queue' }, 'register it with registerExperiment() (or load it as a plugin, on the workers too)');
+    }
+    await queueModule.checkRedisReachable(queueTarget);
+  }
   const backend = opts.backend ?? (await import('@tensorflow/tfjs-core')).getBackend();
   const progress = createProgress(opts.progress ?? 'auto');
 
@@ -157,10 +195,16 @@ export async function runExperiment<Opts extends object, P, O, R extends UnitRec
   const plan: ExperimentPlan<P, O, R> = await experiment.plan(opts, { cwd, progress, log: (m) => progress.log(m), workers });
   try {
     const keyFields = plan.keyFields;
-    const fingerprint = createHash('sha256')
-      .update(JSON.stringify({ keyFields, protocol: plan.protocol, data: plan.dataFingerprint, models: models.map((m) => [m.name, m.config]) }))
-      .digest('hex');
+    const fingerprint = experimentFingerprint({ keyFields, protocol: plan.protocol, dataFingerprint: plan.dataFingerprint, models: models.map((m) => [m.name, m.config]) });
     const identity = { experiment: runName, fingerprint };
+    const taskIdentity: TaskIdentity = {
+      fingerprint,
+      keyFields: [...keyFields],
+      protocol: plan.protocol,
+      dataFingerprint: plan.dataFingerprint,
+      models: models.map((m) => m.name),
+      version: queueModule?.benchVersion() ?? '',
+    };
     const storeOptions = { startedAt, keyFields: [...keyFields] };
     const store = results.resume ? await ResultsDir.resume(results.dir, identity, storeOptions) : await ResultsDir.create(results.dir, identity, storeOptions);
 
@@ -185,7 +229,12 @@ export async function runExperiment<Opts extends object, P, O, R extends UnitRec
     // Executor: given, worker threads (built package, registered experiment), or this thread.
     let executor = options.executor;
     let ownExecutor = false;
-    if (!executor) {
+    if (!executor && queueModule && queueTarget) {
+      // Queue notices (lost connection, re-enqueued jobs, no worker) are warnings: printed even without progress output.
+      const log = opts.progress === 'none' ? (m: string) => void process.stderr.write(`${m}\n`) : (m: string) => progress.log(m);
+      executor = await queueModule.queueExecutor({ target: queueTarget, backend, depth: opts.queueDepth, log });
+      ownExecutor = true;
+    } else if (!executor) {
       const n = Math.min(workers, Math.max(1, pending.length));
       const registered = hasExperiment(experiment.name) && getExperiment(experiment.name) === experiment;
       if (n > 1 && registered && workerBundleAvailable()) executor = await workerExecutor(n, backend, options.plugins ?? []);
@@ -229,10 +278,22 @@ export async function runExperiment<Opts extends object, P, O, R extends UnitRec
     };
 
     // Tasks: one unit each, or, for models that can run several units at once, batches of one model's units.
-    const tasks = batchTasks(pending, executor.concurrency);
+    // On a queue every unit is its own job: job ids then name single units, so a
+    // resumed run finds each finished one whatever else is left to do.
+    const tasks = executor.kind.startsWith('queue ') ? pending.map((u) => [u]) : batchTasks(pending, executor.concurrency);
     let computed = 0;
     let failure: unknown;
     let flushing: Promise<unknown> = Promise.resolve();
+    // A flush not started yet: tasks finishing meanwhile share it (with many
+    // units in flight, e.g. on a queue, one write covers all that arrived
+    // during the previous one). Each task still waits for a flush that
+    // includes its records before it takes the next.
+    let nextFlush: Promise<unknown> | undefined;
+    const requestFlush = () =>
+      (nextFlush ??= flushing = flushing.then(() => {
+        nextFlush = undefined;
+        return flush('running');
+      }));
     progress.start(total, runName);
     progress.skip(resumed, 'resumed from an earlier run');
     try {
@@ -246,7 +307,15 @@ export async function runExperiment<Opts extends object, P, O, R extends UnitRec
           let ps: P[];
           try {
             ps = await Promise.all(task.map((u) => payloadOf(u.cell)));
-            outputs = await executor!.run<P, O>({ experiment: experiment.name, modelOptions, model: model.name, payloads: ps, seeds: cells.map((c) => c.seed) });
+            outputs = await executor!.run<P, O>({
+              experiment: experiment.name,
+              modelOptions,
+              model: model.name,
+              payloads: ps,
+              seeds: cells.map((c) => c.seed),
+              cells: cells.map((c) => c.key),
+              identity: taskIdentity,
+            });
           } catch (e) {
             failure ??= new ExperimentUnitError(runName, model.name, cells[0].key, e);
             return;
@@ -265,8 +334,7 @@ export async function runExperiment<Opts extends object, P, O, R extends UnitRec
             done(task[i].cell);
             progress.tick(plan.describe?.(rec) ?? describeRecord(rec, keyFields));
           }
-          flushing = flushing.then(() => flush('running'));
-          await flushing;
+          await requestFlush();
         }
       };
       await Promise.all(Array.from({ length: Math.max(1, executor.concurrency) }, loop));
