@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { dense, Rng } from '@chainz/core';
 import { polyActivation, polyDense, resolvePolyConfig, initPolyCoefficients, type PolyConfig, type TargetActivation, type DenseLayerTrace } from '@chainz/poly-layer';
-import { activationDense, dregPenalty, type DregOptions } from '@chainz/dreg';
+import { activationDense, type DregOptions } from '@chainz/dreg';
 import { gradientTailRatio, inputGradientNormsAsync } from '@chainz/metrics';
 import { stratifiedSubsample } from '@chainz/data';
 import type { FitResult, ModelRunner, TabularFold } from './types';

@@ -73,6 +73,12 @@ export interface Cell<P> {
   payload(): P | Promise<P>;
   /** Restrict the cell to these models (default: every selected model). */
   models?: readonly string[];
+  /**
+   * Cells that a model with `runBatch` may train together in one batch must
+   * share a group (e.g. the data set: the folds of one data set have the same
+   * features and classes); default: every cell in one group.
+   */
+  batchGroup?: string;
 }
 
 /** The stored result of one unit: the model, the cell key fields, and what {@link ExperimentPlan.record} returns. */

@@ -19,6 +19,7 @@ import type { Cell, CellKey, Experiment, ExperimentPlan, ExperimentReport, UnitM
 import { RUN_FLAGS, validateOptions } from './flags';
 import { inProcessExecutor, resolveWorkers, workerBundleAvailable, workerExecutor, type TaskIdentity, type UnitExecutor } from './executor';
 import { getExperiment, hasExperiment } from './registry';
+import { wrapForTerminal } from './terminal';
 
 /** Options of every run, beside the experiment's own (CLI flags in brackets). */
 export interface RunOptions {
@@ -127,18 +128,6 @@ export function selectModels<M extends { name: string }>(all: M[], names: readon
   const unknown = names.filter((m) => !all.some((x) => x.name === m));
   if (unknown.length > 0) throw new ConfigError(`unknown model(s) ${unknown.join(', ')}; choose from ${all.map((m) => m.name).join(', ')}`, { option: '--models' });
   return all.filter((m) => names.includes(m.name));
-}
-
-/**
- * Text for the terminal: lines that are not table rows are wrapped at `width`
- * columns (tables keep their rows; summary.md keeps everything unwrapped).
- */
-export async function wrapForTerminal(text: string, width = 118): Promise<string> {
-  const { default: wrapAnsi } = await import('wrap-ansi');
-  return text
-    .split('\n')
-    .map((l) => (l.startsWith('|') || l.length <= width ? l : wrapAnsi(l, width, { hard: false, trim: true })))
-    .join('\n');
 }
 
 /** The summary.md line giving backend, versions, CPU, wall time and commit. */
@@ -280,7 +269,7 @@ export async function runExperiment<Opts extends object, P, O, R extends UnitRec
     // Tasks: one unit each, or, for models that can run several units at once, batches of one model's units.
     // On a queue every unit is its own job: job ids then name single units, so a
     // resumed run finds each finished one whatever else is left to do.
-    const tasks = executor.kind.startsWith('queue ') ? pending.map((u) => [u]) : batchTasks(pending, executor.concurrency);
+    const tasks = executor.kind.startsWith('queue ') ? pending.map((u) => [u]) : batchTasks(pending, executor.concurrency, plan.cells);
     let computed = 0;
     let failure: unknown;
     let flushing: Promise<unknown> = Promise.resolve();
@@ -353,7 +342,7 @@ export async function runExperiment<Opts extends object, P, O, R extends UnitRec
       await writeVegaLiteSvg(file, p.spec);
       plots.push(file);
     }
-    const report = { ...final.report, terminal: await wrapForTerminal(final.report.terminal) };
+    const report = { ...final.report, terminal: wrapForTerminal(final.report.terminal) };
     return { dir: results.dir, records: final.records, report, plots, wallSeconds: final.time.wallSeconds, computedUnits: computed, executor: executor.kind };
   } finally {
     await plan.dispose?.();
@@ -365,16 +354,20 @@ export async function runExperiment<Opts extends object, P, O, R extends UnitRec
  * `runBatch`, whose units are split into `concurrency` batches (so every
  * worker gets work).
  */
-function batchTasks<P>(pending: Pending<P>[], concurrency: number): Pending<P>[][] {
+function batchTasks<P>(pending: Pending<P>[], concurrency: number, cells: readonly Cell<P>[]): Pending<P>[][] {
   const tasks: Pending<P>[][] = [];
-  const byModel = new Map<UnitModel<P, unknown>, Pending<P>[]>();
+  // One batch list per (model, batch group): cells of different groups (e.g. data sets) never share a batch.
+  const byModel = new Map<UnitModel<P, unknown>, Map<string, Pending<P>[]>>();
   for (const u of pending) {
     if (!u.model.runBatch) tasks.push([u]);
     else {
-      let list = byModel.get(u.model);
+      const group = cells[u.cell].batchGroup ?? '';
+      let groups = byModel.get(u.model);
+      if (!groups) byModel.set(u.model, (groups = new Map()));
+      let list = groups.get(group);
       if (!list) {
         list = [];
-        byModel.set(u.model, list);
+        groups.set(group, list);
         tasks.push(list); // placeholder in order of first appearance, filled below
       }
       list.push(u);

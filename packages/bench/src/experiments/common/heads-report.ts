@@ -19,9 +19,10 @@ import type { ExperimentReport, ReportContext } from '../../runner/contract';
 import { compareModels, summarize, type Comparison, type ModelSummary, type SummaryUnit } from './model-summary';
 import { foldRecord, type FoldRecord } from './tabular';
 import type { EarlierEncoderRun } from './earlier-runs';
+import { TERMINAL_COLUMNS, wrapLine } from '../../runner/terminal';
 
-/** Terminal width the compact report keeps to. */
-export const TERMINAL_COLUMNS = 120;
+export { TERMINAL_COLUMNS, wrapLine };
+
 
 /** A row shown beside ours in the table, clearly labelled (the paper's figure, a literature anchor). */
 export interface ReferenceRow {
@@ -433,23 +434,3 @@ function renderEncoderEffect(keys: string[], groups: Group[], comparisons: Encod
   return [...wrapLine(title, TERMINAL_COLUMNS), '', markdownTable(rows, { align: ['l', ...header.slice(1).map(() => 'r' as const)] })].join('\n');
 }
 
-/**
- * Break a line at spaces so that no piece is longer than `width`; the line's
- * own indentation is kept and continuation lines get two more spaces (a single
- * longer word is kept whole).
- */
-export function wrapLine(line: string, width: number): string[] {
-  if (line.length <= width) return [line];
-  const indent = /^ */.exec(line)![0];
-  const out: string[] = [];
-  let cur = indent;
-  for (const word of line.slice(indent.length).split(' ')) {
-    const next = cur.trim() === '' ? cur + word : `${cur} ${word}`;
-    if (next.length > width && cur.trim() !== '') {
-      out.push(cur);
-      cur = `${indent}  ${word}`;
-    } else cur = next;
-  }
-  if (cur.trim() !== '') out.push(cur);
-  return out;
-}

@@ -5,7 +5,7 @@
  * fold.
  */
 import { fitTabularPreprocessor, getAdapter, hasAdapter, listAdapters, registerBuiltinAdapters, takeRows, type LoadedDataset } from '@chainz/data';
-import { ConfigError, DataError } from '@chainz/core';
+import { ConfigError, DataError, Rng } from '@chainz/core';
 import { accuracy, type FitResult, type TabularFold } from '../../models/types';
 
 /** Per-unit seed shared by every model of a cell (same folds and seeds for all). */
@@ -107,4 +107,38 @@ export function assertTabularDataset(name: string, flag = '--dataset', others: s
   if (isTabularAdapter(name) && name !== 'csv') return;
   const what = hasAdapter(name) ? `'${name}' is not a tabular data set` : `unknown data set '${name}'`;
   throw new ConfigError(`${what}; choose ${others.length > 0 ? `${others.join(', ')} or ` : ''}a tabular data set: ${tabularDatasetNames().join(', ')}`, { option: flag }, 'chainz datasets lists every registered data set');
+}
+
+/**
+ * A seeded stratified sample of at most about `maxRows` rows: class c keeps
+ * min(n_c, max(minPerClass, round(n_c·maxRows/N))) rows (so a rare class keeps
+ * enough rows for the k-fold split). Sorted row indices; all rows when
+ * N ≤ maxRows.
+ */
+export function cappedStratifiedRows(y: Int32Array, maxRows: number, minPerClass: number, seed: number): Int32Array {
+  const n = y.length;
+  if (n <= maxRows) return Int32Array.from({ length: n }, (_, i) => i);
+  const byClass = new Map<number, number[]>();
+  for (let i = 0; i < n; i++) {
+    let g = byClass.get(y[i]);
+    if (!g) byClass.set(y[i], (g = []));
+    g.push(i);
+  }
+  const rng = new Rng(seed);
+  const keep: number[] = [];
+  for (const c of [...byClass.keys()].sort((a, b) => a - b)) {
+    const g = Int32Array.from(byClass.get(c)!);
+    rng.shuffle(g);
+    const m = Math.min(g.length, Math.max(minPerClass, Math.round((g.length * maxRows) / n)));
+    for (let i = 0; i < m; i++) keep.push(g[i]);
+  }
+  return Int32Array.from(keep).sort();
+}
+
+/** The rows `rows` of a tabular matrix (features and labels), in that order. */
+export function subsetRows(m: TabularMatrix, rows: Int32Array): TabularMatrix {
+  const d = m.nFeatures;
+  const x = new Float32Array(rows.length * d);
+  rows.forEach((r, i) => x.set(m.x.subarray(r * d, (r + 1) * d), i * d));
+  return { ...m, x, y: Int32Array.from(rows, (i) => m.y[i]) };
 }

@@ -11,7 +11,8 @@ import { defineAdapter, registerAdapter, type LoadedDataset } from '@chainz/data
 import { drive } from '../../models/train';
 import { runExperiment } from '../../runner/run';
 import { BUILTIN_EXPERIMENTS } from '../index';
-import { cappedStratifiedRows, dregStudyExperiment } from '.';
+import { dregStudyExperiment } from '.';
+import { cappedStratifiedRows } from '../common/tabular';
 import { STUDY_REGULARIZERS, type StudyActivation, type StudyRegularizer } from './config';
 import { STUDY_MODEL_NAMES } from './models';
 import { StudyNet, trainStudyNet } from './network';

@@ -8,12 +8,12 @@
  * signed-rank tests of DREG against each other regulariser with Holm's
  * correction), with the paper's claims printed beside ours.
  */
-import { ChainzError, ConfigError, DataError, isChainzError, Rng } from '@chainz/core';
+import { ChainzError, ConfigError, DataError, isChainzError } from '@chainz/core';
 import { getAdapter, registerBuiltinAdapters, repeatedStratifiedKFold, stratifiedSubsample } from '@chainz/data';
 import { defineExperiment, type Cell } from '../../runner/contract';
 import { COMMON_FLAGS } from '../../runner/flags';
 import { dataFlags, withCliFlags } from '../common/cli-flags';
-import { assertTabularDataset, prepareFold, tabularDatasetNames, tabularMatrix, unitSeed, type TabularMatrix } from '../common/tabular';
+import { assertTabularDataset, cappedStratifiedRows, prepareFold, subsetRows, tabularDatasetNames, tabularMatrix, unitSeed, type TabularMatrix } from '../common/tabular';
 import { NOISE_DRAWS, NOISE_SIGMAS, STUDY_ACTIVATIONS, STUDY_FOLDS, STUDY_PROTOCOLS, STUDY_REGULARIZERS, type StudyActivation, type StudyRegularizer } from './config';
 import { buildStudyModels, studyNetwork, type StudyModelOptions, type StudyOutput, type StudyPayload } from './models';
 import { studyReport, type StudyDataset, type StudyRecord } from './report';
@@ -52,32 +52,6 @@ const FLAGS = [
   { key: 'epochs', flag: '--epochs <n>', description: 'override the protocol\'s epochs (for quick checks; recorded in results.json)', kind: 'int', min: 1, max: 10000 },
 ] as const;
 
-/**
- * A seeded stratified sample of at most about `maxRows` rows: class c keeps
- * min(n_c, max(minPerClass, round(n_c·maxRows/N))) rows (so a rare class keeps
- * enough rows for the k-fold split). Sorted row indices; all rows when
- * N ≤ maxRows.
- */
-export function cappedStratifiedRows(y: Int32Array, maxRows: number, minPerClass: number, seed: number): Int32Array {
-  const n = y.length;
-  if (n <= maxRows) return Int32Array.from({ length: n }, (_, i) => i);
-  const byClass = new Map<number, number[]>();
-  for (let i = 0; i < n; i++) {
-    let g = byClass.get(y[i]);
-    if (!g) byClass.set(y[i], (g = []));
-    g.push(i);
-  }
-  const rng = new Rng(seed);
-  const keep: number[] = [];
-  for (const c of [...byClass.keys()].sort((a, b) => a - b)) {
-    const g = Int32Array.from(byClass.get(c)!);
-    rng.shuffle(g);
-    const m = Math.min(g.length, Math.max(minPerClass, Math.round((g.length * maxRows) / n)));
-    for (let i = 0; i < m; i++) keep.push(g[i]);
-  }
-  return Int32Array.from(keep).sort();
-}
-
 /** 31-bit FNV-1a hash of a data set name (so the cells of different data sets get different seeds). */
 function nameHash(s: string): number {
   let h = 0x811c9dc5;
@@ -85,12 +59,6 @@ function nameHash(s: string): number {
   return h >>> 1;
 }
 
-function takeRows(m: TabularMatrix, rows: Int32Array): TabularMatrix {
-  const d = m.nFeatures;
-  const x = new Float32Array(rows.length * d);
-  rows.forEach((r, i) => x.set(m.x.subarray(r * d, (r + 1) * d), i * d));
-  return { ...m, x, y: Int32Array.from(rows, (i) => m.y[i]) };
-}
 
 /**
  * The payload of a cell: imputation and standardisation fitted on the training
@@ -169,7 +137,7 @@ export const dregStudyExperiment = defineExperiment<DregStudyOptions, StudyPaylo
         throw e;
       }
       const totalRows = m.y.length;
-      if (maxRows !== null && maxRows < totalRows) m = takeRows(m, cappedStratifiedRows(m.y, maxRows, STUDY_FOLDS, seed ^ nameHash(name) ^ 0x5a3c));
+      if (maxRows !== null && maxRows < totalRows) m = subsetRows(m, cappedStratifiedRows(m.y, maxRows, STUDY_FOLDS, seed ^ nameHash(name) ^ 0x5a3c));
       let splits;
       try {
         splits = repeatedStratifiedKFold(m.y, STUDY_FOLDS, repeats, seed).slice(0, seeds);

@@ -17,6 +17,7 @@
  * comparisons (`multipleComparison` of `@chainz/metrics`).
  */
 import { markdownTable } from 'markdown-table';
+import { TERMINAL_COLUMNS, wrapLine } from '../../runner/terminal';
 import type { TopLevelSpec } from 'vega-lite';
 import { averageRanks, multipleComparison, type MultipleComparisonResult } from '@chainz/metrics';
 import type { ExperimentReport, ReportContext, UnitRecord } from '../../runner/contract';
@@ -371,39 +372,18 @@ function claimsList(claims: ClaimVerdict[]): string[] {
   };
   return claims.flatMap((c) => {
     const k = c.claim[0];
-    return [`(${k}) paper: ${short[k] ?? c.paper}`, ...wrapWords('    ours: ', c.ours, 118, ' '.repeat(10)), `    → ${c.verdict}`];
+    return [`(${k}) paper: ${short[k] ?? c.paper}`, ...wrapWords('    ours: ', c.ours, TERMINAL_COLUMNS, ' '.repeat(10)), `    → ${c.verdict}`];
   });
 }
 
-/** Wrap `items` joined by `sep` into lines of at most `width` characters (continuation lines indented by two spaces). */
-function wrap(prefix: string, items: string[], width = 118, sep = ', '): string[] {
-  const lines: string[] = [];
-  let line = prefix;
-  items.forEach((it, i) => {
-    const piece = it + (i < items.length - 1 ? sep.trimEnd() : '');
-    if (line.length + piece.length + 1 > width && line.trim() !== prefix.trim()) {
-      lines.push(line.trimEnd());
-      line = ' ';
-    }
-    line += ` ${piece}`;
-  });
-  if (line.trim()) lines.push(line.trimEnd());
-  return lines;
+/** `prefix` and `items` joined by `sep`, wrapped for the terminal. */
+function wrap(prefix: string, items: string[], width = TERMINAL_COLUMNS, sep = ', '): string[] {
+  return wrapLine(`${prefix} ${items.join(sep)}`, width);
 }
 
-/** Wrap `text` at spaces into lines of at most `width` characters, the first starting with `prefix`, the others with `indent`. */
+/** `text` after `prefix`, wrapped for the terminal, continuation lines starting with `indent`. */
 function wrapWords(prefix: string, text: string, width: number, indent: string): string[] {
-  const lines: string[] = [];
-  let line = prefix;
-  for (const word of text.split(' ')) {
-    if (line.length + word.length > width && line.trim() !== '' && line !== prefix && line !== indent) {
-      lines.push(line.trimEnd());
-      line = indent;
-    }
-    line += `${word} `;
-  }
-  lines.push(line.trimEnd());
-  return lines;
+  return wrapLine(prefix + text, width, indent);
 }
 
 /** Facts a reader of the tables should know (summary.md and results.json). */
@@ -443,7 +423,7 @@ export function studyReport(records: StudyRecord[], status: 'running' | 'complet
       ? `REDUCED grid (default protocol): ${capText}, ${input.seeds} of ${STUDY_FOLDS} folds, MLP ${net.hidden.join('-')}, ${net.epochs} epochs.`
       : `Full protocol: ${capText}, ${input.seeds} cell(s) per data set, MLP ${net.hidden.join('-')}, ${net.epochs} epochs.`,
     ...(reduced ? [`--protocol full: 4 × 6 × ${fullDatasets} × 5 = ${4 * 6 * fullDatasets * 5} runs, all rows, MLP ${STUDY_PROTOCOLS.full.network.hidden.join('-')}, ${STUDY_PROTOCOLS.full.network.epochs} epochs.`] : []),
-    ...wrap('Regularisers:', regs.map((r) => `${r} = ${STUDY_REGULARIZER_SPECS[r].label}`), 118, '; '),
+    ...wrap('Regularisers:', regs.map((r) => `${r} = ${STUDY_REGULARIZER_SPECS[r].label}`), TERMINAL_COLUMNS, '; '),
   ];
   const others = regs.filter((r) => r !== 'dreg');
   const cdFiles = (status === 'complete' ? analyses.filter((a) => a.comparison && (a.scope === 'pooled' || a.metric === 'clean')) : []).map((a) => ({
@@ -479,7 +459,7 @@ export function studyReport(records: StudyRecord[], status: 'running' | 'complet
         : ['DREG vs each regulariser: no tests (they need at least 2 complete data sets).', '']
       : []),
     'Friedman / Nemenyi (α = 0.05):',
-    ...friedmanLines(analyses.filter((a) => a.scope === 'pooled' || analyses.every((b) => b.scope !== 'pooled'))).flatMap((l) => wrapWords('', l, 118, '    ')),
+    ...friedmanLines(analyses.filter((a) => a.scope === 'pooled' || analyses.every((b) => b.scope !== 'pooled'))).flatMap((l) => wrapWords('', l, TERMINAL_COLUMNS, '    ')),
     '',
     'τ = p99/mean of per-sample input-gradient norms on the test rows (mean over runs):',
     fieldMatrix(records, acts, regs, tauCell),

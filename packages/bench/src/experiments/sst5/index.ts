@@ -123,7 +123,7 @@ export const sst5Experiment = defineExperiment<Sst5Options, TabularFold, FitResu
     });
     // Units: (encoder ×) seeds; the same seeds on every encoder, so heads pair across encoders.
     const cells: Cell<TabularFold>[] = encoded.flatMap((emb, e) =>
-      Array.from({ length: nSeeds }, (_, s): Cell<TabularFold> => ({ key: multi ? { encoder: emb.key, repeat: 0, fold: s } : { repeat: 0, fold: s }, seed: unitSeed(baseSeed, 0, s), payload: () => folds[e] })),
+      Array.from({ length: nSeeds }, (_, s): Cell<TabularFold> => ({ key: multi ? { encoder: emb.key, repeat: 0, fold: s } : { repeat: 0, fold: s }, batchGroup: emb.key, seed: unitSeed(baseSeed, 0, s), payload: () => folds[e] })),
     );
     const references: ReferenceRow[] = [
       { label: `paper: ${SST5_PAPER.model}`, short: 'paper: ChainzRule head, frozen BERT', accuracy: `${SST5_PAPER.accuracyMean.toFixed(2)} ± ${SST5_PAPER.accuracyStd.toFixed(2)}`, tau: SST5_PAPER.tau, encoder: 'BERT' },

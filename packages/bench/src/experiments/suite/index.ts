@@ -6,7 +6,7 @@
  * and a critical-difference diagram.
  */
 import { ConfigError } from '@chainz/core';
-import { getAdapter, planStratifiedFolds, registerBuiltinAdapters, stratifiedSubsample } from '@chainz/data';
+import { getAdapter, planStratifiedFolds, registerBuiltinAdapters } from '@chainz/data';
 import { multipleComparison, type MultipleComparisonResult } from '@chainz/metrics';
 import { markdownTable } from 'markdown-table';
 import type { TopLevelSpec } from 'vega-lite';
@@ -14,7 +14,7 @@ import type { FitResult, TabularFold } from '../../models/types';
 import { defineExperiment, type Cell } from '../../runner/contract';
 import { COMMON_FLAGS, modelsFlag } from '../../runner/flags';
 import { dataFlags, foldFlags, withCliFlags } from '../common/cli-flags';
-import { assertTabularDataset, foldRecord, prepareFold, tabularDatasetNames, tabularMatrix, unitSeed, type FoldRecord, type TabularMatrix } from '../common/tabular';
+import { assertTabularDataset, cappedStratifiedRows, foldRecord, prepareFold, subsetRows, tabularDatasetNames, tabularMatrix, unitSeed, type FoldRecord, type TabularMatrix } from '../common/tabular';
 import { buildTabularModels, TABULAR_MODEL_NAMES } from '../tabular/models';
 import { cdDiagramFromComparison } from '../../plots/cd-diagram';
 import { SUITE_PROTOCOLS } from './config';
@@ -83,13 +83,8 @@ export const suiteExperiment = defineExperiment<SuiteOptions, TabularFold, FitRe
       const source = ds.provenance.source;
       let m = tabularMatrix(ds);
       const totalRows = m.y.length;
-      if (maxRows !== undefined && totalRows > maxRows) {
-        const rows = withCliFlags({ fraction: '--max-rows' }, () => stratifiedSubsample(m.y, maxRows / totalRows, seed ^ 0x5a3c)).sort();
-        const d = m.nFeatures;
-        const x = new Float32Array(rows.length * d);
-        rows.forEach((r, i) => x.set(m.x.subarray(r * d, (r + 1) * d), i * d));
-        m = { ...m, x, y: Int32Array.from(rows, (i) => m.y[i]) };
-      }
+      // A rare class keeps min(its rows, k) rows, so the k-fold split can place it (shuttle's 10-row class in 58,000).
+      if (maxRows !== undefined && totalRows > maxRows) m = subsetRows(m, cappedStratifiedRows(m.y, maxRows, folds, seed ^ 0x5a3c));
       sets.push({ name, matrix: m, totalRows, sha256, source });
       ctx.log(`suite: ${name} loaded (${m.y.length}${m.y.length < totalRows ? ` of ${totalRows}` : ''} rows, ${m.nFeatures} features, ${m.classNames.length} classes, ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
     }
@@ -103,12 +98,12 @@ export const suiteExperiment = defineExperiment<SuiteOptions, TabularFold, FitRe
       foldNotes.push(...plan.notes.map((n) => `${s.name}: ${n}.`));
       splitsOf.set(s.name, splits.length);
       for (const sp of splits) {
-        cells.push({ key: { dataset: s.name, repeat: sp.repeat, fold: sp.fold }, seed: unitSeed(seed, sp.repeat, sp.fold), payload: () => prepareFold(s.matrix, sp.train, sp.test) });
+        cells.push({ key: { dataset: s.name, repeat: sp.repeat, fold: sp.fold }, batchGroup: s.name, seed: unitSeed(seed, sp.repeat, sp.fold), payload: () => prepareFold(s.matrix, sp.train, sp.test) });
       }
     }
     const protocolText =
       `Protocol: on each data set, stratified ${folds}-fold × ${repeats} repeat(s), seed ${seed}` +
-      (maxRows !== undefined ? `, on a stratified sample of at most ${maxRows} rows (seeded; sets with more rows are marked)` : ', on every row') +
+      (maxRows !== undefined ? `, on a stratified sample of at most ${maxRows} rows (seeded, every class keeping at least min(its rows, k) so the folds can place it; sets with more rows are marked)` : ', on every row') +
       '; median imputation and standardisation fitted on each training fold only; the eight models and hyper-parameters of `chainz bench pima` (tabular/config.ts), never tuned per data set. ' +
       'Across data sets (Demšar 2006): per-data-set ranks of the mean accuracies (1 = best, ties averaged), average ranks, the Friedman test with the Iman–Davenport correction, and the Nemenyi critical difference at α = 0.05.';
     return {

@@ -6,12 +6,12 @@
  */
 import path from 'node:path';
 import { ConfigError } from '@chainz/core';
-import { getAdapter, loadTabularCsv, planStratifiedFolds, registerBuiltinAdapters, stratifiedSubsample, type LoadedDataset } from '@chainz/data';
+import { getAdapter, loadTabularCsv, planStratifiedFolds, registerBuiltinAdapters, type LoadedDataset } from '@chainz/data';
 import type { FitResult, TabularFold } from '../../models/types';
 import { defineExperiment, type Cell, type Experiment, type ExperimentPlan, type PlanContext } from '../../runner/contract';
 import { COMMON_FLAGS, modelsFlag, type FlagSpec } from '../../runner/flags';
 import { dataFlags, foldFlags, withCliFlags } from '../common/cli-flags';
-import { assertTabularDataset, foldRecord, prepareFold, tabularMatrix, unitSeed, type FoldRecord, type TabularMatrix } from '../common/tabular';
+import { assertTabularDataset, cappedStratifiedRows, foldRecord, prepareFold, subsetRows, tabularMatrix, unitSeed, type FoldRecord, type TabularMatrix } from '../common/tabular';
 import { tabularReport, type TabularReportInput } from './report';
 import { buildTabularModels, TABULAR_MODEL_NAMES } from './models';
 import type { PaperFigure } from '../common/model-summary';
@@ -73,7 +73,7 @@ export interface TabularVariant<Opts extends TabularOptions> {
   load(options: Opts, context: PlanContext): Promise<TabularSource>;
 }
 
-export const MAX_ROWS_FLAG: FlagSpec = { key: 'maxRows', flag: '--max-rows <n>', description: 'use a stratified random sample of at most n rows (seeded by --seed; stated in the table)', kind: 'int', min: 2 };
+export const MAX_ROWS_FLAG: FlagSpec = { key: 'maxRows', flag: '--max-rows <n>', description: 'use a stratified random sample of at most about n rows (seeded by --seed; every class keeps min(its rows, --folds); stated in the table)', kind: 'int', min: 2 };
 
 /** Build a k-fold experiment on tabular data with the eight tabular models. */
 export function tabularCvExperiment<Opts extends TabularOptions>(variant: TabularVariant<Opts>): Experiment<Opts, TabularPayload, FitResult, FoldRecord> {
@@ -101,9 +101,7 @@ export function tabularCvPlan(src: TabularSource, o: TabularOptions): Experiment
   const totalRows = m.y.length;
   const headerLines = [...src.headerLines];
   if (o.maxRows !== undefined && o.maxRows < totalRows) {
-    const rows = withCliFlags({ fraction: '--max-rows' }, () => stratifiedSubsample(m.y, o.maxRows! / totalRows, seed ^ 0x5a3c));
-    rows.sort();
-    m = { ...m, x: takeRowsOf(m, rows), y: Int32Array.from(rows, (i) => m.y[i]) };
+    m = subsetRows(m, cappedStratifiedRows(m.y, o.maxRows, folds, seed ^ 0x5a3c));
     headerLines.push(`Sample: ${m.y.length} of ${totalRows} rows (stratified, seed ${seed}; --max-rows ${o.maxRows}).`);
   }
   const plan = withCliFlags(foldFlags(src.dataFlag), () => planStratifiedFolds(m.y, { k: folds, repeats, seed, classNames: m.classNames }));
@@ -137,12 +135,6 @@ export function tabularCvPlan(src: TabularSource, o: TabularOptions): Experiment
   };
 }
 
-function takeRowsOf(m: TabularMatrix, rows: Int32Array): Float32Array {
-  const d = m.nFeatures;
-  const out = new Float32Array(rows.length * d);
-  rows.forEach((r, i) => out.set(m.x.subarray(r * d, (r + 1) * d), i * d));
-  return out;
-}
 
 /**
  * Load a registered tabular data set by name (`--dataset`), or a CSV file

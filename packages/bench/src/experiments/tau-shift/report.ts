@@ -6,6 +6,7 @@
  * baseline, a plain verdict, and the paper's claim beside ours.
  */
 import { markdownTable } from 'markdown-table';
+import { TERMINAL_COLUMNS, wrapLine } from '../../runner/terminal';
 import type { TopLevelSpec } from 'vega-lite';
 import { spearmanCorrelation, type SpearmanResult } from '@chainz/metrics';
 import type { ExperimentReport, ReportContext, UnitRecord } from '../../runner/contract';
@@ -279,19 +280,8 @@ export interface TauShiftReportInput {
   tauTarget: string;
 }
 
-/** Wrap `text` at spaces into lines of at most `width` characters (for the terminal). */
-export function wrap(text: string, width = 118): string[] {
-  const out: string[] = [];
-  let line = '';
-  for (const word of text.split(' ')) {
-    if (line !== '' && line.length + 1 + word.length > width) {
-      out.push(line);
-      line = `  ${word}`;
-    } else line = line === '' ? word : `${line} ${word}`;
-  }
-  if (line !== '') out.push(line);
-  return out;
-}
+/** Wrap `text` for the terminal (continuation lines indented by two spaces). */
+export const wrap = (text: string, width = TERMINAL_COLUMNS): string[] => wrapLine(text, width);
 
 /**
  * The measured answer in one sentence per signal, over one group of every

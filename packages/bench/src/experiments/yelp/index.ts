@@ -122,7 +122,7 @@ export const yelpExperiment = defineExperiment<YelpOptions, TabularFold, FitResu
       cells = encoded.flatMap((emb) => {
         const std = standardizeOn(emb.x.train, emb.d, [emb.x.test]);
         const fold: TabularFold = { xTrain: std.train, yTrain: ds.splits.train.labels, xTest: std.others[0], yTest: ds.splits.test.labels, nFeatures: emb.d, nClasses };
-        return Array.from({ length: nSeeds }, (_, s) => ({ key: keyOf(emb, { repeat: 0, fold: s }), seed: unitSeed(baseSeed, 0, s), payload: () => fold }));
+        return Array.from({ length: nSeeds }, (_, s) => ({ key: keyOf(emb, { repeat: 0, fold: s }), batchGroup: emb.key, seed: unitSeed(baseSeed, 0, s), payload: () => fold }));
       });
       sizes = { nTrain: ds.splits.train.labels.length, nTest: ds.splits.test.labels.length };
       protocol = { kind: 'fixed split, seeds', seeds: nSeeds, seed: baseSeed, maxRows: o.maxRows ?? null, ...encoderProtocol, pooling, validation: 'stratified 15% of train (epoch selection)', preprocessing: 'z-score per embedding dimension fitted on train' };
@@ -133,6 +133,7 @@ export const yelpExperiment = defineExperiment<YelpOptions, TabularFold, FitResu
       cells = encoded.flatMap((emb) =>
         splits.map((sp) => ({
           key: keyOf(emb, { repeat: sp.repeat, fold: sp.fold }),
+          batchGroup: emb.key,
           seed: unitSeed(baseSeed, sp.repeat, sp.fold),
           payload: () => {
             const d = emb.d;
