@@ -23,7 +23,7 @@ import { SUITE_PROTOCOLS } from './config';
 export interface SuiteOptions {
   /** Data sets [--datasets a,b]; default every registered tabular data set. */
   datasets?: string[];
-  /** `default`: 5-fold, at most 2000 rows per set; `full`: 10-fold on every row [--protocol]. */
+  /** `default`: 10-fold, at most 5000 rows per set; `full`: 10-fold on every row [--protocol]. */
   protocol?: 'default' | 'full';
   /** Overrides of the protocol [--folds, --repeats, --seed, --max-rows]. */
   folds?: number;
@@ -53,11 +53,11 @@ export const suiteExperiment = defineExperiment<SuiteOptions, TabularFold, FitRe
   title: 'every tabular data set (Pima, UCI, plugins): the eight models, one table, ranks, Friedman + Nemenyi, a critical-difference diagram',
   flags: [
     { key: 'datasets', flag: '--datasets <list>', description: 'comma-separated tabular data sets (default: every registered one; `chainz datasets` lists them)', kind: 'list' },
-    { ...COMMON_FLAGS.protocol, description: 'default = 5-fold, at most 2000 rows per data set (stratified sample); full = 10-fold on every row' },
+    { ...COMMON_FLAGS.protocol, description: 'default = 10-fold, at most 5000 rows per data set (stratified sample); full = 10-fold on every row' },
     COMMON_FLAGS.folds,
     COMMON_FLAGS.repeats,
     COMMON_FLAGS.seed,
-    { key: 'maxRows', flag: '--max-rows <n>', description: 'stratified sample of at most n rows per data set (default 2000; full: none)', kind: 'int', min: 20 },
+    { key: 'maxRows', flag: '--max-rows <n>', description: 'stratified sample of at most about n rows per data set (default 5000; full: none)', kind: 'int', min: 20 },
     modelsFlag(TABULAR_MODEL_NAMES),
     COMMON_FLAGS.lambda,
   ],
