@@ -3,7 +3,7 @@ import { ConfigError, ShapeError } from '@chainz/core';
 import { forwardForDoubleBackprop, withTwiceDifferentiableGradients } from './double-backprop';
 
 /*
- * Reference regularisers (DESIGN §3) for tests and as baselines of the DREG
+ * Reference regularisers (docs/dreg.md) for tests and as baselines of the DREG
  * comparison: the input-gradient penalty (double backpropagation), the
  * random-projection Jacobian estimator of Hoffman, Roberts & Yaida (2019),
  * spectral normalisation (power iteration) and weight decay.

@@ -4,7 +4,7 @@ import { conv2dGeometry, inBoundsTapMask, type Conv2dGeometry, type Conv2dLayerT
 
 /*
  * The exact per-sample Jacobian norm of a convolutional polynomial layer
- * (DESIGN §3, conv2d). Per sample the layer maps x [H, W, C_in] to
+ * (docs/dreg.md, conv2d). Per sample the layer maps x [H, W, C_in] to
  * y [H', W', C] with z_p = Σ_{t ∈ in(p)} K_t·x_{p,t} + b, where in(p) are the taps of
  * output position p that fall inside the input (the others read padding zeros,
  * which do not depend on x). The Jacobian rows of position p form the block
@@ -79,7 +79,7 @@ export function checkConvTrace(trace: Conv2dLayerTrace): void {
 }
 
 /**
- * Exact per-sample ‖J‖_F² of a convolutional polynomial layer (DESIGN §3):
+ * Exact per-sample ‖J‖_F² of a convolutional polynomial layer (docs/dreg.md):
  *
  * - elementwise guards: Σ_{p,c} σ'(z_{p,c})²·M[p,c], M = mask·S (see above; equal to
  *   conv2d(ones[1, H, W, 1], Σ_{c_in} K²) with the layer's strides/padding —

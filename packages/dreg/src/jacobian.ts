@@ -30,7 +30,7 @@ function checkTrace(trace: LayerTrace): void {
 
 /**
  * Exact per-sample squared Frobenius norm of a dense polynomial layer's Jacobian
- * J = ∂σ(g(xW + b))/∂x (DESIGN §3, `frobenius`):
+ * J = ∂σ(g(xW + b))/∂x (docs/dreg.md, `frobenius`):
  *
  * - elementwise guards: ‖J‖_F² = Σ_j σ'(z_j)²·‖W[:, j]‖²;
  * - `layernorm`: J = diag(σ'(u))·J_LN·Wᵀ with J_LN = s·(I − 11ᵀ/n − u·uᵀ/n),

@@ -2,7 +2,7 @@ import { ConfigError } from '@chainz/core';
 import { lambdaSchedule, type LambdaSchedule, type LambdaScheduleSpec } from './schedule';
 
 /**
- * Penalty variant (DESIGN §3). All are exact and need only first-order autodiff.
+ * Penalty variant (docs/dreg.md). All are exact and need only first-order autodiff.
  * - `frobenius`: per-sample ‖J_l‖_F² of the layer Jacobian (default).
  * - `activation`: Σ_j σ'(z_j)² (slope of the activation only).
  * - `hinge`: Σ_j max(0, |σ'(z_j)| − β)² (bounds the slope at β).

@@ -86,7 +86,7 @@ export function dregLayerPenalty(trace: LayerTrace, options?: Partial<DregOption
 }
 
 /**
- * Forward-mode tangent chain (DESIGN §3, `forward`): t_0 ~ N(0, I) per sample
+ * Forward-mode tangent chain (docs/dreg.md, `forward`): t_0 ~ N(0, I) per sample
  * ([B, d_in of the first layer], seeded), t_l = σ'_l ∘ (J_LN)(t_{l−1}·W_l), and
  * R_l = ‖t_l‖² per sample. E‖t_l‖² = ‖J_l⋯J_1‖_F² (the Jacobian of the network
  * up to layer l), so this is an unbiased one-sample estimate of the end-to-end
@@ -117,7 +117,7 @@ function forwardChain(all: LayerTrace[], seed: number): tf.Tensor1D[] {
 }
 
 /**
- * The DREG penalty (DESIGN §3):
+ * The DREG penalty (docs/dreg.md):
  *
  *     R = λ(t) · Σ_l w_l · mean_batch(R_l) / n_l,   n_l = outputs of layer l,
  *

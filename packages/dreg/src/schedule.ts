@@ -2,7 +2,7 @@ import { ConfigError } from '@chainz/core';
 
 /**
  * Schedule of the DREG coefficient λ(t) over training steps t = 0, 1, 2, …
- * (DESIGN §3). All shapes are functions of r ∈ [0, 1], the fraction of the
+ * (docs/dreg.md). All shapes are functions of r ∈ [0, 1], the fraction of the
  * phase elapsed: linear r, cosine (1 − cos πr)/2, exponential (geometric
  * interpolation, anneal only).
  *

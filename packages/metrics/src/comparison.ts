@@ -40,7 +40,7 @@ function toPairs(a: ArrayLike<number>, b: ArrayLike<number>, minPairs = 2): { x:
 /**
  * Mean and sample standard deviation (ddof = 1, i.e. divided by n − 1, like
  * numpy's `std(ddof=1)` and R's `sd`), via d3-array. Used for "mean ± std
- * over folds × seeds" (DESIGN §4).
+ * over folds × seeds" (docs/metrics.md).
  *
  * @param xs values, length n ≥ 1, all finite.
  * @returns `{ mean, std, n }`; `std` is `NaN` when n = 1 (undefined).
@@ -128,7 +128,7 @@ export interface ResampledSizes {
 /**
  * Nadeau–Bengio corrected resampled t-test (Nadeau & Bengio 2003; Bouckaert
  * & Frank 2004 for repeated k-fold), two-sided — the test shown in tables
- * (DESIGN §4). With d_j = a_j − b_j over the k paired resamples (all folds
+ * (docs/metrics.md). With d_j = a_j − b_j over the k paired resamples (all folds
  * of all repeats), d̄ their mean and σ̂² their sample variance (ddof 1):
  *
  *   t = d̄ / sqrt((1/k + n_test/n_train) · σ̂²),   df = k − 1,

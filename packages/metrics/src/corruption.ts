@@ -69,7 +69,7 @@ function validate(acc: CorruptionAccuracy, who: string): { names: string[]; seve
 
 /**
  * Mean corruption accuracy (mCA), its ratio to the clean accuracy, and the
- * means per corruption and per severity (DESIGN §4; Hendrycks & Dietterich 2019).
+ * means per corruption and per severity (docs/metrics.md; Hendrycks & Dietterich 2019).
  *
  *   mCA = (1 / (C·S)) Σ_c Σ_s A_{s,c},   relative mCA = mCA / A_clean
  *

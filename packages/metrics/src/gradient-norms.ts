@@ -33,7 +33,7 @@ function checkLoss(shape: number[] | undefined, rows: number): void {
 
 /**
  * Per-sample input-gradient norms ‖∂ℓ_i/∂x_i‖₂ — the `input` source of the
- * gradient tail ratio (DESIGN §4).
+ * gradient tail ratio (docs/metrics.md).
  *
  * One backward pass per batch: the gradient of Σ_i ℓ_i with respect to the
  * batch X has row i equal to ∂ℓ_i/∂x_i, because ℓ_i depends on x_i only.
@@ -153,7 +153,7 @@ export interface ParameterGradientNormOptions extends GradientNormOptions {
 
 /**
  * Per-sample parameter-gradient norms of a stack of dense layers — the
- * `parameter` source of the gradient tail ratio (DESIGN §4) — with one
+ * `parameter` source of the gradient tail ratio (docs/metrics.md) — with one
  * backward pass per batch and no per-sample loop.
  *
  * For a dense layer z_i = a_i·W + b, the gradient of ℓ_i with respect to W is

@@ -3,12 +3,12 @@ import { mean, quantile } from 'd3-array';
 
 /** Options of {@link gradientTailRatio}. */
 export interface TailRatioOptions {
-  /** Quantile level q ∈ (0, 1]; default 0.99 (the "p99" of DESIGN §4). */
+  /** Quantile level q ∈ (0, 1]; default 0.99 (the "p99" of τ). */
   q?: number;
 }
 
 /**
- * Gradient tail ratio τ = quantile_q(g) / mean(g) (DESIGN §4).
+ * Gradient tail ratio τ = quantile_q(g) / mean(g) (docs/metrics.md).
  *
  * τ = 1 for constant magnitudes and τ is invariant to scaling g by any
  * c > 0. A heavy upper tail (a few samples with much larger gradients than

@@ -5,7 +5,7 @@ import { denseJacobianFrobenius, fusedPolyActivation, fusedPolyActivationJacobia
 import type { KernelGuard } from './kernels/names';
 
 /**
- * The polynomial activation as one composite op (DESIGN §2):
+ * The polynomial activation as one composite op (docs/poly-layer.md):
  *
  *     u = g(z),   σ(z) = Σ_k a[c,k]·P_k(u),
  *     σ'(z)  = p'(u)·g'(z),
@@ -310,7 +310,7 @@ function fusedActivation(z: tf.Tensor, coeffs: tf.Tensor2D, cfg: PolyConfig, sec
 }
 
 /**
- * Polynomial activation σ and its derivatives from one evaluation (DESIGN §2).
+ * Polynomial activation σ and its derivatives from one evaluation (docs/poly-layer.md).
  *
  * @param z pre-activations, `[B, C]` or `[B, H, W, C]` (channels last; any rank ≥ 2
  *   works, the last axis is the channel axis).

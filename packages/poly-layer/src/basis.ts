@@ -3,7 +3,7 @@ import type { PolyBasis, PolyConfig } from './config';
 /**
  * Plain-JS float64 evaluation of the basis polynomials and the guard, used by the
  * least-squares fit (and as a reference in tests). The tfjs evaluation lives in
- * `activation.ts`; both follow the same recurrences (DESIGN §2):
+ * `activation.ts`; both follow the same recurrences (docs/poly-layer.md):
  *
  * - monomial: P_k(u) = u^k (by products).
  * - chebyshev: T_0 = 1, T_1 = u, T_{k+1} = 2u·T_k − T_{k−1}.

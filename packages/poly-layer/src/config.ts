@@ -1,6 +1,6 @@
 import { ConfigError } from '@chainz/core';
 
-/** Polynomial basis P_k (DESIGN §2). */
+/** Polynomial basis P_k (docs/poly-layer.md). */
 export type PolyBasis = 'monomial' | 'chebyshev' | 'legendre';
 
 /**

@@ -180,7 +180,7 @@ export function exactlyOne(inputs: tf.Tensor | tf.Tensor[], layer: string): tf.T
 }
 
 /**
- * Learnable polynomial activation as a tfjs-layers layer (DESIGN §2), built like
+ * Learnable polynomial activation as a tfjs-layers layer (docs/poly-layer.md), built like
  * tfjs's PReLU: one weight `coeffs` (`[C, K+1]`, or `[1, K+1]` with layer
  * sharing), initialised by a least-squares fit to `target`. Input `[B, C]` or
  * `[B, H, W, C]` (channels last); output has the same shape.
@@ -240,7 +240,7 @@ export class PolyActivation extends tfl.layers.Layer {
 }
 
 /**
- * Dense layer followed by a learnable polynomial activation (DESIGN §2):
+ * Dense layer followed by a learnable polynomial activation (docs/poly-layer.md):
  * y = σ(x·W + b), with weights `kernel` `[d_in, units]`, `bias` `[units]` and
  * `coeffs` `[units, K+1]` (or `[1, K+1]`). Input must be rank 2 (`[B, d_in]`).
  *

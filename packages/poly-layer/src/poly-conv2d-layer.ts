@@ -65,7 +65,7 @@ function kernelPair(v: unknown): [number, number] {
 
 /**
  * 2-D convolution followed by a learnable per-channel polynomial activation
- * (DESIGN §2): y = σ_c(conv(x, K) + b), channels last. Weights `kernel`
+ * (docs/poly-layer.md): y = σ_c(conv(x, K) + b), channels last. Weights `kernel`
  * `[kh, kw, C_in, filters]`, `bias` `[filters]`, `coeffs` `[filters, K+1]` (or
  * `[1, K+1]`), the coefficients initialised by a least-squares fit to `target`.
  * Input `[B, H, W, C_in]`; output `[B, H', W', filters]`.

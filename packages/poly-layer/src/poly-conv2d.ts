@@ -30,7 +30,7 @@ export interface PolyConv2dOptions {
 
 /**
  * Functional convolution + per-channel polynomial activation for hand-written
- * training loops (DESIGN §2–3): z = conv(x, K) + b (channels last, no dilation,
+ * training loops (docs/poly-layer.md–3): z = conv(x, K) + b (channels last, no dilation,
  * with {@link conv2d}, whose backward pass works on every backend), then
  * y = σ_c(z) per output channel c by `polyActivation`, which also yields σ'(z) for DREG.
  *

@@ -1,7 +1,7 @@
 import erf from '@stdlib/math-base-special-erf';
 import { ConfigError } from '@chainz/core';
 
-/** Activation that a polynomial layer is initialised to imitate (DESIGN §2). */
+/** Activation that a polynomial layer is initialised to imitate (docs/poly-layer.md). */
 export type TargetActivation = 'identity' | 'relu' | 'leakyRelu' | 'gelu' | 'silu' | 'tanh';
 
 /** All supported target activations. */

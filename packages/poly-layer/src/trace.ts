@@ -3,7 +3,7 @@ import type { PolyGuard } from './config';
 
 /**
  * What one dense polynomial layer h = σ(g(z)), z = x·W + b, records in its forward
- * pass for the DREG penalty (DESIGN §3): everything needed for the exact per-sample
+ * pass for the DREG penalty (docs/dreg.md): everything needed for the exact per-sample
  * layer Jacobian J = diag(σ'(z))·Wᵀ — or, with the `layernorm` guard,
  * J = diag(σ'(u))·J_LN·Wᵀ with J_LN = invStd·(I − 11ᵀ/n − u·uᵀ/n).
  *
@@ -40,7 +40,7 @@ export interface DenseLayerTrace {
 
 /**
  * What one convolutional polynomial layer h = σ(g(z)), z = conv(x, K) + b (channels
- * last, no dilation), records for the DREG penalty (DESIGN §3). Per sample the layer
+ * last, no dilation), records for the DREG penalty (docs/dreg.md). Per sample the layer
  * Jacobian has one block of rows per output position p: J_p = diag(σ'(z_p))·A_p
  * (with `layernorm`: diag(σ'(u_p))·J_LN,p·A_p, normalised over the channels at p),
  * where A_p holds the kernel taps that fall inside the input at p. The geometry

@@ -8,7 +8,7 @@
  */
 import { ConfigError } from '../errors';
 
-/** tfjs backend names ChainzRule-TS knows, in the default priority order (DESIGN §6). */
+/** tfjs backend names ChainzRule-TS knows, in the default priority order (docs/backends.md). */
 export const BACKEND_ORDER = ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 
 /** A tfjs backend name (`tf.getBackend()` after resolution). */

@@ -1,5 +1,5 @@
 /**
- * Backend resolution (DESIGN §6): try `tensorflow` (tfjs-node-gpu, then
+ * Backend resolution (docs/backends.md): try `tensorflow` (tfjs-node-gpu, then
  * tfjs-node) → `webgpu` → `wasm` → `cpu`, each only if its package is
  * installed and the backend initialises; report why every other one was
  * skipped. Backend packages are optional peers loaded with `import()`.

@@ -12,7 +12,7 @@ import type { KernelGuard } from './names';
  * |z/s| ≤ 2 and Math.exp only beyond, and the hot loops avoid data-dependent
  * branches (a ternary on a random sign costs ~10 ns by misprediction). The common case — a cubic (any
  * degree ≤ 3) in the monomial basis — has its own loops; other bases and
- * degrees use one generic loop with the basis recurrences of DESIGN §2.
+ * degrees use one generic loop with the basis recurrences of docs/poly-layer.md.
  */
 
 /**
@@ -88,7 +88,7 @@ function isCubic(m: PolyMath, d: PolyDims): boolean {
 
 /**
  * Basis values and derivatives P_k, P_k', P_k'', P_k''' at u for k = 0..K
- * (`order` = highest derivative needed, 0..3), by the recurrences of DESIGN §2:
+ * (`order` = highest derivative needed, 0..3), by the recurrences of docs/poly-layer.md:
  * monomial by the power rule, Chebyshev T_{k+1} = 2uT_k − T_{k−1} (and its
  * derivatives T'_{k+1} = 2T_k + 2uT'_k − T'_{k−1}, T''_{k+1} = 4T'_k + 2uT''_k − T''_{k−1},
  * T'''_{k+1} = 6T''_k + 2uT'''_k − T'''_{k−1}), Legendre (k+1)P_{k+1} = (2k+1)uP_k − kP_{k−1}
@@ -519,7 +519,7 @@ function cubicBackward(z: Float32Array | null, coeffs: Float32Array, d: PolyDims
 
 /**
  * DREG `frobenius` per sample for a dense layer with an elementwise guard
- * (DESIGN §3): r_b = Σ_j dy_bj²·c_j, c_j = Σ_i W_ij². `dy` is B×n, `W` d_in×n.
+ * (docs/dreg.md): r_b = Σ_j dy_bj²·c_j, c_j = Σ_i W_ij². `dy` is B×n, `W` d_in×n.
  */
 export function jacobianFrobeniusForward(dy: Float32Array, W: Float32Array, B: number, dIn: number, n: number, r: Float32Array): void {
   const c = columnNorms2(W, dIn, n);

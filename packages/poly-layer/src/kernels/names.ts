@@ -3,7 +3,7 @@ import type { PolyBasis } from '../config';
 
 /*
  * Names, attributes and the input/output layout of the fused kernels
- * (DESIGN §2, §6). One kernel name per input signature (tfjs saves inputs for
+ * (docs/poly-layer.md, §6). One kernel name per input signature (tfjs saves inputs for
  * the gradient by name, and a name listed in `inputsToSave` must be present in
  * every call).
  */
@@ -28,7 +28,7 @@ export const POLY_ACTIVATION_SAVING = 'ChainzPolyActivationSaving';
 
 /**
  * Fused polynomial activation of a dense layer plus its per-sample squared
- * Jacobian norm (DESIGN §3, DREG `frobenius`, elementwise guards): inputs
+ * Jacobian norm (docs/dreg.md, DREG `frobenius`, elementwise guards): inputs
  * `{ z [B, n], coeffs, kernel [d_in, n] }`, outputs `y, dy, r [B], u?, g1?, d2y?`
  * with r_b = Σ_j σ'(z_bj)²·‖W[:, j]‖² — one pass over z instead of a second
  * kernel over σ'.
@@ -49,7 +49,7 @@ export const POLY_ACTIVATION_GRAD = 'ChainzPolyActivationGrad';
 
 /**
  * Per-sample squared Frobenius norm of a dense polynomial layer's Jacobian
- * (DESIGN §3, `frobenius`, elementwise guards): inputs `{ dy [B, n], kernel
+ * (docs/dreg.md, `frobenius`, elementwise guards): inputs `{ dy [B, n], kernel
  * [d_in, n] }`, output `r [B]`, r_b = Σ_j dy_bj²·‖W[:, j]‖².
  */
 export const DENSE_JACOBIAN_FROBENIUS = 'ChainzDenseJacobianFrobenius';

@@ -188,7 +188,7 @@ export function fusedPolyActivationJacobian(
 
 /**
  * Per-sample squared Frobenius norm of a dense layer's Jacobian when the
- * activation is elementwise (DESIGN §3, DREG `frobenius`):
+ * activation is elementwise (docs/dreg.md, DREG `frobenius`):
  *
  *     r_b = Σ_j σ'(z_bj)²·‖W[:, j]‖²
  *

@@ -5,7 +5,7 @@ import { forwardGradConfigs, jacobianFrobeniusGradConfig, weightedSumGradConfig,
 
 /**
  * Registers the fused kernels of `@chainz/poly-layer` with tfjs's kernel
- * registry (DESIGN §6): the polynomial activation (σ, σ', σ'' in one pass; also
+ * registry (docs/backends.md): the polynomial activation (σ, σ', σ'' in one pass; also
  * with the dense layer's Jacobian norm as an extra output) and the dense-layer
  * Jacobian norm used by DREG (and on cpu/wasm DREG's final weighted sum), with
  * their gradients, for the
