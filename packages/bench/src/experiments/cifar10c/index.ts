@@ -6,12 +6,12 @@
  * our port of the CIFAR-10-C generator, or the official files).
  */
 import { ConfigError } from '@chainz/core';
-import { loadCifarCorruptionData, stratifiedSubsample, type CifarCorruptionData, type Severity } from '@chainz/data';
+import { stratifiedSubsample, type CifarCorruptionData, type Severity } from '@chainz/data';
 import { markdownTable } from 'markdown-table';
 import type { FitResult } from '../../models/types';
 import { defineExperiment, type Cell } from '../../runner/contract';
 import { COMMON_FLAGS, modelsFlag } from '../../runner/flags';
-import { withCliFlags } from '../common/cli-flags';
+import { loadCifarForRun } from '../common/cifar-data';
 import { CIFAR10C_BASELINES, CIFAR10C_COMPARISONS, CIFAR10C_PAPER, CIFAR10C_PROTOCOL, CIFAR10C_TRAINING } from './config';
 import { CIFAR10C_MODEL_NAMES, buildCifar10cModels, type CifarUnitInput } from './models';
 import { compareCifar, heatmapSpec, renderCifarComparisons, renderCifarTable, renderPerCorruption, summarizeCifar, type CifarComparison, type CifarModelSummary, type CifarUnit } from './report';
@@ -122,9 +122,8 @@ export const cifar10cExperiment = defineExperiment<Cifar10cOptions, CifarUnitInp
       preprocessing: 'pixels / 255, standardised per channel with the mean and std of the training images; no augmentation',
     };
     // ---- data (clean sets, then every corruption × severity) ----
-    let started = false;
-    const data: CifarCorruptionData = await withCliFlags(CIFAR_FLAGS, () =>
-      loadCifarCorruptionData({
+    const data: CifarCorruptionData = await loadCifarForRun(
+      {
         cifarDir: o.cifarDir,
         cifar10cDir: o.cifar10cDir,
         dataDir: o.dataDir,
@@ -134,22 +133,10 @@ export const cifar10cExperiment = defineExperiment<Cifar10cOptions, CifarUnitInp
         severities: o.severities,
         corruptionSeed: protocol.corruptionSeed,
         cacheDir: o.cache === false ? null : o.cacheDir,
-        workers: ctx.workers,
-        log: (m) => ctx.log(m),
-        onSet: (done, total, set, fromCache) => {
-          if (!started) {
-            ctx.progress.start(total, 'cifar10c data');
-            started = true;
-          }
-          ctx.progress.tick(`${set.corruption} s${set.severity} ${fromCache ? '(cache)' : '(generated)'}`);
-          if (done === total) ctx.progress.stop();
-        },
-      }),
+      },
+      ctx,
+      CIFAR_FLAGS,
     );
-    if (data.generation) {
-      const g = data.generation;
-      ctx.log(`cifar10c data: ${g.generated} set(s) generated, ${g.fromCache} from cache${g.cacheDir ? ` (${g.cacheDir})` : ''}, ${g.seconds.toFixed(1)} s`);
-    }
     const { mean, std } = channelStats(data.train.images);
     const cells: Cell<CifarUnitInput>[] = protocol.seeds.map((seed) => ({
       key: { repeat: seed, fold: 0 },

@@ -125,3 +125,41 @@ export function findEarlierEncoderRuns(q: EarlierRunQuery): EarlierEncoderRun[] 
   }
   return [...best.values()].sort((a, b) => a.encoder.localeCompare(b.encoder)).map(({ mtime: _m, ...r }) => r);
 }
+
+/** Options of {@link earlierRunsFinder}. */
+export interface EarlierRunsFinderOptions {
+  /** The run's identity name (`sst5`, `yelp`); also the default folder `results/<experiment>`. */
+  experiment: string;
+  /** The command's `--out` and `--resume` folders, if given (earlier runs are looked for beside them). */
+  out?: string;
+  resume?: string;
+  /** The user's working directory (where `results/<experiment>` is). */
+  cwd: string;
+  /** False: never look (several encoders in this run, or `--no-earlier-runs`). */
+  enabled: boolean;
+  /** As in {@link EarlierRunQuery}. */
+  protocol: Record<string, unknown>;
+  dataSha256: string[];
+  encoder: string;
+}
+
+/**
+ * A function giving the earlier runs for this run's heads, looked up once (at
+ * its first call, i.e. the first report) with {@link findEarlierEncoderRuns};
+ * always `[]` when `enabled` is false.
+ */
+export function earlierRunsFinder(o: EarlierRunsFinderOptions): (models: { name: string; config: Record<string, unknown> }[]) => EarlierEncoderRun[] {
+  let earlier: EarlierEncoderRun[] | undefined;
+  return (models) =>
+    (earlier ??= !o.enabled
+      ? []
+      : findEarlierEncoderRuns({
+          root: o.resume ? path.dirname(o.resume) : o.out ? path.dirname(o.out) : path.join(o.cwd, 'results', o.experiment),
+          exclude: [o.resume, o.out].filter((d): d is string => typeof d === 'string'),
+          experiment: o.experiment,
+          protocol: o.protocol,
+          dataSha256: o.dataSha256,
+          encoder: o.encoder,
+          models,
+        }));
+}

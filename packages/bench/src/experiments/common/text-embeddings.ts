@@ -346,6 +346,24 @@ export interface EncodedTexts {
   coverage?: Record<string, TextCoverage>;
 }
 
+/** The encoder of an embedding run as results.json describes it (`data.encoder` / `data.encoders[]`). */
+export function encoderInfo(emb: EncodedTexts, pooling: Pooling) {
+  return {
+    key: emb.key,
+    id: emb.encoder.id,
+    description: emb.encoder.description,
+    dimension: emb.d,
+    pooling,
+    notBert: emb.notBert,
+    ...(emb.coverage ? { coverage: emb.coverage } : {}),
+  };
+}
+
+/** How the embeddings of a run were obtained (time, cache hits, coverage), for results.json. */
+export function embeddingInfo(emb: EncodedTexts) {
+  return { seconds: emb.seconds, cacheHits: emb.cacheHits, encoder: emb.encoder.id, notBert: emb.notBert, ...(emb.coverage ? { coverage: emb.coverage } : {}) };
+}
+
 /**
  * Build the encoder of `spec`, embed every list with it ({@link embedTexts},
  * cached), and dispose of it. The row texts a row-order precomputed file needs

@@ -4,7 +4,6 @@
  * is reported over seeds, with τ and paired tests of `cr` against every other
  * head; the paper's and the literature's figures beside ours.
  */
-import path from 'node:path';
 import { ConfigError, DataError } from '@chainz/core';
 import { getAdapter, registerBuiltinAdapters, type LoadedDataset, type Sst5LoadOptions } from '@chainz/data';
 import type { MlpConfig } from '../../models/mlp';
@@ -14,8 +13,8 @@ import { COMMON_FLAGS, modelsFlag } from '../../runner/flags';
 import { dataFlags, withCliFlags } from '../common/cli-flags';
 import { unitSeed, type FoldRecord } from '../common/tabular';
 import { describeHeadRecord, headRecord, headsReport, type ReferenceRow } from '../common/heads-report';
-import { findEarlierEncoderRuns, type EarlierEncoderRun } from '../common/earlier-runs';
-import { coverageLine, embedWithEncoder, ENCODER_FLAG, encoderCaveat, parseEncoderSpecs, parsePooling, standardizeOn, type EncodedTexts } from '../common/text-embeddings';
+import { earlierRunsFinder } from '../common/earlier-runs';
+import { coverageLine, embeddingInfo, embedWithEncoder, ENCODER_FLAG, encoderCaveat, encoderInfo, parseEncoderSpecs, parsePooling, standardizeOn, type EncodedTexts } from '../common/text-embeddings';
 import { buildSst5Models, SST5_MODEL_NAMES } from './models';
 import { SST5_DEFAULT_SEEDS, SST5_LITERATURE, SST5_PAPER } from './config';
 
@@ -152,16 +151,6 @@ export const sst5Experiment = defineExperiment<Sst5Options, TabularFold, FitResu
     ];
     const seedOf = (r: FoldRecord) => unitSeed(baseSeed, 0, Number(r.fold));
     const ids = encoded.map((emb) => emb.encoder.id);
-    const encoderInfo = (emb: EncodedTexts) => ({
-      key: emb.key,
-      id: emb.encoder.id,
-      description: emb.encoder.description,
-      dimension: emb.d,
-      pooling,
-      notBert: emb.notBert,
-      ...(emb.coverage ? { coverage: emb.coverage } : {}),
-    });
-    const embeddingInfo = (emb: EncodedTexts) => ({ seconds: emb.seconds, cacheHits: emb.cacheHits, encoder: emb.encoder.id, notBert: emb.notBert, ...(emb.coverage ? { coverage: emb.coverage } : {}) });
     const protocolText =
       `Protocol: SST-5 standard split${reduced ? ` (REDUCED SCALE: ${scale})` : ''}; every head trains on the ${rows.train} training sentences, its epoch is chosen by the lowest dev cross-entropy, and test accuracy is measured once per seed (${nSeeds} seeds, base seed ${baseSeed})` +
       (multi
@@ -181,20 +170,16 @@ export const sst5Experiment = defineExperiment<Sst5Options, TabularFold, FitResu
     };
     // One encoder: other encoders' rows from the latest comparable completed run (read once, at the first report).
     const ro = o as Sst5Options & { out?: string; resume?: string };
-    let earlier: EarlierEncoderRun[] | undefined;
-    const earlierOf = (models: { name: string; config: Record<string, unknown> }[]) =>
-      (earlier ??=
-        multi || o.earlierRuns === false
-          ? []
-          : findEarlierEncoderRuns({
-              root: ro.resume ? path.dirname(ro.resume) : ro.out ? path.dirname(ro.out) : path.join(ctx.cwd, 'results', 'sst5'),
-              exclude: [ro.resume, ro.out].filter((d): d is string => typeof d === 'string'),
-              experiment: 'sst5',
-              protocol,
-              dataSha256: ds.provenance.sha256,
-              encoder: encoded[0].key,
-              models,
-            }));
+    const earlierOf = earlierRunsFinder({
+      experiment: 'sst5',
+      out: ro.out,
+      resume: ro.resume,
+      cwd: ctx.cwd,
+      enabled: !multi && o.earlierRuns !== false,
+      protocol,
+      dataSha256: ds.provenance.sha256,
+      encoder: encoded[0].key,
+    });
     return {
       keyFields: multi ? ['encoder', 'repeat', 'fold'] : ['repeat', 'fold'],
       cells,
@@ -207,7 +192,7 @@ export const sst5Experiment = defineExperiment<Sst5Options, TabularFold, FitResu
         ...(reduced ? { fullRows } : {}),
         classNames: ds.classNames,
         provenance: ds.provenance,
-        ...(multi ? { encoders: encoded.map(encoderInfo) } : { encoder: encoderInfo(encoded[0]) }),
+        ...(multi ? { encoders: encoded.map((e) => encoderInfo(e, pooling)) } : { encoder: encoderInfo(encoded[0], pooling) }),
       },
       record: (out, payload) => headRecord(out, payload, false),
       describe: (r) => describeHeadRecord(r, 'seeds', seedOf),

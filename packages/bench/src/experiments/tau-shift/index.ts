@@ -10,10 +10,11 @@
  * a bootstrap interval, and a scatter plot.
  */
 import { ConfigError } from '@chainz/core';
-import { getAdapter, loadCifarCorruptionData, stratifiedSubsample, type CifarCorruptionData, type Severity } from '@chainz/data';
+import { getAdapter, stratifiedSubsample, type CifarCorruptionData, type Severity } from '@chainz/data';
 import { LABEL_FREE_TARGETS, type LabelFreeTarget } from '@chainz/metrics';
 import { defineExperiment, type Cell } from '../../runner/contract';
 import { COMMON_FLAGS, modelsFlag } from '../../runner/flags';
+import { loadCifarForRun } from '../common/cifar-data';
 import { withCliFlags } from '../common/cli-flags';
 import { assertTabularDataset, prepareFold, tabularDatasetNames, tabularMatrix, unitSeed, type TabularMatrix } from '../common/tabular';
 import { parseSeverities } from '../cifar10c';
@@ -146,9 +147,8 @@ export const tauShiftExperiment = defineExperiment<TauShiftOptions, ShiftPayload
     const imageTraining = { ...TAU_SHIFT_IMAGE_TRAINING, ...(o.epochs !== undefined ? { epochs: o.epochs } : {}) };
     let cifar: CifarCorruptionData | null = null;
     if (useCifar) {
-      let started = false;
-      cifar = await withCliFlags(CIFAR_FLAGS, () =>
-        loadCifarCorruptionData({
+      cifar = await loadCifarForRun(
+        {
           cifarDir: o.cifarDir,
           cifar10cDir: o.cifar10cDir,
           dataDir: o.dataDir,
@@ -158,22 +158,10 @@ export const tauShiftExperiment = defineExperiment<TauShiftOptions, ShiftPayload
           severities,
           corruptionSeed: TAU_SHIFT_FIXED.corruptionSeed,
           cacheDir: o.cache === false ? null : o.cacheDir,
-          workers: ctx.workers,
-          log: (m) => ctx.log(m),
-          onSet: (done, total, set, fromCache) => {
-            if (!started) {
-              ctx.progress.start(total, 'cifar10c data');
-              started = true;
-            }
-            ctx.progress.tick(`${set.corruption} s${set.severity} ${fromCache ? '(cache)' : '(generated)'}`);
-            if (done === total) ctx.progress.stop();
-          },
-        }),
+        },
+        ctx,
+        CIFAR_FLAGS,
       );
-      if (cifar.generation) {
-        const g = cifar.generation;
-        ctx.log(`cifar10c data: ${g.generated} set(s) generated, ${g.fromCache} from cache${g.cacheDir ? ` (${g.cacheDir})` : ''}, ${g.seconds.toFixed(1)} s`);
-      }
     }
 
     // ---- tabular data sets ----

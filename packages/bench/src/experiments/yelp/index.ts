@@ -5,7 +5,6 @@
  * shared 1000-review sample (reduced scale): stratified k-fold; with the
  * official files: the fixed train/test split over seeds.
  */
-import path from 'node:path';
 import { ConfigError, DataError } from '@chainz/core';
 import { getAdapter, registerBuiltinAdapters, repeatedStratifiedKFold, takeRows, type LoadedDataset } from '@chainz/data';
 import type { MlpConfig } from '../../models/mlp';
@@ -16,8 +15,8 @@ import { COMMON_FLAGS, modelsFlag } from '../../runner/flags';
 import { dataFlags, foldFlags, withCliFlags } from '../common/cli-flags';
 import { unitSeed, type FoldRecord } from '../common/tabular';
 import { describeHeadRecord, headRecord, headsReport, type ReferenceRow } from '../common/heads-report';
-import { findEarlierEncoderRuns, type EarlierEncoderRun } from '../common/earlier-runs';
-import { coverageLine, embedWithEncoder, ENCODER_FLAG, encoderCaveat, parseEncoderSpecs, parsePooling, standardizeOn, type EncodedTexts } from '../common/text-embeddings';
+import { earlierRunsFinder } from '../common/earlier-runs';
+import { coverageLine, embeddingInfo, embedWithEncoder, ENCODER_FLAG, encoderCaveat, encoderInfo, parseEncoderSpecs, parsePooling, standardizeOn, type EncodedTexts } from '../common/text-embeddings';
 import { buildYelpModels, YELP_MODEL_NAMES } from './models';
 import { YELP_DEFAULT_FOLDS, YELP_DEFAULT_SEEDS, YELP_LITERATURE, YELP_PAPER } from './config';
 
@@ -180,33 +179,19 @@ export const yelpExperiment = defineExperiment<YelpOptions, TabularFold, FitResu
       'Hyper-parameters are fixed in packages/bench/src/experiments/yelp/config.ts (chosen before any test result, never tuned on test folds).',
     ];
     const seedOf = (r: FoldRecord) => unitSeed(baseSeed, 0, Number(r.fold));
-    const encoderInfo = (emb: EncodedTexts) => ({
-      key: emb.key,
-      id: emb.encoder.id,
-      description: emb.encoder.description,
-      dimension: emb.d,
-      pooling,
-      notBert: emb.notBert,
-      ...(emb.coverage ? { coverage: emb.coverage } : {}),
-    });
-    const embeddingInfo = (emb: EncodedTexts) => ({ seconds: emb.seconds, cacheHits: emb.cacheHits, encoder: emb.encoder.id, notBert: emb.notBert, ...(emb.coverage ? { coverage: emb.coverage } : {}) });
     const ids = encoded.map((e) => e.encoder.id);
     // One encoder: other encoders' rows from the latest comparable completed run (read once, at the first report).
     const ro = o as YelpOptions & { out?: string; resume?: string };
-    let earlier: EarlierEncoderRun[] | undefined;
-    const earlierOf = (models: { name: string; config: Record<string, unknown> }[]) =>
-      (earlier ??=
-        multi || o.earlierRuns === false
-          ? []
-          : findEarlierEncoderRuns({
-              root: ro.resume ? path.dirname(ro.resume) : ro.out ? path.dirname(ro.out) : path.join(ctx.cwd, 'results', 'yelp'),
-              exclude: [ro.resume, ro.out].filter((d): d is string => typeof d === 'string'),
-              experiment: 'yelp',
-              protocol,
-              dataSha256: ds.provenance.sha256,
-              encoder: encoded[0].key,
-              models,
-            }));
+    const earlierOf = earlierRunsFinder({
+      experiment: 'yelp',
+      out: ro.out,
+      resume: ro.resume,
+      cwd: ctx.cwd,
+      enabled: !multi && o.earlierRuns !== false,
+      protocol,
+      dataSha256: ds.provenance.sha256,
+      encoder: encoded[0].key,
+    });
     return {
       keyFields: multi ? ['encoder', 'repeat', 'fold'] : ['repeat', 'fold'],
       cells,
@@ -218,7 +203,7 @@ export const yelpExperiment = defineExperiment<YelpOptions, TabularFold, FitResu
         rows: Object.fromEntries(Object.entries(lists).map(([k, v]) => [k, v.length])),
         classNames: ds.classNames,
         provenance: ds.provenance,
-        ...(multi ? { encoders: encoded.map(encoderInfo) } : { encoder: encoderInfo(encoded[0]) }),
+        ...(multi ? { encoders: encoded.map((e) => encoderInfo(e, pooling)) } : { encoder: encoderInfo(encoded[0], pooling) }),
       },
       record: (out, payload) => headRecord(out, payload, true),
       describe: (r) => describeHeadRecord(r, statistics, seedOf),
