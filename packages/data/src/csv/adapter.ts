@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError } from '@chainz/core';
 import { defineAdapter, type BaseLoadOptions, type LoadedDataset } from '../adapter';
-import { decodeUtf8, readDataFile, sha256Hex } from './io';
+import { readCsvSource } from './io';
 import { checkTabularData, EXTREME_VALUE_THRESHOLD } from './checks';
 import { encodeLabels, parseTabularCsv, type LabelEncodingOptions, type TabularCsvOptions } from './parse';
 
@@ -27,22 +26,7 @@ export interface CsvLoadOptions
  *   and the file and column for a feature column with every cell missing.
  */
 export async function loadCsvDataset(options: CsvLoadOptions = {}): Promise<LoadedDataset> {
-  let text: string;
-  let file: string;
-  let sha256: string;
-  if (options.text !== undefined) {
-    text = options.text;
-    file = 'inline';
-    sha256 = await sha256Hex(text);
-  } else {
-    if (!options.path) {
-      throw new ConfigError('the csv adapter needs a file: pass path (the CLI: --data FILE)', { option: 'path' });
-    }
-    const f = await readDataFile(options.path, 'CSV file');
-    text = decodeUtf8(f.bytes);
-    file = f.path;
-    sha256 = f.sha256;
-  }
+  const { text, file, sha256 } = await readCsvSource(options, 'the csv adapter needs a file: pass path (the CLI: --data FILE)');
   const table = parseTabularCsv(text, {
     file,
     labelColumn: options.labelColumn,

@@ -1,4 +1,4 @@
-import { ChainzError, DataError, importNodeBuiltin } from '@chainz/core';
+import { ChainzError, ConfigError, DataError, importNodeBuiltin } from '@chainz/core';
 
 /** A file's bytes, its absolute path and sha256. */
 export interface DataFile {
@@ -60,4 +60,29 @@ export async function readDataFile(file: string, what = 'data file'): Promise<Da
 /** Decode UTF-8 bytes (a leading byte-order mark is dropped). */
 export function decodeUtf8(bytes: Uint8Array): string {
   return new TextDecoder('utf-8').decode(bytes);
+}
+
+/** CSV text from a file or from memory, with where it came from (see {@link readCsvSource}). */
+export interface CsvSource {
+  text: string;
+  /** Absolute path of the file, or `inline` for text given in memory. */
+  file: string;
+  /** sha256 of the bytes (of the UTF-8 text for `inline`). */
+  sha256: string;
+}
+
+/**
+ * The CSV an adapter reads: `text` when given (file `inline`), else the file
+ * at `path`, decoded as UTF-8.
+ *
+ * @param options `text`, or `path`.
+ * @param missing the message of the ConfigError when neither is given.
+ * @throws ConfigError (option `path`) when neither `text` nor a non-empty `path` is given.
+ * @throws DataError naming the file when it cannot be read.
+ */
+export async function readCsvSource(options: { path?: string; text?: string }, missing: string): Promise<CsvSource> {
+  if (options.text !== undefined) return { text: options.text, file: 'inline', sha256: await sha256Hex(options.text) };
+  if (options.path === undefined || options.path === '') throw new ConfigError(missing, { option: 'path' });
+  const f = await readDataFile(options.path, 'CSV file');
+  return { text: decodeUtf8(f.bytes), file: f.path, sha256: f.sha256 };
 }

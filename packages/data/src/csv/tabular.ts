@@ -3,7 +3,7 @@ import { ConfigError, DataError, optionRef, ShapeError } from '@chainz/core';
 import { parse } from 'csv-parse/sync';
 import type { LoadedDataset, Provenance } from '../adapter';
 import { checkTabularData, EXTREME_VALUE_THRESHOLD } from './checks';
-import { decodeUtf8, readDataFile, sha256Hex } from './io';
+import { readCsvSource } from './io';
 import { isNumericCell } from './parse';
 import { chooseDelimiter, delimiterName, show } from './util';
 
@@ -474,22 +474,7 @@ export interface TabularCsvLoadOptions extends TabularTableOptions {
  *   empty or malformed file (see {@link parseTabularTable}).
  */
 export async function loadTabularCsv(options: TabularCsvLoadOptions = {}): Promise<LoadedDataset> {
-  let text: string;
-  let file: string;
-  let sha256: string;
-  if (options.text !== undefined) {
-    text = options.text;
-    file = 'inline';
-    sha256 = await sha256Hex(text);
-  } else {
-    if (options.path === undefined || options.path === '') {
-      throw new ConfigError('a tabular CSV needs a file: pass path (or text)', { option: 'path' });
-    }
-    const f = await readDataFile(options.path, 'CSV file');
-    text = decodeUtf8(f.bytes);
-    file = f.path;
-    sha256 = f.sha256;
-  }
+  const { text, file, sha256 } = await readCsvSource(options, 'a tabular CSV needs a file: pass path (or text)');
   const table = parseTabularTable(text, { ...options, file });
   const base = file === 'inline' ? 'inline' : (file.split(/[\\/]/).pop() ?? file).replace(/\.[^.]*$/, '');
   return createTabularDataset({
