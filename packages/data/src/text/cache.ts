@@ -83,6 +83,37 @@ export async function embeddingCacheFile(dir: string, encoderId: string, pooling
   return path.join(dir, `${slug}-${pooling}-${key}.emb`);
 }
 
+/** A binary cache file (magic, header length, JSON header), read but not yet checked beyond its framing. */
+export type FramedFileRead<H> = { status: 'framed'; buf: Buffer; header: H; headerEnd: number } | { status: 'miss' } | { status: 'corrupt'; reason: string };
+
+/**
+ * Read a cache file framed as the 8-byte `magic`, a little-endian uint32
+ * header length and that many bytes of JSON: `miss` when there is no file,
+ * `corrupt` (with the reason) when it is unreadable or the framing is wrong.
+ * The caller checks the header's fields and the body that follows
+ * `headerEnd` (12 + header length).
+ * @param what what the file is, for the reason (`embedding cache`).
+ */
+export async function readFramedFile<H>(file: string, magic: string, what: string): Promise<FramedFileRead<H>> {
+  const { fsp } = await nodeApi();
+  let buf: Buffer;
+  try {
+    buf = await fsp.readFile(file);
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return { status: 'miss' };
+    return { status: 'corrupt', reason: `unreadable: ${(e as Error).message}` };
+  }
+  if (buf.length < 12 || buf.toString('latin1', 0, 8) !== magic) return { status: 'corrupt', reason: `bad magic (not a chainz ${what} file)` };
+  const hlen = buf.readUInt32LE(8);
+  if (12 + hlen > buf.length) return { status: 'corrupt', reason: 'truncated header' };
+  try {
+    return { status: 'framed', buf, header: JSON.parse(buf.toString('utf8', 12, 12 + hlen)) as H, headerEnd: 12 + hlen };
+  } catch {
+    return { status: 'corrupt', reason: 'header is not valid JSON' };
+  }
+}
+
 /**
  * Read and verify a cache file.
  * @param expect the header fields the file must have (all but `dataSha256`).
@@ -93,31 +124,17 @@ export async function readEmbeddingCache(
   file: string,
   expect: Pick<EmbeddingCacheHeader, 'encoderId' | 'pooling' | 'n' | 'd' | 'textsSha256'>,
 ): Promise<EmbeddingCacheRead> {
-  const { fsp, crypto } = await nodeApi();
-  let buf: Buffer;
-  try {
-    buf = await fsp.readFile(file);
-  } catch (e) {
-    const code = (e as { code?: string }).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return { status: 'miss' };
-    return { status: 'corrupt', reason: `unreadable: ${(e as Error).message}` };
-  }
-  if (buf.length < 12 || buf.toString('latin1', 0, 8) !== EMBEDDING_CACHE_MAGIC) return { status: 'corrupt', reason: 'bad magic (not a chainz embedding cache file)' };
-  const hlen = buf.readUInt32LE(8);
-  if (12 + hlen > buf.length) return { status: 'corrupt', reason: 'truncated header' };
-  let header: EmbeddingCacheHeader;
-  try {
-    header = JSON.parse(buf.toString('utf8', 12, 12 + hlen)) as EmbeddingCacheHeader;
-  } catch {
-    return { status: 'corrupt', reason: 'header is not valid JSON' };
-  }
+  const { crypto } = await nodeApi();
+  const framed = await readFramedFile<EmbeddingCacheHeader>(file, EMBEDDING_CACHE_MAGIC, 'embedding cache');
+  if (framed.status !== 'framed') return framed;
+  const { buf, header, headerEnd } = framed;
   if (header.format !== 'chainz-embeddings' || header.version !== 1 || header.dtype !== 'float32') {
     return { status: 'corrupt', reason: 'unsupported header format/version/dtype' };
   }
   for (const k of ['encoderId', 'pooling', 'n', 'd', 'textsSha256'] as const) {
     if (header[k] !== expect[k]) return { status: 'corrupt', reason: `header ${k} mismatch (${String(header[k])} ≠ ${String(expect[k])})` };
   }
-  const offset = align4(12 + hlen);
+  const offset = align4(headerEnd);
   const bytes = expect.n * expect.d * 4;
   if (buf.length !== offset + bytes) return { status: 'corrupt', reason: `size ${buf.length} bytes, expected ${offset + bytes} (truncated or padded)` };
   const body = buf.subarray(offset);

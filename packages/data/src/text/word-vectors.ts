@@ -1,5 +1,5 @@
 import { DataError } from '@chainz/core';
-import { align4, defaultEmbeddingCacheDir } from './cache';
+import { align4, defaultEmbeddingCacheDir, readFramedFile } from './cache';
 import { writeFileAtomic } from '../files';
 import type { EmbeddingCacheEvent } from './extract';
 import { nodeApi } from './node';
@@ -312,24 +312,9 @@ type CacheRead = { status: 'hit'; vectors: WordVectors; duplicates: number } | {
 
 /** Read and verify a binary cache file against the current source (path, size, mtime). */
 async function readWordVectorsCache(file: string, src: { path: string; size: number; mtimeMs: number }): Promise<CacheRead> {
-  const { fsp } = await nodeApi();
-  let buf: Buffer;
-  try {
-    buf = await fsp.readFile(file);
-  } catch (e) {
-    const code = (e as { code?: string }).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return { status: 'miss' };
-    return { status: 'corrupt', reason: `unreadable: ${(e as Error).message}` };
-  }
-  if (buf.length < 12 || buf.toString('latin1', 0, 8) !== WORD_VECTORS_CACHE_MAGIC) return { status: 'corrupt', reason: 'bad magic (not a chainz word-vector cache file)' };
-  const hlen = buf.readUInt32LE(8);
-  if (12 + hlen > buf.length) return { status: 'corrupt', reason: 'truncated header' };
-  let h: WordVectorsCacheHeader;
-  try {
-    h = JSON.parse(buf.toString('utf8', 12, 12 + hlen)) as WordVectorsCacheHeader;
-  } catch {
-    return { status: 'corrupt', reason: 'header is not valid JSON' };
-  }
+  const framed = await readFramedFile<WordVectorsCacheHeader>(file, WORD_VECTORS_CACHE_MAGIC, 'word-vector cache');
+  if (framed.status !== 'framed') return framed;
+  const { buf, header: h, headerEnd } = framed;
   if (h?.format !== 'chainz-word-vectors' || h.version !== 1 || h.dtype !== 'float32') return { status: 'corrupt', reason: 'unsupported header format/version/dtype' };
   for (const k of ['path', 'size', 'mtimeMs'] as const) {
     if (h.source?.[k] !== src[k]) return { status: 'corrupt', reason: `made from another source (${k} ${String(h.source?.[k])} ≠ ${String(src[k])})` };
@@ -337,7 +322,7 @@ async function readWordVectorsCache(file: string, src: { path: string; size: num
   if (![h.n, h.d, h.vocabBytes, h.duplicates].every((x) => Number.isInteger(x) && x >= 0) || h.n < 1 || h.d < 1) {
     return { status: 'corrupt', reason: 'invalid n, d or vocabBytes in the header' };
   }
-  const start = align4(12 + hlen);
+  const start = align4(headerEnd);
   const dataStart = start + align4(h.vocabBytes);
   if (buf.length !== dataStart + h.n * h.d * 4) return { status: 'corrupt', reason: `size ${buf.length} bytes, expected ${dataStart + h.n * h.d * 4} (truncated or padded)` };
   const algorithm = h.body?.algorithm;
