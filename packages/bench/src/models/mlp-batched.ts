@@ -4,7 +4,7 @@ import { polyDenseBatched, weightedSumGrouped } from '@chainz/poly-layer';
 import { resolveDregOptions, type ResolvedDregOptions } from '@chainz/dreg';
 import { gradientTailRatio, inputGradientNormsAsync } from '@chainz/metrics';
 import { stratifiedSubsample } from '@chainz/data';
-import { effectiveEpochs, Mlp, type MlpConfig } from './mlp';
+import { activate, effectiveEpochs, Mlp, type MlpConfig } from './mlp';
 import type { FitResult, TabularFold } from './types';
 
 /*
@@ -127,21 +127,6 @@ function paddedBatch(
   return { x: tf.tensor3d(x, [F, B, d]), y: tf.tensor2d(y, [F * B, K]), mask: tf.tensor2d(mask, [F, B]), counts };
 }
 
-function activate(z: tf.Tensor, a: MlpConfig['activation']): tf.Tensor {
-  switch (a) {
-    case 'relu':
-      return tf.relu(z);
-    case 'tanh':
-      return tf.tanh(z);
-    case 'silu':
-      return tf.mul(z, tf.sigmoid(z));
-    case 'gelu':
-      return tf.mul(tf.mul(z, 0.5), tf.add(1, tf.erf(tf.mul(z, Math.SQRT1_2))));
-    default:
-      throw new Error(`no elementwise activation '${a}'`);
-  }
-}
-
 /**
  * Forward pass of the F stacked models: logits `[F, B, K]` and, per hidden
  * polynomial layer with `jacobianNorm`, r `[F, B]` (the same ops per model as
@@ -157,7 +142,11 @@ function forwardBatched(layers: StackedLayer[], x: tf.Tensor3D, model: Mlp, jaco
       const o = polyDenseBatched(h, { kernel: p.kernel as tf.Tensor3D, bias: p.bias as tf.Tensor2D, coeffs: p.coeffs as tf.Tensor3D }, model.polyConfig, { jacobianNorm });
       if (o.jacobianFrobenius) rs.push(o.jacobianFrobenius);
       h = o.y;
-    } else h = activate(denseBatched(h, p.kernel as tf.Tensor3D, p.bias as tf.Tensor2D), model.config.activation) as tf.Tensor3D;
+    } else {
+      const a = model.config.activation;
+      if (a === 'poly') throw new Error('a poly MLP without its coefficients');
+      h = activate(denseBatched(h, p.kernel as tf.Tensor3D, p.bias as tf.Tensor2D), a);
+    }
   });
   return { logits: h, rs };
 }

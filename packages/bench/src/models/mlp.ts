@@ -77,7 +77,8 @@ function glorotUniform(rng: Rng, fanIn: number, fanOut: number): tf.Tensor2D {
   return tf.tensor2d(v, [fanIn, fanOut]);
 }
 
-function activate(z: tf.Tensor2D, a: Exclude<MlpActivation, 'poly'>): tf.Tensor2D {
+/** The fixed hidden activations, elementwise on a tensor of any shape (exact GELU: x·Φ(x) = 0.5·x·(1 + erf(x/√2))). */
+export function activate<T extends tf.Tensor>(z: T, a: Exclude<MlpActivation, 'poly'>): T {
   switch (a) {
     case 'relu':
       return tf.relu(z);
@@ -86,7 +87,6 @@ function activate(z: tf.Tensor2D, a: Exclude<MlpActivation, 'poly'>): tf.Tensor2
     case 'silu':
       return tf.mul(z, tf.sigmoid(z));
     case 'gelu':
-      // exact GELU: x·Φ(x) = 0.5·x·(1 + erf(x/√2))
       return tf.mul(tf.mul(z, 0.5), tf.add(1, tf.erf(tf.mul(z, Math.SQRT1_2))));
   }
 }
