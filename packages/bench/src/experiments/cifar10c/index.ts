@@ -11,7 +11,7 @@ import { markdownTable } from 'markdown-table';
 import type { FitResult } from '../../models/types';
 import { defineExperiment, type Cell } from '../../runner/contract';
 import { COMMON_FLAGS, modelsFlag } from '../../runner/flags';
-import { loadCifarForRun } from '../common/cifar-data';
+import { channelStats, loadCifarForRun } from '../common/cifar-data';
 import { CIFAR10C_BASELINES, CIFAR10C_COMPARISONS, CIFAR10C_PAPER, CIFAR10C_PROTOCOL, CIFAR10C_TRAINING } from './config';
 import { CIFAR10C_MODEL_NAMES, buildCifar10cModels, type CifarUnitInput } from './models';
 import { compareCifar, heatmapSpec, renderCifarComparisons, renderCifarTable, renderPerCorruption, summarizeCifar, type CifarComparison, type CifarModelSummary, type CifarUnit } from './report';
@@ -50,23 +50,6 @@ export interface Cifar10cOptions {
 
 /** CLI flags of the CIFAR data options (library names → flags). */
 const CIFAR_FLAGS = { cifarDir: '--cifar-dir', cifar10cDir: '--cifar10c-dir', trainSize: '--train-size', testSize: '--test-size', corruptions: '--corruptions', severities: '--severities', corruptionSeed: '--corruption-seed' };
-
-/** Per-channel mean and std (population) of uint8 HWC images, in [0, 1] units. */
-function channelStats(images: Uint8Array): { mean: [number, number, number]; std: [number, number, number] } {
-  const s = [0, 0, 0];
-  const s2 = [0, 0, 0];
-  for (let i = 0; i < images.length; i += 3) {
-    for (let c = 0; c < 3; c++) {
-      const v = images[i + c] / 255;
-      s[c] += v;
-      s2[c] += v * v;
-    }
-  }
-  const n = images.length / 3;
-  const mean = s.map((v) => v / n) as [number, number, number];
-  const std = s2.map((v, c) => Math.sqrt(Math.max(v / n - mean[c] ** 2, 1e-12))) as [number, number, number];
-  return { mean, std };
-}
 
 function accuracyOf(pred: Int32Array, labels: Int32Array, offset: number): number {
   let k = 0;

@@ -42,3 +42,20 @@ export async function loadCifarForRun(
   }
   return data;
 }
+
+/** Per-channel mean and std (population) of uint8 HWC images, in [0, 1] units. */
+export function channelStats(images: Uint8Array): { mean: [number, number, number]; std: [number, number, number] } {
+  const s = [0, 0, 0];
+  const s2 = [0, 0, 0];
+  for (let i = 0; i < images.length; i += 3) {
+    for (let c = 0; c < 3; c++) {
+      const v = images[i + c] / 255;
+      s[c] += v;
+      s2[c] += v * v;
+    }
+  }
+  const n = images.length / 3;
+  const mean = s.map((v) => v / n) as [number, number, number];
+  const std = s2.map((v, c) => Math.sqrt(Math.max(v / n - mean[c] ** 2, 1e-12))) as [number, number, number];
+  return { mean, std };
+}

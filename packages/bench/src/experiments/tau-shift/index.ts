@@ -14,7 +14,7 @@ import { getAdapter, stratifiedSubsample, type CifarCorruptionData, type Severit
 import { LABEL_FREE_TARGETS, type LabelFreeTarget } from '@chainz/metrics';
 import { defineExperiment, type Cell } from '../../runner/contract';
 import { COMMON_FLAGS, modelsFlag } from '../../runner/flags';
-import { loadCifarForRun } from '../common/cifar-data';
+import { channelStats, loadCifarForRun } from '../common/cifar-data';
 import { withCliFlags } from '../common/cli-flags';
 import { assertTabularDataset, prepareFold, tabularDatasetNames, tabularMatrix, unitSeed, type TabularMatrix } from '../common/tabular';
 import { parseSeverities } from '../cifar10c';
@@ -68,23 +68,6 @@ function nameHash(s: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
   return (h >>> 1) % 100000;
-}
-
-/** Per-channel mean and std (population) of uint8 HWC images, in [0, 1] units. */
-function channelStats(images: Uint8Array): { mean: [number, number, number]; std: [number, number, number] } {
-  const s = [0, 0, 0];
-  const s2 = [0, 0, 0];
-  for (let i = 0; i < images.length; i += 3) {
-    for (let c = 0; c < 3; c++) {
-      const v = images[i + c] / 255;
-      s[c] += v;
-      s2[c] += v * v;
-    }
-  }
-  const n = images.length / 3;
-  const mean = s.map((v) => v / n) as [number, number, number];
-  const std = s2.map((v, c) => Math.sqrt(Math.max(v / n - mean[c] ** 2, 1e-12))) as [number, number, number];
-  return { mean, std };
 }
 
 interface TabularSource {
