@@ -233,7 +233,7 @@ function compareEncoders(all: FoldRecord[], models: { name: string }[], keys: st
       const pair = all
         .filter((u) => u.model === m.name)
         .flatMap((u) => {
-          const enc = (u as unknown as FoldRecord).encoder;
+          const enc = u.encoder;
           return enc === first ? [{ ...u, model: 'a' }] : enc === b ? [{ ...u, model: 'b' }] : [];
         });
       for (const c of compareModels(pair, 'a', ['b'], input.sizes)) {

@@ -6,7 +6,7 @@ import { fitTabularPreprocessor, getAdapter, registerBuiltinAdapters, repeatedSt
 import { meanStd } from '@chainz/metrics';
 import type { Progress } from '../../progress';
 import type { FitResult, TabularFold } from '../../models/types';
-import { defineExperiment, type Cell } from '../../runner/contract';
+import { defineExperiment, type Cell, type JsonObject } from '../../runner/contract';
 import { COMMON_FLAGS, modelsFlag } from '../../runner/flags';
 import { assertTabularDataset, foldRecord, tabularMatrix, unitSeed, type FoldRecord } from '../common/tabular';
 import { headRecord, TERMINAL_COLUMNS, wrapLine } from '../common/heads-report';
@@ -80,6 +80,14 @@ export function parseFractions(text: string): number[] {
 
 const pctLabel = (f: number) => `${+(f * 100).toFixed(4)}%`;
 
+/** The model options as sent to worker threads, read back with their types. */
+function efficiencyModelOptions(mo: JsonObject): EfficiencyModelOptions {
+  const { dataset, lambda } = mo;
+  if (typeof dataset !== 'string') throw new ConfigError(`model options need a data set name, got ${JSON.stringify(dataset)}`, { option: '--dataset' });
+  if (lambda !== undefined && typeof lambda !== 'number') throw new ConfigError(`must be a number, got ${JSON.stringify(lambda)}`, { option: '--lambda' });
+  return { dataset, ...(lambda === undefined ? {} : { lambda }) };
+}
+
 /**
  * `chainz bench efficiency`: data-efficiency sweep — every model trained on
  * stratified fractions of the training set over seeds; accuracy and τ per
@@ -104,7 +112,7 @@ export const efficiencyExperiment = defineExperiment<EfficiencyOptions, TabularF
   ],
   runName: (o) => `efficiency-${o.dataset ?? 'sst5'}`,
   modelOptions: (o) => ({ dataset: o.dataset ?? 'sst5', ...(o.lambda === undefined ? {} : { lambda: o.lambda }) }),
-  models: (mo) => buildEfficiencyModels(mo as unknown as EfficiencyModelOptions),
+  models: (mo) => buildEfficiencyModels(efficiencyModelOptions(mo)),
   async plan(opts, ctx) {
     const dataset = opts.dataset ?? 'sst5';
     const fractions = opts.fractions ?? [...EFFICIENCY_FRACTIONS];
