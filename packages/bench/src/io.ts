@@ -1,4 +1,4 @@
-import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { ChainzError, IoError } from '@chainz/core';
 
@@ -43,11 +43,7 @@ export async function writeFileAtomically(file: string, data: string | Uint8Arra
 
 async function writeNow(file: string, data: string | Uint8Array): Promise<void> {
   const dir = path.dirname(file);
-  try {
-    await mkdir(dir, { recursive: true });
-  } catch (e) {
-    throw ioError(e, dir, 'cannot create the folder');
-  }
+  await makeFolder(dir);
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   const tmp = `${file}.tmp-${process.pid}-${++tempCounter}`;
   let fh: Awaited<ReturnType<typeof open>> | undefined;
@@ -93,6 +89,7 @@ const HINTS: Record<string, string> = {
   EACCES: 'choose a folder you can write to',
   EPERM: 'choose a folder you can write to',
   EROFS: 'choose a folder on a writable file system',
+  ENOENT: 'choose a folder on a regular, writable file system',
 };
 
 function ioError(e: unknown, file: string, what: string): IoError {
@@ -100,6 +97,43 @@ function ioError(e: unknown, file: string, what: string): IoError {
   const reason = REASONS[code] ?? ((e as Error)?.message ?? String(e)).replace(/^[A-Z]+: /, '').replace(/, \w+ '.*'$/, '');
   const kept = what === 'cannot write' ? '; the previous version of the file, if any, is unchanged' : '';
   return new IoError(`${what} (${code}: ${reason})${kept}`, { file, errno: code }, HINTS[code], { cause: e });
+}
+
+/**
+ * Create a folder and any missing parents, one level at a time from the
+ * nearest existing one. (Node's `mkdir(…, { recursive: true })` retries
+ * forever where a parent exists but refuses new entries with ENOENT, as
+ * under /proc; here every refusal is an error.) A folder that exists already
+ * (or is created meanwhile by another process) is fine.
+ * @throws IoError naming the folder that could not be created, with the
+ *   system's reason (ENOENT, EACCES, ENOTDIR, EROFS, ENOSPC…).
+ */
+export async function makeFolder(dir: string): Promise<void> {
+  const missing: string[] = [];
+  let d = path.resolve(dir);
+  for (;;) {
+    try {
+      const st = await stat(d);
+      if (!st.isDirectory()) throw ioError(Object.assign(new Error('not a directory'), { code: 'ENOTDIR' }), d, 'cannot create a folder under it');
+      break;
+    } catch (e) {
+      if (e instanceof IoError) throw e;
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT') throw ioError(e, d, 'cannot create the folder');
+      missing.push(d);
+      const up = path.dirname(d);
+      if (up === d) break;
+      d = up;
+    }
+  }
+  for (const m of missing.reverse()) {
+    try {
+      await mkdir(m);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') continue;
+      throw ioError(e, m, 'cannot create the folder');
+    }
+  }
 }
 
 /** JSON.stringify with 2-space indent and a trailing newline, written atomically ({@link writeFileAtomically}). */

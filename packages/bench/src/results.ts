@@ -1,8 +1,8 @@
 import { accessSync, constants as fsConstants, existsSync, statSync } from 'node:fs';
-import { mkdir, readdir, unlink } from 'node:fs/promises';
+import { readdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { ChainzError, ConfigError } from '@chainz/core';
-import { isStaleTempFile, readJson, writeFileAtomically, writeJsonAtomically } from './io';
+import { isStaleTempFile, makeFolder, readJson, writeFileAtomically, writeJsonAtomically } from './io';
 import { acquireFolderLock, LOCK_FILE, type FolderLock } from './lock';
 
 /** One (model, repeat, fold) evaluation. */
@@ -108,7 +108,7 @@ export class ResultsDir {
     if (existsSync(path.join(dir, 'results.json'))) {
       throw new ChainzError('E_RESUME', 'this directory already holds results; use --resume to continue it or choose another --out', { file: dir });
     }
-    await mkdir(dir, { recursive: true });
+    await makeFolder(dir);
     const lock = await acquireFolderLock(dir, identity.experiment);
     try {
       // a run that started after the check above could have written since
