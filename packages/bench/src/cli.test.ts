@@ -167,21 +167,26 @@ describe('chainz CLI (built)', () => {
     child.kill('SIGINT');
     const code = await exited;
     expect(code, stderr).toBe(130);
-    expect(stderr).toMatch(new RegExp(`chainz: interrupted\\. Finished units are saved in ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}; continue with: chainz bench pima --resume `));
+    expect(stderr).toContain(`chainz: interrupted. Finished units are saved in ${out}; continue with:\n  chainz bench pima --folds 5 --models logreg,relu-mlp --workers 1 --backend wasm --no-progress --resume ${out}\n`);
     const doc = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8'));
     expect(doc.status).toBe('running');
-    const r = await chainz(['bench', 'pima', '--folds', '5', '--models', 'logreg,relu-mlp', '--workers', '1', '--backend', 'wasm', '--resume', out, '--no-progress'], d);
+    // the printed command, as printed, continues the run
+    const printed = /continue with:\n {2}chainz (.*)\n/.exec(stderr)![1].split(' ');
+    const r = await chainz(printed, d);
     expect(r.code, r.stderr).toBe(0);
     const done = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8'));
     expect(done.status).toBe('complete');
     expect(done.units).toHaveLength(10);
     expect(done.environment.sessions.length).toBeGreaterThanOrEqual(1);
-    // resuming a finished run: one line, no per-unit noise, the time unchanged
-    const again = await chainz(['bench', 'pima', '--folds', '5', '--models', 'logreg,relu-mlp', '--workers', '1', '--backend', 'wasm', '--resume', out], d);
+    // resuming a finished run: one line, no per-unit noise, no file rewritten (with other worker settings too)
+    const files = ['results.json', 'summary.md', 'accuracy.svg'];
+    const before = files.map((f) => readFileSync(path.join(out, f), 'utf8'));
+    const again = await chainz(['bench', 'pima', '--folds', '5', '--models', 'logreg,relu-mlp', '--workers', '2', '--backend', 'wasm', '--resume', out], d);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toMatch(/\[pima 10\/10\] 10 unit\(s\) resumed from an earlier run \(all complete: nothing left to run\)/);
     expect(again.stderr.match(/resumed from an earlier run/g)).toHaveLength(1);
     expect(JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')).environment.wallSeconds).toBe(done.environment.wallSeconds);
+    expect(files.map((f) => readFileSync(path.join(out, f), 'utf8'))).toEqual(before);
   }, 120_000);
 
   it('relative --out starts from the directory the user ran the command from (INIT_CWD), as --data does', async () => {

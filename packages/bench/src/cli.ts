@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { Experiment } from './runner/contract';
 import { lastResultsDir } from './results';
 import { parseFlagValue, RUN_FLAGS, type FlagSpec } from './runner/flags';
+import { resumeCommand } from './resume-command';
 
 const require = createRequire(import.meta.url);
 const { version } = require('../package.json') as { version: string };
@@ -90,7 +91,7 @@ async function main(argv: string[]): Promise<void> {
       const dir = lastResultsDir();
       process.stderr.write(
         dir
-          ? `\nchainz: interrupted. Finished units are saved in ${dir}; continue with: chainz bench ${action.name()} --resume ${dir} (and the same options)\n`
+          ? `\nchainz: interrupted. Finished units are saved in ${dir}; continue with:\n  ${resumeCommand(argv.slice(2), dir)}\n`
           : '\nchainz: interrupted before any result was written.\n',
       );
       process.exit(130);

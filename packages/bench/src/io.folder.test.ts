@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { IoError } from '@chainz/core';
-import { makeFolder } from './io';
+import { makeFolder, reserveFolder } from './io';
 
 describe('makeFolder', () => {
   it('creates missing parents one level at a time and accepts an existing folder', async () => {
@@ -40,4 +40,18 @@ describe('makeFolder', () => {
     expect(err).toBeInstanceOf(IoError);
     expect((err as Error).message).toMatch(/\/proc\/chainz-test.*cannot create the folder \(ENOENT/);
   }, 5000);
+});
+
+describe('reserveFolder', () => {
+  it('gives every caller its own new folder: dir, dir-2, dir-3 (also when racing)', async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'chainz-res-'));
+    try {
+      const dir = path.join(root, 'results', 'pima', '2026-12-08T01-52-50Z');
+      const got = await Promise.all([reserveFolder(dir), reserveFolder(dir), reserveFolder(dir)]);
+      expect([...got].sort()).toEqual([dir, `${dir}-2`, `${dir}-3`]);
+      expect(await reserveFolder(dir)).toBe(`${dir}-4`);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
 });

@@ -136,6 +136,25 @@ export async function makeFolder(dir: string): Promise<void> {
   }
 }
 
+/**
+ * Create a new, empty folder `dir`, or `dir-2`, `dir-3`… when it exists
+ * (another run took the name first); returns the folder created. The
+ * creation is atomic, so two processes never get the same folder.
+ * @throws IoError when the folder cannot be created.
+ */
+export async function reserveFolder(dir: string): Promise<string> {
+  await makeFolder(path.dirname(dir));
+  for (let i = 1; ; i++) {
+    const candidate = i === 1 ? dir : `${dir}-${i}`;
+    try {
+      await mkdir(candidate);
+      return candidate;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || i >= 1000) throw ioError(e, candidate, 'cannot create the folder');
+    }
+  }
+}
+
 /** JSON.stringify with 2-space indent and a trailing newline, written atomically ({@link writeFileAtomically}). */
 export async function writeJsonAtomically(file: string, value: unknown): Promise<void> {
   await writeFileAtomically(file, JSON.stringify(value, null, 2) + '\n');

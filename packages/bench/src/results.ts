@@ -82,6 +82,8 @@ export function formatWallTime(time: RunTime): string {
 export class ResultsDir {
   private units = new Map<string, UnitResult>();
   private previous: RunSession[] = [];
+  /** The `status` of the results.json a resumed folder held (`running`, `complete`), if any. */
+  previousStatus: string | undefined;
   private added = 0;
   private readonly started: number;
   private readonly startedAt: string;
@@ -141,7 +143,7 @@ export class ResultsDir {
       await removeStaleTempFiles(dir);
       const r = new ResultsDir(dir, identity, options, lock);
       if (!existsSync(file)) return r;
-      const prev = await readJson<{ experiment?: string; fingerprint?: string; units?: UnitResult[]; environment?: { wallSeconds?: unknown; sessions?: unknown } }>(file);
+      const prev = await readJson<{ status?: unknown; experiment?: string; fingerprint?: string; units?: UnitResult[]; environment?: { wallSeconds?: unknown; sessions?: unknown } }>(file);
       if (prev.experiment !== identity.experiment) {
         throw new ChainzError('E_RESUME', `holds experiment '${prev.experiment}', not '${identity.experiment}'`, { file });
       }
@@ -154,6 +156,7 @@ export class ResultsDir {
         );
       }
       for (const u of prev.units ?? []) r.units.set(r.key(u), u);
+      r.previousStatus = typeof prev.status === 'string' ? prev.status : undefined;
       const env = prev.environment ?? {};
       if (Array.isArray(env.sessions)) r.previous = env.sessions as RunSession[];
       else if (typeof env.wallSeconds === 'number') r.previous = [{ startedAt: null, wallSeconds: env.wallSeconds, units: r.units.size }];

@@ -12,6 +12,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { ChainzError, ConfigError, isChainzError, type ChainzErrorCode } from '@chainz/core';
 import { collectEnvironment, type EnvironmentInfo } from '../env';
+import { reserveFolder } from '../io';
 import { createProgress, type ProgressMode } from '../progress';
 import { checkWritableDir, defaultResultsDir, formatWallTime, ResultsDir, type RunTime } from '../results';
 import { writeVegaLiteSvg } from '../plots';
@@ -195,6 +196,8 @@ export async function runExperiment<Opts extends object, P, O, R extends UnitRec
       version: queueModule?.benchVersion() ?? '',
     };
     const storeOptions = { startedAt, keyFields: [...keyFields] };
+    // The default folder is named by the second the run started: two runs started in the same second get -2, -3…
+    if (!results.resume && opts.out === undefined) results.dir = await reserveFolder(results.dir);
     const store = results.resume ? await ResultsDir.resume(results.dir, identity, storeOptions) : await ResultsDir.create(results.dir, identity, storeOptions);
 
     // Units: cells × models (cell-major, so a cell's payload is built once and dropped when its last unit is done).
@@ -335,11 +338,15 @@ export async function runExperiment<Opts extends object, P, O, R extends UnitRec
       await store.close();
       throw failure;
     }
-    const final = await flush('complete');
+    // Resuming a finished run computes nothing and rewrites nothing: its files stay as they are.
+    const unchanged = results.resume && computed === 0 && store.previousStatus === 'complete';
+    const final = unchanged
+      ? { records: store.all<R>(), report: plan.report(store.all<R>(), 'complete', { models }), time: store.time() }
+      : await flush('complete');
     await store.close();
     for (const p of final.report.plots ?? []) {
       const file = path.join(results.dir, p.file);
-      await writeVegaLiteSvg(file, p.spec);
+      if (!unchanged || !existsSync(file)) await writeVegaLiteSvg(file, p.spec);
       plots.push(file);
     }
     const report = { ...final.report, terminal: wrapForTerminal(final.report.terminal) };
