@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -218,8 +218,39 @@ describe('chainz CLI (built)', () => {
     writeFileSync(path.join(d, 'broken.mjs'), 'export default {;\n');
     const b = await chainz(['datasets', '--plugin', './broken.mjs'], d);
     expect(b.code).toBe(1);
-    expect(b.stderr).toMatch(/^chainz: PluginError: option --plugin: plugin '\.\/broken\.mjs': failed to load .*broken\.mjs: /m);
+    expect(b.stderr).toMatch(/^chainz: PluginError: option --plugin: plugin '\.\/broken\.mjs': failed to load .*broken\.mjs:1: Unexpected token/m);
     expect(b.stderr.trim().split('\n')).toHaveLength(1);
+  }, 120_000);
+
+  it("plugin failures are one line naming the file, plugin or adapter: a plugin adapter's load() error, a syntax error (file:line), a broken or misspelt chainz.config in a parent folder", async () => {
+    const d = tmp();
+    writeFileSync(
+      path.join(d, 'throwsload.mjs'),
+      `const describe = () => ({ name: 'boomset', title: 'boom', task: 'classification', modality: 'tabular', source: 'nowhere', builtIn: true });\n` +
+        `export default { name: 'throws', adapters: [{ specificationVersion: 1, name: 'boomset', describe, async load() { throw new Error('load exploded'); } }] };\n`,
+    );
+    const load = await chainz(['bench', 'tabular', '--dataset', 'boomset', '--plugin', './throwsload.mjs', '--folds', '2', '--models', 'majority', '--no-progress'], d);
+    expect(load.code).toBe(1);
+    expect(load.stderr.trim().split('\n')).toEqual(["chainz: PluginError: plugin './throwsload.mjs', adapter 'boomset': load failed: load exploded"]);
+
+    writeFileSync(path.join(d, 'syntax.mjs'), 'export default {\n  name: "x",\n  adapters: [;\n};\n');
+    const syn = await chainz(['datasets', '--plugin', './syntax.mjs'], d);
+    expect(syn.stderr.trim().split('\n')).toEqual([`chainz: PluginError: option --plugin: plugin './syntax.mjs': failed to load ${path.join(d, 'syntax.mjs')}:3: Unexpected token ';'`]);
+
+    const root = tmp();
+    const sub = path.join(root, 'project', 'sub');
+    mkdirSync(sub, { recursive: true });
+    const json = path.join(root, 'project', 'chainz.config.json');
+    writeFileSync(json, '{ "plugins": ["./a.mjs"');
+    const trunc = await chainz(['datasets'], sub);
+    expect(trunc.code).toBe(1);
+    expect(trunc.stderr.trim().split('\n')).toHaveLength(1);
+    expect(trunc.stderr).toMatch(new RegExp(`^chainz: PluginError: config file ${json.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: not valid JSON: `));
+    expect(trunc.stderr).not.toContain('--plugin');
+    writeFileSync(json, JSON.stringify({ plugin: ['./a.mjs'] }));
+    const typo = await chainz(['datasets'], sub);
+    expect(typo.code).toBe(1);
+    expect(typo.stderr.trim().split('\n')).toEqual([`chainz: PluginError: config file ${json}: unknown key 'plugin' (allowed keys: plugins)`]);
   }, 120_000);
 
   it('a unit that diverges in a worker thread fails the run with the typed error naming the model and fold (class kept across the thread boundary)', async () => {

@@ -70,7 +70,7 @@ async function main(argv: string[]): Promise<void> {
   // Plugins: --plugin values (from the user's directory), then a chainz.config.* found upward.
   const cwd = userCwd();
   const config = await findChainzConfig(cwd);
-  const plugins = [...(await loadPlugins(pluginArgs(argv.slice(2)), cwd)), ...(config ? await loadPlugins(config.plugins, path.dirname(config.file)) : [])];
+  const plugins = [...(await loadPlugins(pluginArgs(argv.slice(2)), cwd)), ...(config ? await loadPlugins(config.plugins, path.dirname(config.file), { configFile: config.file }) : [])];
   const pluginUrls = plugins.map((p) => p.url);
 
   const program = new Command();

@@ -14,6 +14,7 @@
  * `plugins` list of a `chainz.config.{mjs,js,json}` found from the working
  * directory upward (paths there start from the config file's folder).
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
@@ -22,10 +23,14 @@ import { registerAdapter, hasAdapter, getAdapter, ADAPTER_SPEC_VERSION, type Dat
 import type { Experiment } from './contract';
 import { assertExperiment, hasExperiment, getExperiment, registerExperiment, type RegistrySource } from './registry';
 
-/** What a plugin module exports (as its default export, or as named exports `adapters` / `experiments`). */
+/**
+ * What a plugin module exports as its default export. (A module may instead
+ * use named exports `adapters` / `experiments`, with an optional `name`
+ * export; the name then defaults to the specifier.)
+ */
 export interface ChainzPlugin {
-  /** Name shown in listings; default: the specifier. */
-  name?: string;
+  /** Name shown in listings: a non-empty string (required in a default export). */
+  name: string;
   /** Dataset adapters (built with `defineAdapter` from @chainz/data). */
   adapters?: DatasetAdapter<any>[];
   /** Experiments (built with `defineExperiment` from @chainz/bench). */
@@ -55,16 +60,53 @@ export function adapterSource(name: string): RegistrySource {
   return adapterSources().get(name) ?? { kind: 'built-in' };
 }
 
-/** A plugin failed to load or registered something invalid: one line naming the plugin and the reason. */
+/**
+ * Where a {@link PluginError} was found, besides the plugin: the adapter whose
+ * `load()` failed, or the config file that listed the plugin (instead of
+ * `--plugin`).
+ */
+export interface PluginErrorScope {
+  adapter?: string;
+  configFile?: string;
+}
+
+/**
+ * A plugin failed to load, registered something invalid, or its adapter
+ * failed; or a `chainz.config.*` file is malformed. One line naming the
+ * plugin (and adapter, or config file) and the reason:
+ * - `option --plugin: plugin './x.mjs': <reason>` (a `--plugin` value),
+ * - `config file /p/chainz.config.json: plugin '/p/x.mjs': <reason>` (a plugin the config file lists),
+ * - `plugin './x.mjs', adapter 'wine': load failed: <reason>` (an adapter's load() threw),
+ * - `config file /p/chainz.config.json: <reason>` (the config file itself: `plugin` is null).
+ */
 export class PluginError extends ConfigError {
-  constructor(
-    readonly plugin: string,
-    reason: string,
-    hint?: string,
-  ) {
-    super(`plugin '${plugin}': ${reason}`, { option: '--plugin' }, hint);
+  /** The plugin specifier, or the config file's path for an error in the config file itself. */
+  readonly plugin: string;
+  /** What is wrong, without the plugin / adapter / config file prefix. */
+  readonly reason: string;
+  readonly adapter?: string;
+  readonly configFile?: string;
+
+  constructor(plugin: string | null, reason: string, hint?: string, scope: PluginErrorScope = {}) {
+    const config = scope.configFile === undefined ? '' : `config file ${scope.configFile}: `;
+    const what = plugin === null ? '' : `plugin '${plugin}'${scope.adapter === undefined ? '' : `, adapter '${scope.adapter}'`}: `;
+    super(`${config}${what}${reason}`, plugin !== null && scope.configFile === undefined && scope.adapter === undefined ? { option: '--plugin' } : {}, hint);
     this.name = 'PluginError';
+    this.plugin = plugin ?? scope.configFile ?? '';
+    this.reason = reason;
+    if (scope.adapter !== undefined) this.adapter = scope.adapter;
+    if (scope.configFile !== undefined) this.configFile = scope.configFile;
   }
+}
+
+/**
+ * An error in a `chainz.config.*` file itself: `config file <path>: <reason>`.
+ * (A function, not a static method: a class that names itself in its body is
+ * renamed `_PluginError` by the bundler, and `withOptionNames` copies take the
+ * class's own name.)
+ */
+function configFileError(file: string, reason: string, hint?: string): PluginError {
+  return new PluginError(null, reason, hint, { configFile: file });
 }
 
 /**
@@ -114,10 +156,10 @@ function entryOf(json: { exports?: unknown; main?: string; module?: string }): s
 }
 
 /** The plugin object of a loaded module: its default export, else its named exports. */
-function pluginOf(mod: Record<string, unknown>): ChainzPlugin {
-  const d = mod.default as ChainzPlugin | undefined;
-  if (d && typeof d === 'object' && ('adapters' in d || 'experiments' in d)) return d;
-  return { name: mod.name as string | undefined, adapters: mod.adapters as DatasetAdapter[] | undefined, experiments: mod.experiments as Experiment[] | undefined };
+function pluginOf(mod: Record<string, unknown>): { plugin: Partial<ChainzPlugin>; fromDefault: boolean } {
+  const d = mod.default as Partial<ChainzPlugin> | undefined;
+  if (d && typeof d === 'object' && ('adapters' in d || 'experiments' in d)) return { plugin: d, fromDefault: true };
+  return { plugin: { name: mod.name as string | undefined, adapters: mod.adapters as DatasetAdapter[] | undefined, experiments: mod.experiments as Experiment[] | undefined }, fromDefault: false };
 }
 
 function checkAdapter(a: unknown, spec: string, i: number): asserts a is DatasetAdapter<any> {
@@ -145,14 +187,22 @@ function checkAdapter(a: unknown, spec: string, i: number): asserts a is Dataset
  *   load, exports no adapters or experiments, registers an invalid adapter or
  *   experiment, or a name that is already taken).
  */
-export async function loadPlugins(specs: readonly string[], base: string): Promise<LoadedPlugin[]> {
+export async function loadPlugins(specs: readonly string[], base: string, options: { configFile?: string } = {}): Promise<LoadedPlugin[]> {
   const out: LoadedPlugin[] = [];
   const seen = new Set<string>();
   for (const spec of specs) {
-    const url = await resolvePluginSpec(spec, base);
-    if (seen.has(url)) continue;
-    seen.add(url);
-    out.push(await importPlugin(spec, url));
+    try {
+      const url = await resolvePluginSpec(spec, base);
+      if (seen.has(url)) continue;
+      seen.add(url);
+      out.push(await importPlugin(spec, url));
+    } catch (e) {
+      // A plugin the config file lists: name the file, not --plugin.
+      if (options.configFile !== undefined && e instanceof PluginError && e.configFile === undefined && e.adapter === undefined) {
+        throw new PluginError(e.plugin, e.reason, e.hint, { configFile: options.configFile });
+      }
+      throw e;
+    }
   }
   return out;
 }
@@ -175,6 +225,73 @@ async function ensureResolveHook(): Promise<void> {
   register(hook.href, { data: { fallbackParent: import.meta.url } });
 }
 
+/** The first line of an error's message (also for error-like objects from another realm), or the value as text. */
+function firstLine(e: unknown): string {
+  const m = (e as { message?: unknown } | null)?.message;
+  return (typeof m === 'string' ? m : String(e)).split('\n')[0];
+}
+
+/**
+ * `file:line` of a SyntaxError in a module file, or undefined. Node puts it
+ * on the first line of the stack in some versions (`file:///…/x.mjs:3`);
+ * otherwise `node --check` on the file reports it (only for a syntax error in
+ * the file itself, not in a module it imports).
+ */
+export function syntaxErrorLocation(e: unknown, file: string): string | undefined {
+  if (!(e instanceof SyntaxError) && (e as { name?: unknown } | null)?.name !== 'SyntaxError') return undefined;
+  const stack = (e as { stack?: unknown }).stack;
+  const at = (first: string | undefined): string | undefined => {
+    const m = first?.trim().match(/^(file:\/\/\S+|\/\S+|[A-Za-z]:\\\S+):(\d+)$/);
+    if (!m) return undefined;
+    const f = m[1].startsWith('file:') ? fileURLToPath(m[1]) : m[1];
+    return `${f}:${m[2]}`;
+  };
+  const fromStack = typeof stack === 'string' ? at(stack.split('\n')[0]) : undefined;
+  if (fromStack) return fromStack;
+  if (!existsSync(file)) return undefined;
+  try {
+    const r = spawnSync(process.execPath, ['--check', file], { encoding: 'utf8', timeout: 10_000, env: { ...process.env, NODE_OPTIONS: '' } });
+    const loc = at(r.stderr?.split('\n')[0]);
+    return loc !== undefined && loc.startsWith(`${file}:`) ? loc : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Original adapter object → the wrapper registered for it (shared by bundled copies, like the registry). */
+const ADAPTER_WRAPPERS = Symbol.for('chainz.bench.pluginAdapterWrappers');
+function adapterWrappers(): WeakMap<object, DatasetAdapter<any>> {
+  const g = globalThis as unknown as Record<symbol, WeakMap<object, DatasetAdapter<any>> | undefined>;
+  return (g[ADAPTER_WRAPPERS] ??= new WeakMap());
+}
+
+/**
+ * The adapter a plugin registers: the plugin's own, except that an error its
+ * `load()` throws that is not a ChainzError (a DataError already names its
+ * file) becomes a PluginError naming the plugin and the adapter. The same
+ * wrapper for the same adapter object (loading a plugin twice is a no-op).
+ */
+function wrapPluginAdapter(a: DatasetAdapter<any>, spec: string): DatasetAdapter<any> {
+  const known = adapterWrappers().get(a);
+  if (known) return known;
+  const w: DatasetAdapter<any> = {
+    ...a,
+    specificationVersion: a.specificationVersion,
+    name: a.name,
+    describe: () => a.describe(),
+    load: async (options) => {
+      try {
+        return await a.load(options);
+      } catch (e) {
+        if (isChainzError(e)) throw e;
+        throw new PluginError(spec, `load failed: ${firstLine(e)}`, undefined, { adapter: a.name });
+      }
+    },
+  };
+  adapterWrappers().set(a, w);
+  return w;
+}
+
 /** Import one plugin module by URL and register what it exports (idempotent for the same objects). */
 async function importPlugin(spec: string, url: string): Promise<LoadedPlugin> {
   await ensureResolveHook();
@@ -182,10 +299,11 @@ async function importPlugin(spec: string, url: string): Promise<LoadedPlugin> {
   try {
     mod = (await import(url)) as Record<string, unknown>;
   } catch (e) {
-    const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
-    throw new PluginError(spec, `failed to load ${fileURLToPath(url)}: ${msg}`);
+    const msg = firstLine(e);
+    const file = fileURLToPath(url);
+    throw new PluginError(spec, `failed to load ${syntaxErrorLocation(e, file) ?? file}: ${msg}`);
   }
-  const plugin = pluginOf(mod);
+  const { plugin, fromDefault } = pluginOf(mod);
   const adapters = plugin.adapters ?? [];
   const experiments = plugin.experiments ?? [];
   if (!Array.isArray(adapters) || !Array.isArray(experiments)) throw new PluginError(spec, '`adapters` and `experiments` must be arrays');
@@ -201,12 +319,19 @@ async function importPlugin(spec: string, url: string): Promise<LoadedPlugin> {
       throw new PluginError(spec, isChainzError(err) ? err.message : String(err));
     }
   });
+  if (fromDefault ? typeof plugin.name !== 'string' || plugin.name.trim() === '' : plugin.name !== undefined && (typeof plugin.name !== 'string' || plugin.name.trim() === '')) {
+    const got = plugin.name === undefined ? 'has no `name`' : `has an invalid \`name\` (${JSON.stringify(plugin.name) ?? String(plugin.name)}; a non-empty string is needed)`;
+    throw new PluginError(spec, `the plugin object ${got}`, "export default { name: 'my-plugin', adapters: [...], experiments: [...] }");
+  }
   for (const a of adapters) {
-    if (hasAdapter(a.name) && getAdapter(a.name) !== a) {
+    const w = wrapPluginAdapter(a, spec);
+    const current = hasAdapter(a.name) ? getAdapter(a.name) : undefined;
+    if (current !== undefined && current !== w && current !== a) {
       const prev = adapterSource(a.name);
       throw new PluginError(spec, `adapter '${a.name}' is already registered (${prev.kind === 'built-in' ? 'built-in' : `by plugin ${prev.plugin}`})`, 'rename the adapter');
     }
-    registerAdapter(a);
+    // (the plugin module may have registered its own adapter object itself: the wrapper takes its place)
+    registerAdapter(w, { replace: current === a });
     adapterSources().set(a.name, source);
   }
   for (const e of experiments) {
@@ -216,9 +341,13 @@ async function importPlugin(spec: string, url: string): Promise<LoadedPlugin> {
   return { spec, url, name: plugin.name ?? spec, adapters: adapters.map((a) => a.name), experiments: experiments.map((e) => e.name) };
 }
 
-/** Import plugin modules by URL (worker threads: the coordinator resolved them already). */
+/**
+ * Import plugin modules by URL (worker threads: the coordinator resolved them
+ * already). Errors name a plugin by its file path (the specifier the user
+ * gave stays with the coordinator).
+ */
 export async function loadPluginModules(urls: readonly string[]): Promise<void> {
-  for (const url of urls) await importPlugin(url, url);
+  for (const url of urls) await importPlugin(url.startsWith('file:') ? fileURLToPath(url) : url, url);
 }
 
 /** A `chainz.config.*` file and the plugin specifiers it lists (resolved from its folder). */
@@ -227,27 +356,69 @@ export interface ChainzConfigFile {
   plugins: string[];
 }
 
+/** The keys a `chainz.config.*` file may have. */
+export const CHAINZ_CONFIG_KEYS: readonly string[] = ['plugins'];
+
+/** lilconfig loaders that name the config file in their errors (and keep a JSON error's position). */
+const configLoaders = {
+  '.json': (file: string, content: string): unknown => {
+    try {
+      return JSON.parse(content.replace(/^\uFEFF/, ''));
+    } catch (e) {
+      throw configFileError(file, `not valid JSON: ${(e as Error).message.split('\n')[0]}`);
+    }
+  },
+  '.mjs': loadConfigModule,
+  '.js': loadConfigModule,
+};
+
+async function loadConfigModule(file: string): Promise<unknown> {
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  } catch (e) {
+    const msg = firstLine(e);
+    const at = syntaxErrorLocation(e, file);
+    throw configFileError(file, `failed to load${at ? ` (${at})` : ''}: ${msg}`);
+  }
+  if (mod.default === undefined) throw configFileError(file, 'has no default export', 'export default { plugins: [...] }');
+  return mod.default;
+}
+
 /**
  * Find `chainz.config.mjs`, `chainz.config.js` or `chainz.config.json` from
  * `cwd` upward and read its `plugins` (an array of package names or paths).
- * @returns null when there is none.
- * @throws PluginError naming the file when it cannot be read or is malformed.
+ * @returns null when there is none (or it is empty).
+ * @throws PluginError naming the file when it cannot be read, is not valid
+ *   JSON / fails to load, is not an object, has a key other than
+ *   {@link CHAINZ_CONFIG_KEYS}, or `plugins` is not a list of strings.
  */
 export async function findChainzConfig(cwd: string): Promise<ChainzConfigFile | null> {
   const { lilconfig } = await import('lilconfig');
-  const explorer = lilconfig('chainz', { searchPlaces: ['chainz.config.mjs', 'chainz.config.js', 'chainz.config.json'], stopDir: path.parse(cwd).root });
+  const explorer = lilconfig('chainz', { searchPlaces: ['chainz.config.mjs', 'chainz.config.js', 'chainz.config.json'], stopDir: path.parse(cwd).root, loaders: configLoaders });
   let found;
   try {
     found = await explorer.search(cwd);
   } catch (e) {
-    throw new PluginError('chainz.config', `cannot read the config file: ${(e as Error).message.split('\n')[0]}`);
+    if (e instanceof PluginError) throw e;
+    throw new PluginError(null, `cannot read a chainz.config.{mjs,js,json} file (searching from ${cwd} upward): ${(e as Error).message.split('\n')[0]}`);
   }
   if (!found || found.isEmpty) return null;
-  const cfg = (found.config?.default ?? found.config) as { plugins?: unknown };
-  if (cfg.plugins === undefined) return { file: found.filepath, plugins: [] };
-  if (!Array.isArray(cfg.plugins) || cfg.plugins.some((p) => typeof p !== 'string' || p.trim() === '')) {
-    throw new PluginError(found.filepath, '`plugins` must be an array of package names or paths');
+  const file = found.filepath;
+  const cfg = found.config as unknown;
+  const allowed = `allowed keys: ${CHAINZ_CONFIG_KEYS.join(', ')}`;
+  if (cfg === null || typeof cfg !== 'object' || Array.isArray(cfg)) {
+    throw configFileError(file, `must be an object ({ "plugins": [...] }), got ${cfg === null ? 'null' : Array.isArray(cfg) ? 'an array' : typeof cfg}`);
   }
-  const dir = path.dirname(found.filepath);
-  return { file: found.filepath, plugins: cfg.plugins.map((p: string) => (p.startsWith('.') ? path.resolve(dir, p) : p)) };
+  const unknown = Object.keys(cfg).filter((k) => !CHAINZ_CONFIG_KEYS.includes(k));
+  if (unknown.length > 0) {
+    throw configFileError(file, `unknown key${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')} (${allowed})`);
+  }
+  const plugins = (cfg as { plugins?: unknown }).plugins;
+  if (plugins === undefined) return { file, plugins: [] };
+  if (!Array.isArray(plugins) || plugins.some((p) => typeof p !== 'string' || p.trim() === '')) {
+    throw configFileError(file, '`plugins` must be an array of package names or paths');
+  }
+  const dir = path.dirname(file);
+  return { file, plugins: plugins.map((p: string) => (p.startsWith('.') ? path.resolve(dir, p) : p)) };
 }
