@@ -104,3 +104,20 @@ describe('IoError and NonFiniteError', () => {
     expect(nf.withOptionNames({}).step).toBe(3);
   });
 });
+
+describe('withOptionNames keeps the name of a subclass defined outside core', () => {
+  it('even when a bundler renamed the class (its name set explicitly, as a plugin error does)', () => {
+    const Renamed = class _PluginError extends ChainzError {
+      constructor(message: string) {
+        super('E_CONFIG', message, { option: 'plugin' });
+        this.name = 'PluginError';
+      }
+    };
+    const e = new Renamed('bad plugin');
+    expect(e.name).toBe('PluginError');
+    const cli = e.withOptionNames({ plugin: '--plugin' });
+    expect(cli.name).toBe('PluginError');
+    expect(cli).toBeInstanceOf(Renamed);
+    expect(cli.stack?.startsWith('PluginError: ')).toBe(true);
+  });
+});

@@ -122,6 +122,7 @@ export class ChainzError extends Error {
     const e = Reflect.construct(ChainzError, args, this.constructor) as this;
     // fields a subclass set in its own constructor (errno, step, …), which Reflect.construct did not run
     for (const k of Object.keys(this)) if (!Object.hasOwn(e, k)) (e as Record<string, unknown>)[k] = (this as Record<string, unknown>)[k];
+    e.name = this.name; // a subclass's own name (the constructor saw only its possibly renamed class)
     e.#names = merged;
     (e as { message: string }).message = formatMessage(renderOptionRefs(this.#template.message, merged), location);
     (e as { hint?: string }).hint = hint === undefined ? undefined : renderOptionRefs(hint, merged);
