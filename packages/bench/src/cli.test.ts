@@ -84,7 +84,10 @@ describe('chainz CLI (built)', () => {
 
   it('out-of-range counts, negative seeds and empty lists are refused before any work', async () => {
     const cases: [string[], RegExp][] = [
-      [['bench', 'pima', '--workers', '0'], /option --workers: must be an integer from 1 to \d+, got 0/],
+      [['bench', 'pima', '--workers', '0'], /option --workers: must be an integer ≥ 1, got 0/],
+      // one limit, this machine's, with its reason (no fixed 256 that disagrees with it)
+      [['bench', 'pima', '--workers', '999'], /^chainz: ConfigError: option --workers: 999 is more than this machine can run: at most \d+ \(/m],
+      [['bench', 'tabular'], /^chainz: ConfigError: option --dataset: give --dataset NAME \(.*\) or --data FILE\.csv$/m],
       [['bench', 'pima', '--seed', '-1'], /option --seed: must be an integer from 0 to 4294967295, got -1/],
       [['bench', 'pima', '--folds', '1'], /option --folds: must be an integer from 2 to 1000, got 1/],
       [['bench', 'pima', '--models', ''], /option --models: must not be empty/],

@@ -158,7 +158,7 @@ async function main(argv: string[]): Promise<void> {
     .description('run units of `chainz bench … --queue URL` runs: take jobs from a BullMQ queue on Redis (start any number, on any machine; see docs/scaling.md)')
     .addOption(toOption({ ...RUN_FLAGS.queue, description: 'Redis to take units from: redis://[user:pass@]host:port[/db] or rediss://… (TLS)' }))
     .addOption(toOption({ ...RUN_FLAGS.backend, description: "tfjs backend: auto, gpu, cuda, webgpu, wasm, cpu, tensorflow; units of runs on another backend are refused (default: each unit on its run's backend)" }))
-    .addOption(toOption({ key: 'concurrency', flag: '--concurrency <n>', description: 'units at once, one worker thread each (default: min(4, CPU cores))', kind: 'int', min: 1, max: 256 }))
+    .addOption(toOption({ key: 'concurrency', flag: '--concurrency <n>', description: 'units at once, one worker thread each (default: min(4, CPU cores); at most 2 × CPU cores, fewer when free memory is short)', kind: 'int', min: 1 }))
     .addOption(
       toOption({
         key: 'lockDuration',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ChainzError, ConfigError, DataError, IoError, NonFiniteError, NumericError, ShapeError, isChainzError, optionRef, renameOptions } from './errors';
+import { ChainzError, ConfigError, DataError, IoError, NonFiniteError, NumericError, ShapeError, isChainzError, optionClause, optionRef, renameOptions } from './errors';
 
 describe('ChainzError option names', () => {
   const make = () =>
@@ -37,6 +37,27 @@ describe('ChainzError option names', () => {
     expect(b.message).toBe('option --folds: choose --folds ≤ 3 or fewer --repeats');
     // every alternative dropped: the library names stay rather than an empty mention
     expect(new ConfigError(`pass ${optionRef('dataDir')}`).withOptionNames({ dataDir: null }).message).toBe('pass `dataDir`');
+  });
+
+  it('an optionClause reads its text while one of its options is offered, else its plain alternative', () => {
+    const e = new DataError(
+      `too many classes`,
+      { option: 'maxClasses' },
+      `choose the class column with ${optionRef('target')}${optionClause('maxClasses', `, or raise ${optionRef('maxClasses')}`)}; ${optionClause(['missing', 'na'], `list it in ${optionRef('missing', 'na')}`, 'leave the cell empty')}`,
+    );
+    expect(e.hint).toBe('choose the class column with `target`, or raise `maxClasses`; list it in `missing` or `na`');
+    expect(e.message).toBe('option maxClasses: too many classes');
+    const cli = e.withOptionNames({ target: '--target', maxClasses: null, missing: null });
+    expect(cli.hint).toBe('choose the class column with --target; list it in `na`');
+    // an option the caller does not offer is not named in the location either
+    expect(cli.message).toBe('too many classes');
+    expect(cli.location).toEqual({});
+    expect(cli.withOptionNames({ na: null }).hint).toBe('choose the class column with --target; leave the cell empty');
+    // a clause inside a clause, and text with the marker's own characters
+    const nested = new ConfigError(`a${optionClause('x', `{b:|}${optionClause('y', 'c', 'd')}`, 'e')}`);
+    expect(nested.message).toBe('a{b:|}c');
+    expect(nested.withOptionNames({ y: null }).message).toBe('a{b:|}d');
+    expect(nested.withOptionNames({ x: null }).message).toBe('ae');
   });
 
   it('renameOptions respells ChainzErrors and passes anything else through', () => {

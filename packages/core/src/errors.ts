@@ -53,6 +53,23 @@ export function optionRef(...names: string[]): string {
   return `{option:${names.join('|')}}`;
 }
 
+const OPTION_CLAUSE = /\{option\?([A-Za-z0-9_.-]+(?:\|[A-Za-z0-9_.-]+)*):([^:{}]*):([^:{}]*)\}/g;
+
+/**
+ * A part of an error message or hint that only makes sense where the caller
+ * offers one of the options `names`: shown as `text` (which may mention them
+ * with {@link optionRef}) while at least one of them is spelled, and as
+ * `otherwise` (default: nothing) once every one is mapped to `null` by
+ * {@link ChainzError.withOptionNames} — e.g. a CLI without a `maxClasses` flag
+ * reads a plain instruction instead of "raise `maxClasses`".
+ * @example `choose the class column with ${optionRef('target')}${optionClause('maxClasses', `, or raise ${optionRef('maxClasses')}`)}`
+ * @returns the marker `{option?a|b:text:otherwise}` (texts URI-encoded), expanded by the {@link ChainzError} constructor.
+ */
+export function optionClause(names: string | readonly string[], text: string, otherwise = ''): string {
+  const list = typeof names === 'string' ? [names] : names;
+  return `{option?${list.join('|')}:${encodeURIComponent(text)}:${encodeURIComponent(otherwise)}}`;
+}
+
 /**
  * How option `n` is spelled: follows renamings through several layers (a data
  * loader renames `path` to `cifarDir`, a CLI then `cifarDir` to `--cifar-dir`),
@@ -70,6 +87,12 @@ function spell(n: string, names: OptionNames): string | null {
 }
 
 function renderOptionRefs(text: string, names: OptionNames): string {
+  // clauses first (a clause's text may hold further clauses and mentions)
+  for (let i = 0; i < 4 && text.includes('{option?'); i++) {
+    text = text.replace(OPTION_CLAUSE, (_, list: string, shown: string, otherwise: string) =>
+      decodeURIComponent(list.split('|').some((n) => spell(n, names) !== null) ? shown : otherwise),
+    );
+  }
   return text.replace(OPTION_REF, (_, list: string) => {
     const all = list.split('|');
     const shown = all.map((n) => spell(n, names)).filter((s): s is string => s !== null);
@@ -110,13 +133,23 @@ export class ChainzError extends Error {
    * error with `{ path: '--data', dataDir: null }` so the user reads the flag
    * they typed, while library callers keep seeing `path`. Applies to the
    * {@link optionRef} mentions in message and hint and to `location.option`;
-   * names not in `names` keep their spelling. Later calls override earlier ones.
+   * names not in `names` keep their spelling; a `location.option` mapped to
+   * `null` is left out, and {@link optionClause} parts whose options are all
+   * `null` read their `otherwise` text. Later calls override earlier ones.
    */
   withOptionNames(names: OptionNames): this {
     const merged: OptionNames = { ...this.#names, ...names };
     const option = this.location.option;
-    const spelled = option !== undefined && Object.hasOwn(names, option) ? spell(option, names) : null;
-    const location = spelled ? { ...this.location, option: spelled } : this.location;
+    let location = this.location;
+    if (option !== undefined && Object.hasOwn(names, option)) {
+      const spelled = spell(option, names);
+      if (spelled !== null) location = { ...location, option: spelled };
+      else {
+        // the caller has no such option: naming it would send the user looking for it
+        const { option: _, ...rest } = location;
+        location = rest;
+      }
+    }
     const hint = this.#template.hint;
     const args = [this.code, this.#template.message, location, hint, this.cause === undefined ? undefined : { cause: this.cause }];
     const e = Reflect.construct(ChainzError, args, this.constructor) as this;

@@ -42,5 +42,7 @@ describe('resolveDataPath', () => {
     expect(e!.message).toBe("option path: no location for dataset 'sonar': set CHAINZ_DATA_DIR or pass `path` or `dataDir`");
     expect(e!.hint).toBe('get it from …');
     expect(e!.withOptionNames({ path: '--data', dataDir: null }).message).toBe("option --data: no location for dataset 'sonar': set CHAINZ_DATA_DIR or pass --data");
+    // a caller with no file option at all (`chainz bench tabular --dataset sonar`): only the variable is named
+    expect(e!.withOptionNames({ path: null, dataDir: null }).message).toBe("no location for dataset 'sonar': set CHAINZ_DATA_DIR");
   });
 });

@@ -1,4 +1,4 @@
-import { DataError, optionRef } from '@chainz/core';
+import { DataError, optionClause, optionRef } from '@chainz/core';
 import { nodeApi } from './text/node';
 import type { BaseLoadOptions } from './adapter';
 
@@ -66,7 +66,7 @@ export async function resolveDataPath(options: BaseLoadOptions, relativePath: st
   const root = fromOption ? options.dataDir : envDataDir();
   if (root === undefined) {
     throw new DataError(
-      `no location for dataset '${context.adapter}': set ${DATA_DIR_ENV} or pass ${optionRef('path', 'dataDir')}`,
+      `no location for dataset '${context.adapter}': set ${DATA_DIR_ENV}${optionClause(['path', 'dataDir'], ` or pass ${optionRef('path', 'dataDir')}`)}`,
       { option: 'path' },
       context.hint,
     );

@@ -136,6 +136,18 @@ describe('classes smaller than k', () => {
     expect(() => planStratifiedFolds(one, { k: 5, seed: 0, classNames: ['a', 'b', 'c', 'd', 'e'] })).toThrow(
       "option labels: too few examples per class for k-fold cross-validation: class 'e' has only 1 example; at least 2 of each class are needed",
     );
+    const err = (() => {
+      try {
+        planStratifiedFolds(one, { k: 5, seed: 0, classNames: ['a', 'b', 'c', 'd', 'e'] });
+      } catch (e) {
+        return e as DataError;
+      }
+    })()!;
+    expect(err.hint).toBe("a class with one example cannot be both trained on and tested: add examples of class 'e', remove it, or pass `singletonClasses` 'drop' to leave such classes out of every fold");
+    // a caller without singletonClasses (the CLI): fix the data instead
+    expect(err.withOptionNames({ singletonClasses: null }).hint).toBe(
+      "a class with one example cannot be both trained on and tested: add examples of class 'e', or fix or remove its row (is the label a typo?)",
+    );
     const plan = planStratifiedFolds(one, { k: 5, seed: 0, singletonClasses: 'drop' });
     expect([...plan.dropped]).toEqual([76]);
     for (const f of plan.folds) {

@@ -1,4 +1,4 @@
-import { ConfigError, DataError, optionRef, Rng } from '@chainz/core';
+import { ConfigError, DataError, optionClause, optionRef, Rng } from '@chainz/core';
 
 /** One train/test split: sorted example indices (disjoint, together all N). */
 export interface Fold {
@@ -65,7 +65,7 @@ function checkK(k: number, groups: number[][], labels: Int32Array, opts: Stratif
     throw new DataError(
       `too few examples per class for k-fold cross-validation: class ${className(c, opts.classNames)} has only 1 example${more}; at least 2 of each class are needed`,
       { option: 'labels' },
-      `a class with one example cannot be both trained on and tested: add examples of class ${className(c, opts.classNames)}, remove it, or pass ${optionRef('singletonClasses')} 'drop' to leave such classes out of every fold`,
+      `a class with one example cannot be both trained on and tested: add examples of class ${className(c, opts.classNames)}${optionClause('singletonClasses', `, remove it, or pass ${optionRef('singletonClasses')} 'drop' to leave such classes out of every fold`, ', or fix or remove its row (is the label a typo?)')}`,
     );
   }
   const kept = groups.filter((g) => g.length >= 2);

@@ -90,7 +90,8 @@ export const RUN_FLAGS = {
   out: { key: 'out', flag: '--out <dir>', description: 'results folder (default: ./results/<experiment>/<timestamp>)', kind: 'path' },
   resume: { key: 'resume', flag: '--resume <dir>', description: 'continue an interrupted run in <dir> (same options required)', kind: 'path' },
   backend: { key: 'backend', flag: '--backend <name>', description: `tfjs backend: ${BACKENDS} (default: $CHAINZ_BACKEND or auto)`, kind: 'string' },
-  workers: { key: 'workers', flag: '--workers <n>', description: 'worker threads (default: min(4, CPU cores))', kind: 'int', min: 1, max: 256 },
+  // no fixed maximum: the limit is this machine's (2 × cores, and free memory), checked by capWorkers with the reason
+  workers: { key: 'workers', flag: '--workers <n>', description: 'worker threads (default: min(4, CPU cores); at most 2 × CPU cores, fewer when free memory is short)', kind: 'int', min: 1 },
   queue: {
     key: 'queue',
     flag: '--queue <url>',

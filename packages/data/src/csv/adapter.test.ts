@@ -153,7 +153,8 @@ describe('csv adapter: bad input names file, row and column', () => {
   it('wrong delimiter, and a file with no delimiter', async () => {
     const f = tmp('a;b;y\n1;2;0\n3;4;1\n');
     const e = await rejects({ path: f, delimiter: ',' }, `${f}, row 1: wrong delimiter: line 1 contains no ',' but 2 ';'`);
-    expect(e.hint).toBe("pass delimiter ';' (or 'auto')");
+    expect(e.hint).toBe("pass `delimiter` ';' (or 'auto')");
+    expect(e.withOptionNames({ delimiter: null }).hint).toBe("separate the columns with ';'");
     const g = tmp('abc\n1\n');
     await rejects({ path: g }, /row 1: no delimiter found in line 1 \(looked for ',', ';' and tab\)/);
     // a data row with another delimiter than the rest of the file

@@ -1,4 +1,5 @@
 import { ChainzError, ConfigError, DataError, importNodeBuiltin } from '@chainz/core';
+import { checkTextCsv } from './util';
 
 /** A file's bytes, its absolute path and sha256. */
 export interface DataFile {
@@ -78,11 +79,13 @@ export interface CsvSource {
  * @param options `text`, or `path`.
  * @param missing the message of the ConfigError when neither is given.
  * @throws ConfigError (option `path`) when neither `text` nor a non-empty `path` is given.
- * @throws DataError naming the file when it cannot be read.
+ * @throws DataError naming the file when it cannot be read, or when it is
+ *   not CSV text (gzip or zip bytes, UTF-16, a NUL byte in its first 8 KB).
  */
 export async function readCsvSource(options: { path?: string; text?: string }, missing: string): Promise<CsvSource> {
   if (options.text !== undefined) return { text: options.text, file: 'inline', sha256: await sha256Hex(options.text) };
   if (options.path === undefined || options.path === '') throw new ConfigError(missing, { option: 'path' });
   const f = await readDataFile(options.path, 'CSV file');
+  checkTextCsv(f.bytes, f.path);
   return { text: decodeUtf8(f.bytes), file: f.path, sha256: f.sha256 };
 }

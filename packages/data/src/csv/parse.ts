@@ -1,6 +1,6 @@
 import { ConfigError, DataError, optionRef } from '@chainz/core';
 import { parse } from 'csv-parse/sync';
-import { chooseDelimiter, CSV_DELIMITERS, delimiterName, show } from './util';
+import { checkTextCsv, chooseDelimiter, clip, columnList, csvParseMessage, CSV_DELIMITERS, delimiterName, show } from './util';
 
 /** Delimiters recognised by `delimiter: 'auto'`, in tie-break order. */
 export { CSV_DELIMITERS };
@@ -32,6 +32,10 @@ export interface TabularCsvOptions {
   missing?: string[];
   /** Exact number of columns required (fixed-schema adapters such as Pima). */
   expectedColumns?: number;
+  /** Name of that fixed layout in the message for another column count, e.g. `the Pima layout`. Default `this table`. */
+  layout?: string;
+  /** Hint of that message (with more than one column; a single column hints at the delimiter). */
+  layoutHint?: string;
   /**
    * Hint of the error for an empty or NaN feature cell. Default: list the
    * cell text in `missing`. A caller that does not offer `missing` (a
@@ -93,6 +97,7 @@ export function isNumericCell(text: string): boolean {
 export function parseTabularCsv(text: string, opts: TabularCsvOptions = {}): TabularCsv {
   const file = opts.file ?? 'inline';
   if (text.replace(/^\uFEFF/, '').trim() === '') throw new DataError('the file is empty (no rows)', { file });
+  checkTextCsv(text, file);
   const delimiter = chooseDelimiter(text, opts.delimiter ?? 'auto', file);
   const missing = new Set(opts.missing ?? []);
 
@@ -102,7 +107,7 @@ export function parseTabularCsv(text: string, opts: TabularCsvOptions = {}): Tab
     records = parse(text, { delimiter, relax_column_count: true, skip_empty_lines: true, trim: true, info: true, bom: true }) as unknown as typeof records;
   } catch (e) {
     const err = e as { lines?: number; message: string };
-    throw new DataError(`cannot parse as CSV: ${err.message}`, { file, row: err.lines }, undefined, { cause: e });
+    throw new DataError(`cannot parse as CSV: ${csvParseMessage(err.message)}`, { file, row: err.lines }, undefined, { cause: e });
   }
   if (records.length === 0) throw new DataError('the file is empty (no rows)', { file });
 
@@ -120,10 +125,11 @@ export function parseTabularCsv(text: string, opts: TabularCsvOptions = {}): Tab
   const ncol = first.length;
   const firstRow = records[0].info.lines;
   if (opts.expectedColumns !== undefined && ncol !== opts.expectedColumns) {
+    // about the whole file, not a cell: a column number past the file's last one would point nowhere
     throw new DataError(
-      `expected ${opts.expectedColumns} columns, found ${ncol}`,
-      { file, row: firstRow, column: ncol < opts.expectedColumns ? ncol + 1 : opts.expectedColumns + 1 },
-      ncol === 1 ? 'is the delimiter right?' : undefined,
+      `the file has ${ncol} column${ncol === 1 ? '' : 's'} where ${opts.layout ?? 'this table'} needs ${opts.expectedColumns}`,
+      { file, row: firstRow },
+      ncol === 1 ? 'is the delimiter right?' : opts.layoutHint,
     );
   }
   if (ncol < 2) {
@@ -136,7 +142,7 @@ export function parseTabularCsv(text: string, opts: TabularCsvOptions = {}): Tab
     labelColumn = header!.indexOf(labelOpt);
     if (labelColumn < 0) labelColumn = header!.findIndex((h) => h.toLowerCase() === labelOpt.toLowerCase());
     if (labelColumn < 0) {
-      throw new ConfigError(`no column named '${labelOpt}' in ${file}; columns: ${header!.join(', ')}`, { option: 'labelColumn' });
+      throw new ConfigError(`no column named '${clip(labelOpt)}' in ${file}; columns: ${columnList(header!)}`, { option: 'labelColumn' });
     }
   } else {
     if (!Number.isInteger(labelOpt) || labelOpt >= ncol || labelOpt < -ncol) {
@@ -146,7 +152,7 @@ export function parseTabularCsv(text: string, opts: TabularCsvOptions = {}): Tab
     }
     labelColumn = labelOpt < 0 ? ncol + labelOpt : labelOpt;
   }
-  const colName = (j: number): string | number => (header ? `${j + 1} (${header[j]})` : j + 1);
+  const colName = (j: number): string | number => (header ? `${j + 1} (${clip(header[j])})` : j + 1);
 
   const data = hasHeader ? records.slice(1) : records;
   if (data.length === 0) throw new DataError('no data rows (only a header line)', { file, row: firstRow });

@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -133,7 +134,9 @@ describe('parseTabularTable: errors name the file, row and column', () => {
     const e = dataError('a,colour,shape,y\n1,red,round,p\n2,blue,square,q\n');
     expect(e.message).toBe('/d/x.csv, row 2, column 2 (colour): non-numeric value "red" in a feature column (2 text columns: colour, shape)');
     expect(e.hint).toBe("pass `categorical` 'one-hot' to encode text columns as 0/1 columns, list the text in `missing` if it marks a missing value, or remove the column");
-    expect(e.withOptionNames({ categorical: '--categorical', missing: null }).hint).toMatch(/^pass --categorical 'one-hot'/);
+    expect(e.withOptionNames({ categorical: '--categorical', missing: null }).hint).toBe(
+      "pass --categorical 'one-hot' to encode text columns as 0/1 columns, leave the cell empty if it marks a missing value, or remove the column",
+    );
     // "Infinity" is text, not a number
     expect(dataError('a,y\n1,p\nInfinity,q\n').message).toBe('/d/x.csv, row 3, column 1 (a): non-numeric value "Infinity" in a feature column');
   });
@@ -144,7 +147,12 @@ describe('parseTabularTable: errors name the file, row and column', () => {
     const continuous = ['a,y', ...Array.from({ length: 150 }, (_, i) => `${i},${i * 0.5}`)].join('\n');
     const e = dataError(continuous);
     expect(e.message).toBe('/d/x.csv, column 2 (y): 150 distinct values in the class column; classification takes at most 100 classes');
-    expect(e.hint).toMatch(/continuous target or an id/);
+    expect(e.hint).toBe('is it a continuous target or an id? choose the class column with `target`, or raise `maxClasses`');
+    // a caller without maxClasses (the CLI) reads only what it can do
+    expect(e.withOptionNames({ target: '--target', maxClasses: null }).hint).toBe('is it a continuous target or an id? choose the class column with --target');
+    const ids2 = dataError(ids, { categorical: 'one-hot' });
+    expect(ids2.hint).toBe('is it an id or free text? remove it (`ignoreColumns`) or raise `maxCategories`');
+    expect(ids2.withOptionNames({ ignoreColumns: null, maxCategories: null }).hint).toBe('is it an id or free text? remove the column from the file');
     expect(dataError('a,y\n1,p\n2,p\n').message).toBe('/d/x.csv, column 2 (y): only one class ("p") in the class column; classification needs at least two');
     expect(dataError('a,y\n1,p\n2,q\n', { classNames: ['p'] }).message).toBe('/d/x.csv, row 3, column 2 (y): class "q" is not one of p');
   });
@@ -168,7 +176,52 @@ describe('parseTabularTable: errors name the file, row and column', () => {
   });
 });
 
+describe('parseTabularTable: binary input and long cells', () => {
+  it('text with a NUL character is refused in one short line', () => {
+    const e = dataError(`a,b,y\n1,2,p\n3,"\0\0${'\0'.repeat(1000)}",q\n`);
+    expect(e.message).toBe('/d/x.csv: not a text CSV file (NUL character at position 15)');
+  });
+
+  it('csv-parse errors and header names quote at most ~60 characters', () => {
+    const long = 'z'.repeat(1000);
+    const e = dataError(`a,b,y\n1,x"${long}",p\n`);
+    expect(e.message).toMatch(/^\/d\/x\.csv, row 2: cannot parse as CSV: /);
+    expect(e.message.length).toBeLessThan(200);
+    expect(e.message).not.toMatch(/z{61}/);
+    const wide = dataError(`a,${long},y\n1,2,p\n3,q\n`);
+    expect(wide.message).toBe(`/d/x.csv, row 3, column 3 (y): expected 3 columns (as the header), found 2`);
+    const dup = dataError(`${long},${long},y\n1,2,p\n`);
+    expect(dup.message).not.toMatch(/z{61}/);
+    expect(() => parseTabularTable(`${long},y\n1,p\n2,q\n`, { target: 'nope' })).toThrow(/columns: z{37}\.\.\., y$/);
+  });
+});
+
+describe('parseTabularTable: class labels equal as numbers', () => {
+  it("labels '1' and '1.0' stay two classes, with a warning", () => {
+    const t = parseTabularTable('a,y\n1,0\n2,1\n3,1.0\n4,0\n5,1\n');
+    expect(t.classNames).toEqual(['0', '1', '1.0']);
+    expect(t.warnings).toEqual(["class labels '1' and '1.0' are different text but the same number; they are kept as 2 classes (write them alike to merge them)"]);
+    // plain integer or text labels: no warning
+    expect(parseTabularTable('a,y\n1,0\n2,1\n3,10\n').warnings).toEqual([]);
+    expect(parseTabularTable('a,y\n1,neg\n2,pos\n').warnings).toEqual([]);
+  });
+});
+
 describe('loadTabularCsv', () => {
+  it('a binary, gzip-compressed or UTF-16 file is refused naming the file, without quoting its bytes', async () => {
+    const bin = path.join(dir, 'binary.csv');
+    writeFileSync(bin, Buffer.concat([Buffer.from('\x7fELF'), Buffer.alloc(3000, 0)]));
+    await expect(loadTabularCsv({ path: bin })).rejects.toThrow(new DataError('not a text CSV file (NUL byte at offset 4)', { file: bin }).message);
+    const gz = path.join(dir, 'data.csv.gz');
+    writeFileSync(gz, gzipSync('a,y\n1,p\n2,q\n'));
+    const e = await loadTabularCsv({ path: gz }).catch((x: unknown) => x as DataError);
+    expect(e).toBeInstanceOf(DataError);
+    expect(e.message).toBe(`${gz}: gzip-compressed: decompress it first`);
+    const utf16 = path.join(dir, 'utf16.csv');
+    writeFileSync(utf16, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('a,y\n1,p\n2,q\n', 'utf16le')]));
+    await expect(loadTabularCsv({ path: utf16 })).rejects.toThrow(/utf16\.csv: UTF-16 text; CSV files are read as UTF-8$/);
+  });
+
   it('loads a file into a LoadedDataset with warnings and provenance; dispose frees it', async () => {
     const file = tmp('a,b,kind\n1,2,x\n1,2,x\n3,,y\n4,5,z\n', 'my-data.csv');
     const before = tf.memory().numTensors;

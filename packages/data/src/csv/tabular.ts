@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, DataError, optionRef, ShapeError } from '@chainz/core';
+import { ConfigError, DataError, optionClause, optionRef, ShapeError } from '@chainz/core';
 import { parse } from 'csv-parse/sync';
 import type { LoadedDataset, Provenance } from '../adapter';
 import { checkTabularData, EXTREME_VALUE_THRESHOLD } from './checks';
 import { readCsvSource } from './io';
 import { isNumericCell } from './parse';
-import { chooseDelimiter, delimiterName, show } from './util';
+import { checkTextCsv, chooseDelimiter, clip, columnList, csvParseMessage, delimiterName, show } from './util';
 
 /**
  * Cell texts read as a missing value by default: the empty cell, R's `NA`,
@@ -113,7 +113,7 @@ function columnIndex(spec: string | number, header: string[], file: string, opti
   }
   let j = header.indexOf(spec);
   if (j < 0) j = header.findIndex((h) => h.toLowerCase() === spec.toLowerCase());
-  if (j < 0) throw new ConfigError(`no column named '${spec}' in ${file}; columns: ${header.join(', ')}`, { option });
+  if (j < 0) throw new ConfigError(`no column named '${clip(spec)}' in ${file}; columns: ${columnList(header)}`, { option });
   return j;
 }
 
@@ -160,6 +160,7 @@ export function parseTabularTable(text: string, opts: TabularTableOptions = {}):
   const missing = new Set(opts.missing ?? DEFAULT_MISSING_CELLS);
 
   if (text.replace(/^\uFEFF/, '').trim() === '') throw new DataError('the file is empty (no rows)', { file });
+  checkTextCsv(text, file);
   const delimiter = chooseDelimiter(text, opts.delimiter ?? 'auto', file);
   let records: Rec[];
   try {
@@ -167,7 +168,7 @@ export function parseTabularTable(text: string, opts: TabularTableOptions = {}):
     records = parse(text, { delimiter, relax_column_count: true, skip_empty_lines: true, trim: true, info: true, bom: true }) as unknown as Rec[];
   } catch (e) {
     const err = e as { lines?: number; message: string };
-    throw new DataError(`cannot parse as CSV: ${err.message}`, { file, row: err.lines }, undefined, { cause: e });
+    throw new DataError(`cannot parse as CSV: ${csvParseMessage(err.message)}`, { file, row: err.lines }, undefined, { cause: e });
   }
   if (records.length === 0) throw new DataError('the file is empty (no rows)', { file });
 
@@ -197,14 +198,14 @@ export function parseTabularTable(text: string, opts: TabularTableOptions = {}):
   for (let j = 0; j < ncol; j++) {
     const prev = seenNames.get(header[j]);
     if (prev !== undefined) {
-      throw new DataError(`column name '${header[j]}' is used twice (columns ${prev + 1} and ${j + 1})`, { file, row: headerLine, column: `${j + 1} (${header[j]})` }, 'give every column its own name');
+      throw new DataError(`column name '${clip(header[j])}' is used twice (columns ${prev + 1} and ${j + 1})`, { file, row: headerLine, column: `${j + 1} (${clip(header[j])})` }, 'give every column its own name');
     }
     seenNames.set(header[j], j);
   }
   const target = columnIndex(opts.target ?? -1, header, file, 'target');
   const ignored = new Set((opts.ignoreColumns ?? []).map((c) => columnIndex(c, header, file, 'ignoreColumns')));
   if (ignored.has(target)) throw new ConfigError(`the target column '${header[target]}' is also in ignoreColumns`, { option: 'ignoreColumns' });
-  const colName = (j: number) => `${j + 1} (${header[j]})`;
+  const colName = (j: number) => `${j + 1} (${clip(header[j])})`;
   const featureCols: number[] = [];
   for (let j = 0; j < ncol; j++) if (j !== target && !ignored.has(j)) featureCols.push(j);
   if (featureCols.length === 0) throw new DataError('no feature columns left (only the class column)', { file, row: headerLine });
@@ -245,7 +246,8 @@ export function parseTabularTable(text: string, opts: TabularTableOptions = {}):
     throw new DataError(
       `non-numeric value ${show(value)} in a feature column${list}`,
       { file, row, column: colName(cols[0]) },
-      `pass ${optionRef('categorical')} 'one-hot' to encode text columns as 0/1 columns, list the text in ${optionRef('missing')} if it marks a missing value, or remove the column`,
+      `${optionClause('categorical', `pass ${optionRef('categorical')} 'one-hot' to encode text columns as 0/1 columns, `)}` +
+        `${optionClause('missing', `list the text in ${optionRef('missing')} if it marks a missing value`, 'leave the cell empty if it marks a missing value')}, or remove the column`,
     );
   }
 
@@ -261,7 +263,7 @@ export function parseTabularTable(text: string, opts: TabularTableOptions = {}):
       throw new DataError(
         `${values.size} distinct values in a text column; one-hot encoding takes at most ${maxCategories}`,
         { file, column: colName(j) },
-        `is it an id or free text? remove it (${optionRef('ignoreColumns')}) or raise ${optionRef('maxCategories')}`,
+        `is it an id or free text? ${optionClause(['ignoreColumns', 'maxCategories'], `remove it (${optionRef('ignoreColumns')}) or raise ${optionRef('maxCategories')}`, 'remove the column from the file')}`,
       );
     }
     levels.set(j, new Map([...values].sort().map((v, k) => [v, k])));
@@ -322,7 +324,7 @@ export function parseTabularTable(text: string, opts: TabularTableOptions = {}):
       throw new DataError(
         `${classNames.length} distinct values in the class column; classification takes at most ${maxClasses} classes`,
         { file, column: colName(target) },
-        `is it a continuous target or an id? choose the class column with ${optionRef('target')}, or raise ${optionRef('maxClasses')}`,
+        `is it a continuous target or an id? ${optionClause('target', `choose the class column with ${optionRef('target')}`, 'choose another class column')}${optionClause('maxClasses', `, or raise ${optionRef('maxClasses')}`)}`,
       );
     }
     if (labelOrder === 'sorted') {
@@ -368,6 +370,7 @@ export function parseTabularTable(text: string, opts: TabularTableOptions = {}):
   }
   const classCounts = classNames.map(() => 0);
   for (const k of labels) classCounts[k]++;
+  warnings.push(...sameNumberClasses(classNames));
 
   const notes = [
     `class column ${colName(target)}; ${classNames.length} classes: ${classNames.map((c, k) => `${c} ${classCounts[k]}`).join(', ')}`,
@@ -392,6 +395,28 @@ export function parseTabularTable(text: string, opts: TabularTableOptions = {}):
     notes,
     warnings,
   };
+}
+
+/**
+ * Warnings for class names that are different text but the same number
+ * (`1` and `1.0`, `2` and `02`): most likely one class written two ways,
+ * which the loader keeps apart (classes are text). One line per number, at most 3.
+ */
+function sameNumberClasses(classNames: readonly string[]): string[] {
+  const byNumber = new Map<number, string[]>();
+  for (const c of classNames) {
+    if (!isNumericCell(c)) continue;
+    const v = Number(c);
+    byNumber.set(v, [...(byNumber.get(v) ?? []), c]);
+  }
+  const groups = [...byNumber.values()].filter((g) => g.length > 1);
+  const lines = groups.slice(0, 3).map((g) => {
+    const names = g.map((c) => `'${clip(c)}'`);
+    const list = names.length === 2 ? names.join(' and ') : `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
+    return `class labels ${list} are different text but the same number; they are kept as ${g.length} classes (write them alike to merge them)`;
+  });
+  if (groups.length > 3) lines.push(`${groups.length - 3} more numbers are written as more than one class label`);
+  return lines;
 }
 
 /** What {@link createTabularDataset} needs. */

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { DataError } from '@chainz/core';
 import { defineAdapter, type BaseLoadOptions, type LoadedDataset } from '../adapter';
 import { decodeUtf8, readDataFile } from '../csv/io';
+import { checkTextCsv } from '../csv/util';
 import { checkTabularData } from '../csv/checks';
 import { parseTabularCsv } from '../csv/parse';
 import { PIMA_CSV, PIMA_CSV_SHA256 } from './pima-csv.generated';
@@ -46,6 +47,11 @@ const MISSING_CELL_HINT =
   `every Pima cell must be a number: write 0 for a missing ${PIMA_ZERO_MEANS_MISSING.slice(0, -1).join(', ')} or ${PIMA_ZERO_MEANS_MISSING.at(-1)} value (zeros there are read as missing); ` +
   'the other columns have no missing values, so fix or remove the row';
 
+/** For a file with another number of columns: it is probably not Pima at all. */
+const LAYOUT_HINT =
+  `the Pima reader takes the 8 Pima features (${PIMA_FEATURE_NAMES.join(', ')}) and the class, in that order; ` +
+  'other CSV files run with `chainz bench tabular --data FILE` (library: loadTabularCsv)';
+
 const SOURCE =
   "UCI Pima Indians Diabetes (NIDDK; Smith et al. 1988), from Debian's r-cran-mlbench 2.1-3-1 (PimaIndiansDiabetes), converted to CSV";
 const LICENCE = 'GPL-2 (mlbench); the data are the public UCI Pima Indians Diabetes set';
@@ -76,6 +82,7 @@ export async function loadPima(options: PimaLoadOptions = {}): Promise<LoadedDat
   if (options.path !== undefined || options.dataDir !== undefined) {
     const p = options.path ?? `${options.dataDir!.replace(/[\\/]+$/, '')}/${PIMA_RELATIVE_PATH}`;
     const f = await readDataFile(p, 'Pima CSV');
+    checkTextCsv(f.bytes, f.path);
     text = decodeUtf8(f.bytes);
     file = f.path;
     sha256 = f.sha256;
@@ -85,7 +92,7 @@ export async function loadPima(options: PimaLoadOptions = {}): Promise<LoadedDat
     sha256 = PIMA_CSV_SHA256;
   }
 
-  const table = parseTabularCsv(text, { file, labelColumn: 8, header: 'auto', expectedColumns: 9, missingCellHint: MISSING_CELL_HINT });
+  const table = parseTabularCsv(text, { file, labelColumn: 8, header: 'auto', expectedColumns: 9, layout: 'the Pima layout', layoutHint: LAYOUT_HINT, missingCellHint: MISSING_CELL_HINT });
   if (table.header) {
     const h = table.header.map((s) => s.toLowerCase());
     const known = HEADERS.find((names) => names.every((c, j) => c === h[j]));

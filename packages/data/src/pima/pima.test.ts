@@ -115,7 +115,12 @@ describe('pima adapter', () => {
     const short = tmp([lines[0], ...body.slice(0, 3), '1,2,3,4,5,6,7,neg', ...body.slice(3)].join('\n'));
     await rejects({ path: short }, `${short}, row 5, column 9 (diabetes): expected 9 columns, found 8`);
     const ten = tmp(body.map((l) => `${l},1`).join('\n'));
-    await rejects({ path: ten }, `${ten}, row 1, column 10: expected 9 columns, found 10`);
+    await rejects({ path: ten }, `${ten}, row 1: the file has 10 columns where the Pima layout needs 9`);
+    // another table altogether: no column number past its end, and where such files go
+    const five = tmp(['a,b,c,d,y', ...body.map((l) => l.split(',').slice(4).join(','))].join('\n'));
+    const fiveErr = await rejects({ path: five }, `${five}, row 1: the file has 5 columns where the Pima layout needs 9`);
+    expect(fiveErr.location.column).toBeUndefined();
+    expect(fiveErr.hint).toMatch(/other CSV files run with `chainz bench tabular --data FILE`/);
     const text = tmp([lines[0], body[0], body[1].replace(/^1,85/, '1,eighty')].join('\n'));
     await rejects({ path: text }, `${text}, row 3, column 2 (glucose): non-numeric value "eighty"`);
     const emptyCell = tmp([lines[0], body[0].replace(/^6,148/, '6,'), body[1]].join('\n'));

@@ -1,6 +1,7 @@
-import { ConfigError, DataError, isChainzError, optionRef } from '@chainz/core';
+import { ConfigError, DataError, isChainzError, optionClause, optionRef } from '@chainz/core';
 import { defineAdapter, type BaseLoadOptions, type DatasetAdapter, type LoadedDataset } from '../adapter';
 import { decodeUtf8, readDataFile } from '../csv/io';
+import { checkTextCsv } from '../csv/util';
 import { createTabularDataset, parseTabularTable } from '../csv/tabular';
 import { resolveDataPath } from '../location';
 import { UCI_DATASET_NAMES, UCI_DATASETS, UCI_REPOSITORY_CITATION, type UciDatasetName } from './specs';
@@ -26,7 +27,7 @@ export function uciRelativePath(name: UciDatasetName): string {
 const LICENCE = 'GPL-2 (mlbench); the data are the public UCI set';
 
 function hint(name: UciDatasetName): string {
-  return `the reference copy is ${uciRelativePath(name)} under the data directory (the mlbench data set exported to CSV, see docs/data.md): set CHAINZ_DATA_DIR to the folder holding uci/, or pass the CSV file as ${optionRef('path')}`;
+  return `the reference copy is ${uciRelativePath(name)} under the data directory (the mlbench data set exported to CSV, see docs/data.md): set CHAINZ_DATA_DIR to the folder holding uci/${optionClause('path', `, or pass the CSV file as ${optionRef('path')}`)}`;
 }
 
 /**
@@ -63,6 +64,7 @@ export async function loadUciDataset(name: UciDatasetName, options: UciLoadOptio
     throw e;
   }
   const file = f.path;
+  checkTextCsv(f.bytes, file);
   const table = parseTabularTable(decodeUtf8(f.bytes), { file, classNames: spec.classNames, duplicates: options.duplicates });
   if (table.d !== spec.features || table.header.length !== spec.features + 1) {
     throw new DataError(

@@ -27,16 +27,27 @@ export function withCliFlags<T>(flags: OptionNames, fn: () => T): T {
   return out;
 }
 
-/** Flags of the data-location options every adapter takes (`dataDir` has no flag: CHAINZ_DATA_DIR is named instead). */
-export function dataFlags(pathFlag: string): OptionNames {
+/**
+ * Flags of the data-location options every adapter takes (`dataDir` has no
+ * flag: CHAINZ_DATA_DIR is named instead). `pathFlag` null: the command takes
+ * no file for this data (e.g. `--dataset NAME`), so only CHAINZ_DATA_DIR is named.
+ */
+export function dataFlags(pathFlag: string | null): OptionNames {
   return { path: pathFlag, dataDir: null };
 }
 
 /**
+ * Options of the CSV readers (`loadTabularCsv`, the UCI adapters) that no
+ * `chainz bench` command offers: their hints then say what to change in the
+ * file instead.
+ */
+export const CSV_LIBRARY_ONLY: OptionNames = { missing: null, maxClasses: null, maxCategories: null, ignoreColumns: null, delimiter: null, classNames: null, labelOrder: null };
+
+/**
  * Flags of the k-fold options (`repeatedStratifiedKFold`): `k` → `--folds`,
  * `repeats` → `--repeats`, and `labels` (too few examples per class) → the
- * flag that gave the data file.
+ * flag that gave the data file; `singletonClasses` has no flag.
  */
 export function foldFlags(dataFlag: string): OptionNames {
-  return { k: '--folds', repeats: '--repeats', labels: dataFlag };
+  return { k: '--folds', repeats: '--repeats', labels: dataFlag, singletonClasses: null };
 }

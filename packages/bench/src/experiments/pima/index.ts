@@ -5,7 +5,7 @@
  */
 import { getAdapter, PIMA_CSV_SHA256, registerBuiltinAdapters, type LoadedDataset } from '@chainz/data';
 import { COMMON_FLAGS, modelsFlag } from '../../runner/flags';
-import { dataFlags, withCliFlags } from '../common/cli-flags';
+import { CSV_LIBRARY_ONLY, dataFlags, withCliFlags } from '../common/cli-flags';
 import { tabularMatrix } from '../common/tabular';
 import { tabularCvExperiment, TABULAR_MODEL_NAMES, type TabularOptions } from '../tabular';
 import { PIMA_PAPER } from './config';
@@ -52,7 +52,7 @@ export function describePimaData(ds: LoadedDataset): PimaDataDescription {
 /** Load Pima through the adapter registry: the embedded copy, or `--data`. */
 export async function loadPimaData(data: string | undefined): Promise<LoadedDataset> {
   registerBuiltinAdapters();
-  return withCliFlags(dataFlags('--data'), () => getAdapter('pima').load(data ? { path: data } : {}));
+  return withCliFlags({ ...CSV_LIBRARY_ONLY, ...dataFlags('--data') }, () => getAdapter('pima').load(data ? { path: data } : {}));
 }
 
 /** `chainz bench pima`. */

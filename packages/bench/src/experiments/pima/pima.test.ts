@@ -101,6 +101,16 @@ describe('chainz bench pima (small protocol)', () => {
     expect(few!.hint).not.toMatch(/<= 1/);
   });
 
+  it('a --data file with another layout: says how many columns it has, and points other CSV files to bench tabular', async () => {
+    const d = tmp();
+    writeFileSync(path.join(d, 'good.csv'), ['a,b,c,d,y', ...Array.from({ length: 20 }, (_, i) => `${i},${i},${i},${i},${i % 2}`)].join('\n') + '\n');
+    const e = await reject(runPimaBench({ data: 'good.csv', cwd: d, models: ['majority'], out: path.join(d, 'o'), progress: 'none', backend: 'cpu', workers: 1 }));
+    expect(e).toBeInstanceOf(DataError);
+    expect(e!.message).toBe(`${path.join(d, 'good.csv')}, row 1: the file has 5 columns where the Pima layout needs 9`);
+    expect(e!.message).not.toMatch(/column 6/);
+    expect(e!.hint).toMatch(/other CSV files run with `chainz bench tabular --data FILE`/);
+  });
+
   it('a bad cell in --data gets a hint about the file, not the library option `missing`', async () => {
     const d = tmp();
     writeFileSync(path.join(d, 'gap.csv'), [lines[0], lines[1].replace(/^6,148/, '6,'), ...lines.slice(2, 10)].join('\n'));

@@ -10,7 +10,7 @@ import { getAdapter, loadTabularCsv, planStratifiedFolds, registerBuiltinAdapter
 import type { FitResult, TabularFold } from '../../models/types';
 import { defineExperiment, type Cell, type Experiment, type ExperimentPlan, type PlanContext } from '../../runner/contract';
 import { COMMON_FLAGS, modelsFlag, type FlagSpec } from '../../runner/flags';
-import { dataFlags, foldFlags, withCliFlags } from '../common/cli-flags';
+import { CSV_LIBRARY_ONLY, dataFlags, foldFlags, withCliFlags } from '../common/cli-flags';
 import { assertTabularDataset, cappedStratifiedRows, foldRecord, prepareFold, subsetRows, tabularMatrix, unitSeed, type FoldRecord, type TabularMatrix } from '../common/tabular';
 import { tabularReport, type TabularReportInput } from './report';
 import { buildTabularModels, TABULAR_MODEL_NAMES } from './models';
@@ -143,8 +143,11 @@ export function tabularCvPlan(src: TabularSource, o: TabularOptions): Experiment
  */
 export async function loadTabularSource(o: TabularOptions): Promise<TabularSource> {
   registerBuiltinAdapters();
-  if ((o.dataset === undefined) === (o.data === undefined)) {
-    throw new ConfigError('give --dataset NAME (a registered tabular data set; `chainz datasets` lists them) or --data FILE.csv, not both', { option: o.dataset === undefined ? '--dataset' : '--data' });
+  if (o.dataset === undefined && o.data === undefined) {
+    throw new ConfigError('give --dataset NAME (a registered tabular data set; `chainz datasets` lists them) or --data FILE.csv', { option: '--dataset' });
+  }
+  if (o.dataset !== undefined && o.data !== undefined) {
+    throw new ConfigError('give --dataset NAME (a registered tabular data set; `chainz datasets` lists them) or --data FILE.csv, not both', { option: '--data' });
   }
   for (const [k, flag] of [['target', '--target'], ['categorical', '--categorical']] as const) {
     if (o[k] !== undefined && o.data === undefined) throw new ConfigError(`${flag} applies to a --data file only`, { option: flag });
@@ -157,7 +160,7 @@ export async function loadTabularSource(o: TabularOptions): Promise<TabularSourc
     const index = o.target !== undefined && /^\d+$/.test(o.target.trim()) ? Number(o.target) : undefined;
     if (index !== undefined && index < 1) throw new ConfigError(`column indices start at 1, got ${o.target}`, { option: '--target' });
     try {
-      ds = await withCliFlags({ ...dataFlags('--data'), target: '--target', categorical: '--categorical' }, () =>
+      ds = await withCliFlags({ ...CSV_LIBRARY_ONLY, ...dataFlags('--data'), target: '--target', categorical: '--categorical' }, () =>
         loadTabularCsv({ path: o.data, ...(o.target !== undefined ? { target: index !== undefined ? index - 1 : o.target } : {}), ...(o.categorical ? { categorical: o.categorical } : {}) }),
       );
     } catch (e) {
@@ -169,7 +172,8 @@ export async function loadTabularSource(o: TabularOptions): Promise<TabularSourc
   } else {
     flag = '--dataset';
     assertTabularDataset(o.dataset!);
-    ds = await withCliFlags(dataFlags('--data'), () => getAdapter(o.dataset!).load({}));
+    // --data and --target apply to a CSV file only: for a named data set the only location is CHAINZ_DATA_DIR
+    ds = await withCliFlags({ ...CSV_LIBRARY_ONLY, ...dataFlags(null), target: null, categorical: null }, () => getAdapter(o.dataset!).load({}));
   }
   const warnings = ds.warnings ?? [];
   const matrix = tabularMatrix(ds);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Rng, DataError, ConfigError } from '@chainz/core';
@@ -73,11 +74,26 @@ describe('chainz bench tabular', () => {
 
   it('needs exactly one of --dataset and --data; --target and --categorical need --data; a non-tabular data set is refused', async () => {
     const out = path.join(tmp(), 'o');
-    await expect(runExperiment(tabularExperiment, { ...base, out })).rejects.toThrow(/option --dataset: give --dataset NAME/);
-    await expect(runExperiment(tabularExperiment, { ...base, out, dataset: 'pima', data: 'x.csv' })).rejects.toThrow(ConfigError);
+    const neither = await runExperiment(tabularExperiment, { ...base, out }).catch((x: unknown) => x as ConfigError);
+    expect(neither).toBeInstanceOf(ConfigError);
+    expect(neither.message).toBe('option --dataset: give --dataset NAME (a registered tabular data set; `chainz datasets` lists them) or --data FILE.csv');
+    await expect(runExperiment(tabularExperiment, { ...base, out, dataset: 'pima', data: 'x.csv' })).rejects.toThrow(/option --data: give --dataset NAME .* or --data FILE\.csv, not both$/);
     await expect(runExperiment(tabularExperiment, { ...base, out, dataset: 'pima', target: 'y' })).rejects.toThrow(/option --target: --target applies to a --data file only/);
     await expect(runExperiment(tabularExperiment, { ...base, out, dataset: 'sst5' })).rejects.toThrow(/option --dataset: 'sst5' is not a tabular data set; choose a tabular data set: .*pima.*sonar/);
     expect(existsSync(out)).toBe(false);
+  });
+
+  it('--dataset without CHAINZ_DATA_DIR says to set it, and names no --data (which --dataset refuses)', async () => {
+    const saved = process.env.CHAINZ_DATA_DIR;
+    delete process.env.CHAINZ_DATA_DIR;
+    try {
+      const e = await runExperiment(tabularExperiment, { ...base, dataset: 'sonar', out: path.join(tmp(), 'o') }).catch((x: unknown) => x as DataError);
+      expect(e).toBeInstanceOf(DataError);
+      expect(e.message).toBe("no location for dataset 'sonar': set CHAINZ_DATA_DIR");
+      expect(e.hint).toMatch(/set CHAINZ_DATA_DIR to the folder holding uci\/$/);
+    } finally {
+      if (saved !== undefined) process.env.CHAINZ_DATA_DIR = saved;
+    }
   });
 
   it.skipIf(!process.env.CHAINZ_DATA_DIR)('--dataset sonar --folds 5 reads the UCI adapter', async () => {
@@ -85,5 +101,49 @@ describe('chainz bench tabular', () => {
     expect(run.records).toHaveLength(10);
     expect(run.report.terminal).toMatch(/^Data: sonar: 208 rows, 60 features, 2 classes/);
     expect(run.dir).toMatch(/run$/);
+  });
+});
+
+describe('chainz bench tabular --data: messages name what the user can do', () => {
+  /** The error of a run on `content` (a file in a fresh folder). */
+  async function failure(content: string | Buffer, name = 'd.csv', extra: Record<string, unknown> = {}): Promise<DataError> {
+    const d = tmp();
+    writeFileSync(path.join(d, name), content);
+    const e = await runExperiment(tabularExperiment, { ...base, models: ['majority'], data: name, folds: 2, cwd: d, out: path.join(d, 'o'), ...extra }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(DataError);
+    expect(existsSync(path.join(d, 'o'))).toBe(false);
+    return e as DataError;
+  }
+  const table = (label: (i: number) => string, n = 20) => ['a,b,y', ...Array.from({ length: n }, (_, i) => `${i},${i % 3},${label(i)}`)].join('\n') + '\n';
+
+  it('no library option names in the hints (maxClasses, missing, singletonClasses, delimiter)', async () => {
+    const float = await failure(table((i) => (i * 0.37).toFixed(2), 150));
+    expect(float.message).toMatch(/150 distinct values in the class column/);
+    expect(float.hint).toBe('is it a continuous target or an id? choose the class column with --target');
+    const text = await failure(table((i) => String(i % 2)).replace('\n3,0,1\n', '\n3,foo,1\n'));
+    expect(text.message).toMatch(/row 5, column 2 \(b\): non-numeric value "foo"/);
+    expect(text.hint).toBe("pass --categorical 'one-hot' to encode text columns as 0/1 columns, leave the cell empty if it marks a missing value, or remove the column");
+    const single = await failure(table((i) => (i === 7 ? 'typo' : String(i % 2))));
+    expect(single.message).toMatch(/^option --data: too few examples per class .*class 'typo' has only 1 example/);
+    expect(single.hint).toBe("a class with one example cannot be both trained on and tested: add examples of class 'typo', or fix or remove its row (is the label a typo?)");
+    const oneColumn = await failure('a|b|y\n1|2|p\n');
+    expect(oneColumn.hint).toBe("separate the columns with ',', ';' or tab");
+    for (const e of [float, text, single, oneColumn]) expect(`${e.message} ${e.hint}`).not.toMatch(/`(maxClasses|missing|singletonClasses|delimiter)`/);
+  });
+
+  it('a binary or gzip-compressed file is one short line naming the file', async () => {
+    const bin = await failure(Buffer.concat([Buffer.from('\x7fELF\x02\x01\x01'), Buffer.alloc(200, 0), Buffer.from('"abc",x\n'.repeat(100))]), 'node.csv');
+    expect(bin.message).toMatch(/node\.csv: not a text CSV file \(NUL byte at offset 7\)$/);
+    const gz = await failure(gzipSync(table((i) => String(i % 2))), 'd.csv.gz');
+    expect(gz.message).toMatch(/d\.csv\.gz: gzip-compressed: decompress it first$/);
+    for (const e of [bin, gz]) expect(e.message.length).toBeLessThan(200);
+  });
+
+  it("labels '1' and '1.0' in one column: a WARNING line above the table, the classes kept apart", async () => {
+    const d = tmp();
+    writeFileSync(path.join(d, 'mixed2.csv'), table((i) => (i % 2 === 0 ? '0' : i % 4 === 1 ? '1.0' : '1'), 40));
+    const ok = await runExperiment(tabularExperiment, { ...base, models: ['majority'], data: 'mixed2.csv', folds: 2, cwd: d, out: path.join(d, 'o2') });
+    expect(ok.report.terminal).toContain("WARNING: class labels '1' and '1.0' are different text but the same number; they are kept as 2 classes");
+    expect(ok.report.terminal).toMatch(/40 rows, 2 features, 3 classes/);
   });
 });
