@@ -214,7 +214,7 @@ describe('loadTabularCsv', () => {
     await expect(loadTabularCsv({ path: bin })).rejects.toThrow(new DataError('not a text CSV file (NUL byte at offset 4)', { file: bin }).message);
     const gz = path.join(dir, 'data.csv.gz');
     writeFileSync(gz, gzipSync('a,y\n1,p\n2,q\n'));
-    const e = await loadTabularCsv({ path: gz }).catch((x: unknown) => x as DataError);
+    const e = (await loadTabularCsv({ path: gz }).catch((x: unknown) => x)) as DataError;
     expect(e).toBeInstanceOf(DataError);
     expect(e.message).toBe(`${gz}: gzip-compressed: decompress it first`);
     const utf16 = path.join(dir, 'utf16.csv');

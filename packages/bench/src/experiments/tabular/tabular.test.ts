@@ -53,7 +53,7 @@ describe('chainz bench tabular', () => {
     const rows = ['x,colour,y'];
     for (let i = 0; i < 60; i++) rows.push(`${i % 7},${['red', 'green', 'blue'][i % 3]},${i % 2 ? 'yes' : 'no'}`);
     writeFileSync(path.join(d, 'cat.csv'), rows.join('\n') + '\n');
-    const e = await runExperiment(tabularExperiment, { ...base, data: 'cat.csv', folds: 3, cwd: d, out: path.join(d, 'o') }).catch((x: unknown) => x as DataError);
+    const e = (await runExperiment(tabularExperiment, { ...base, data: 'cat.csv', folds: 3, cwd: d, out: path.join(d, 'o') }).catch((x: unknown) => x)) as DataError;
     expect(e).toBeInstanceOf(DataError);
     expect((e as DataError).message).toMatch(/cat\.csv.*colour/);
     expect(existsSync(path.join(d, 'o'))).toBe(false);
@@ -74,7 +74,7 @@ describe('chainz bench tabular', () => {
 
   it('needs exactly one of --dataset and --data; --target and --categorical need --data; a non-tabular data set is refused', async () => {
     const out = path.join(tmp(), 'o');
-    const neither = await runExperiment(tabularExperiment, { ...base, out }).catch((x: unknown) => x as ConfigError);
+    const neither = (await runExperiment(tabularExperiment, { ...base, out }).catch((x: unknown) => x)) as ConfigError;
     expect(neither).toBeInstanceOf(ConfigError);
     expect(neither.message).toBe('option --dataset: give --dataset NAME (a registered tabular data set; `chainz datasets` lists them) or --data FILE.csv');
     await expect(runExperiment(tabularExperiment, { ...base, out, dataset: 'pima', data: 'x.csv' })).rejects.toThrow(/option --data: give --dataset NAME .* or --data FILE\.csv, not both$/);
@@ -87,7 +87,7 @@ describe('chainz bench tabular', () => {
     const saved = process.env.CHAINZ_DATA_DIR;
     delete process.env.CHAINZ_DATA_DIR;
     try {
-      const e = await runExperiment(tabularExperiment, { ...base, dataset: 'sonar', out: path.join(tmp(), 'o') }).catch((x: unknown) => x as DataError);
+      const e = (await runExperiment(tabularExperiment, { ...base, dataset: 'sonar', out: path.join(tmp(), 'o') }).catch((x: unknown) => x)) as DataError;
       expect(e).toBeInstanceOf(DataError);
       expect(e.message).toBe("no location for dataset 'sonar': set CHAINZ_DATA_DIR");
       expect(e.hint).toMatch(/set CHAINZ_DATA_DIR to the folder holding uci\/$/);
