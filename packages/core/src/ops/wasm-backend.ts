@@ -40,20 +40,25 @@ export function heapOffset(be: WasmBackendInternals, t: TensorInfo): number {
   return be.getMemoryOffset(t.dataId);
 }
 
-const scratchBlocks = new WeakMap<object, { ptr: number; bytes: number }>();
-
 /**
- * Scratch memory on the wasm heap, one block per backend module, grown on
- * demand and kept (kernels never run concurrently in one module): no
- * malloc/free per kernel call. Valid until the next call.
+ * A scratch allocator on the wasm heap: one block per backend module, grown on
+ * demand and kept (kernels never run concurrently in one module), so a call
+ * pays no malloc/free. The pointer is valid until the allocator's next call;
+ * a kernel that needs two live blocks at once uses two allocators.
  */
-export function heapScratch(be: WasmBackendInternals, bytes: number): number {
-  let s = scratchBlocks.get(be.wasm);
-  if (!s || s.bytes < bytes) {
-    if (s) be.wasm._free(s.ptr);
-    const size = Math.max(bytes, 2 * (s?.bytes ?? 0), 4096);
-    s = { ptr: be.wasm._malloc(size), bytes: size };
-    scratchBlocks.set(be.wasm, s);
-  }
-  return s.ptr;
+export function scratchAllocator(): (be: WasmBackendInternals, bytes: number) => number {
+  const blocks = new WeakMap<object, { ptr: number; bytes: number }>();
+  return (be, bytes) => {
+    let s = blocks.get(be.wasm);
+    if (!s || s.bytes < bytes) {
+      if (s) be.wasm._free(s.ptr);
+      const size = Math.max(bytes, 2 * (s?.bytes ?? 0), 4096);
+      s = { ptr: be.wasm._malloc(size), bytes: size };
+      blocks.set(be.wasm, s);
+    }
+    return s.ptr;
+  };
 }
+
+/** The dense op's scratch memory ({@link scratchAllocator}; valid until the next call). */
+export const heapScratch = scratchAllocator();

@@ -1,4 +1,5 @@
 import type { KernelConfig, KernelFunc, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
+import { wasmKernels } from '@chainz/core';
 import {
   DENSE_JACOBIAN_FROBENIUS,
   DENSE_JACOBIAN_FROBENIUS_GRAD,
@@ -320,23 +321,8 @@ export function paddedChannels(C: number): number {
   return (C + 3) & ~3;
 }
 
-/**
- * Scratch memory on the wasm heap for the SIMD loops: one block per backend
- * module, grown on demand and kept (kernels never run concurrently in one
- * module), so that a small call pays no malloc/free.
- */
-const scratchBlocks = new WeakMap<object, { ptr: number; bytes: number }>();
-
-export function polyScratch(be: WasmBackendInternals, bytes: number): number {
-  let s = scratchBlocks.get(be.wasm);
-  if (!s || s.bytes < bytes) {
-    if (s) be.wasm._free(s.ptr);
-    const size = Math.max(bytes, 2 * (s?.bytes ?? 0), 4096);
-    s = { ptr: be.wasm._malloc(size), bytes: size };
-    scratchBlocks.set(be.wasm, s);
-  }
-  return s.ptr;
-}
+/** Scratch memory of the polynomial SIMD loops: its own block, live beside the dense op's (one-op dense layer). */
+export const polyScratch: (be: WasmBackendInternals, bytes: number) => number = wasmKernels.scratchAllocator();
 
 /**
  * The per-channel float32 columns of the forward loop at `ptr` (stride C4, zero padding):
